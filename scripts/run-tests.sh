@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's test command: set up, build, run the fast test tier.
+#   scripts/run-tests.sh            fast tier (what CI runs)
+#   scripts/run-tests.sh slow       slow tier
+#   scripts/run-tests.sh all        both
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tier="${1:-fast}"
+bash scripts/setup.sh
+bash scripts/build.sh
+cd build
+case "$tier" in
+  fast|slow) ctest -L "$tier" --output-on-failure -j "$(nproc)" ;;
+  all) ctest --output-on-failure -j "$(nproc)" ;;
+  *) echo "usage: scripts/run-tests.sh [fast|slow|all]" >&2; exit 2 ;;
+esac
