@@ -1,13 +1,12 @@
 // `hecnn version`: prints the library version.
 #include "hecnn/command.h"
+#include "math/version.h"
 
 #include <cstdio>
 
-namespace hecnn::math { const char* version(); }
-
 namespace {
 void setup(CLI::App& app) {
-  app.callback([] { std::printf("hecnn %s\n", hecnn::math::version()); });
+  app.callback([] { std::printf("hecnn %s\n", hecnn::kVersion); });
 }
 const bool registered = hecnn::app::register_command({"version", "Print the hecnn version", &setup});
 }  // namespace

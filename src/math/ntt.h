@@ -1,0 +1,63 @@
+// Negacyclic number-theoretic transform over Z_q[X]/(X^N + 1), SEAL's convention.
+//
+// psi is the smallest primitive 2N-th root of unity mod q. The forward transform
+// takes natural-order coefficients to bit-reversed evaluations:
+//     ntt(a)[j] = a(psi^(2 * bitrev_logN(j) + 1)),
+// so a product of polynomials is the slot-wise product of their transforms.
+// Both directions use Harvey's lazy butterflies with Shoup precomputed twiddles
+// (values stay below 4q inside, q < 2^61) and return fully reduced values.
+// Cost: (N/2) log2 N butterflies, each one high and two low multiplies.
+// Tables are immutable once built and safe to share between threads.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "math/modulus.h"
+
+namespace hecnn::math {
+
+class NttTables {
+ public:
+  // Throws std::invalid_argument if N is not a power of two in [2, 2^17] or
+  // q is not ≡ 1 mod 2N.
+  NttTables(std::size_t n, const Modulus& q);
+
+  std::size_t n() const { return n_; }
+  int log_n() const { return log_n_; }
+  const Modulus& modulus() const { return q_; }
+  u64 root() const { return root_; }
+  // psi^bitrev(i), i = 0 .. N-1 (index 0 unused by the butterflies).
+  const std::vector<ShoupOperand>& root_powers() const { return roots_; }
+  // psi^-bitrev(i).
+  const std::vector<ShoupOperand>& inv_root_powers() const { return inv_roots_; }
+  const ShoupOperand& inv_n() const { return inv_n_; }
+
+ private:
+  std::size_t n_;
+  int log_n_;
+  Modulus q_;
+  u64 root_;
+  std::vector<ShoupOperand> roots_, inv_roots_;
+  ShoupOperand inv_n_;
+};
+
+// In place; input values must be < 4q (any reduced input is fine).
+void ntt_forward(u64* a, const NttTables& t);
+// In place; input values must be < 2q. Includes the 1/N factor.
+void ntt_inverse(u64* a, const NttTables& t);
+
+// Reference O(N^2) negacyclic product c = a * b mod (X^N + 1, q), for tests.
+std::vector<u64> negacyclic_multiply_schoolbook(const std::vector<u64>& a, const std::vector<u64>& b,
+                                                const Modulus& q);
+
+inline std::size_t bit_reverse(std::size_t x, int bits) {
+  std::size_t r = 0;
+  for (int i = 0; i < bits; ++i) {
+    r = (r << 1) | (x & 1);
+    x >>= 1;
+  }
+  return r;
+}
+
+}  // namespace hecnn::math
