@@ -1,0 +1,39 @@
+// The hecnn model file (.hecnn), format version 1. Full description: docs/model-format.md.
+//
+//   offset 0   8 bytes   magic "HECNNMDL"
+//   offset 8   u32 LE    format version (1)
+//   offset 12  u32 LE    header length H (1 .. 4 MiB)
+//   offset 16  H bytes   UTF-8 JSON header: metadata, input spec, layers; each weight or
+//                        bias tensor is {"shape": [...], "offset": byte offset into the data}
+//   ...        padding to a multiple of 8
+//   data       data_bytes bytes of little-endian tensors (dtype "f32" or "f64" from the header)
+//
+// The file must end exactly after the data. Reading never trusts a size it has not checked
+// against the bytes present, so a truncated or hostile file gives a ModelError, never a crash
+// or an allocation larger than the file.
+#pragma once
+
+#include "nn/model/model.h"
+
+#include <string>
+#include <string_view>
+
+namespace hecnn::nn {
+
+inline constexpr std::uint32_t kModelFormatVersion = 1;
+inline constexpr std::size_t kMaxModelFileBytes = std::size_t(1) << 30;
+inline constexpr std::size_t kMaxModelHeaderBytes = std::size_t(4) << 20;
+
+enum class DType { f32, f64 };
+
+// Whole file as bytes. f32 halves the size; trained weights are float32 anyway.
+std::string serialize_model(const Model& model, DType dtype = DType::f32);
+Model parse_model(std::string_view bytes);
+
+void write_model(const Model& model, const std::string& path, DType dtype = DType::f32);
+Model read_model(const std::string& path);
+
+// Reads a whole file (at most max_bytes; ModelError if larger or unreadable).
+std::string read_file_bounded(const std::string& path, std::size_t max_bytes);
+
+}  // namespace hecnn::nn
