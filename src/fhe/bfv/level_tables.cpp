@@ -1,0 +1,87 @@
+#include "fhe/bfv/level_tables.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "math/primes.h"
+
+namespace hecnn::bfv {
+
+using math::u128;
+
+Fraction128 Fraction128::of(u64 x, u64 d) {
+  const u128 a = static_cast<u128>(x) << 64;
+  Fraction128 f;
+  f.hi = static_cast<u64>(a / d);
+  const u128 rem = a % d;
+  f.lo = static_cast<u64>((rem << 64) / d);
+  return f;
+}
+
+namespace {
+
+LevelTables build(const rlwe::Context& ctx, std::size_t k) {
+  const auto& base = ctx.base(k);
+  const auto& tm = ctx.plain_modulus();
+  const u64 t = tm.value();
+  LevelTables L;
+  L.k = k;
+  L.q_mod_t = base.product().mod(t);
+  for (std::size_t i = 0; i < k; ++i) {
+    const auto& qi = base[i];
+    // floor(Q/t) = (Q - (Q mod t)) / t  ≡ -(Q mod t) * t^-1  (mod q_i), as q_i | Q.
+    L.delta.push_back(qi.mul(qi.reduce(qi.neg(qi.reduce(L.q_mod_t))), qi.inv(qi.reduce(t))));
+    L.dec_omega.push_back(tm.reduce(t / qi.value()));
+    L.dec_theta.push_back(Fraction128::of(t % qi.value(), qi.value()));
+  }
+
+  // Auxiliary base: 60-bit NTT primes outside the chain, enough bits for P > 4 t N Q.
+  const int need_bits = base.product().bit_count() + tm.bits() + ctx.log_n() + 3;
+  const std::size_t kp = static_cast<std::size_t>((need_bits + 58) / 59);
+  std::vector<u64> exclude(ctx.literal().coeff_modulus);
+  exclude.push_back(t);
+  auto aux = math::ntt_primes(60, ctx.n(), kp, exclude);
+  L.aux = math::RnsBase(aux);
+  if (L.aux.product().bit_count() < need_bits) throw std::logic_error("BFV: auxiliary base too small");
+  for (std::size_t j = 0; j < kp; ++j) L.aux_ntt.emplace_back(ctx.n(), L.aux[j]);
+  L.q_to_aux = std::make_unique<math::BaseConverter>(base, L.aux);
+  L.aux_to_q = std::make_unique<math::BaseConverter>(L.aux, base);
+
+  for (std::size_t i = 0; i < k; ++i) {
+    const auto& qi = base[i];
+    const u64 p_mod = L.aux.product().mod(qi.value());
+    const u64 y = qi.mul(qi.inv(p_mod), base.inv_punctured(i).operand);
+    L.mul_y.emplace_back(y, qi);
+    const u64 rho = qi.mul(qi.reduce(t), p_mod);  // t P mod q_i
+    L.mul_theta.push_back(Fraction128::of(rho, qi.value()));
+  }
+  L.mul_omega.resize(kp * k);
+  for (std::size_t j = 0; j < kp; ++j) {
+    const auto& pj = L.aux[j];
+    for (std::size_t i = 0; i < k; ++i) {
+      // floor(tP / q_i) = (tP - rho_i) / q_i ≡ -rho_i q_i^-1 (mod p_j), as p_j | P.
+      const u64 rho = base[i].mul(base[i].reduce(t), L.aux.product().mod(base[i].value()));
+      L.mul_omega[j * k + i] = pj.mul(pj.neg(pj.reduce(rho)), pj.inv(pj.reduce(base[i].value())));
+    }
+    const u64 q_mod_p = base.product().mod(pj.value());
+    L.mul_t_over_q.emplace_back(pj.mul(pj.reduce(t), pj.inv(q_mod_p)), pj);
+  }
+  return L;
+}
+
+}  // namespace
+
+BfvTables::BfvTables(rlwe::ContextPtr ctx) : ctx_(std::move(ctx)) {
+  if (ctx_->scheme() != rlwe::Scheme::bfv) throw std::invalid_argument("BFV objects need BFV parameters");
+  for (std::size_t k = 1; k <= ctx_->max_data_primes(); ++k) levels_.push_back(build(*ctx_, k));
+}
+
+const LevelTables& BfvTables::level(std::size_t num_primes) const {
+  ctx_->check_data_level(num_primes, "BFV ciphertext");
+  return levels_[num_primes - 1];
+}
+
+BfvTablesPtr make_tables(rlwe::ContextPtr ctx) { return std::make_shared<const BfvTables>(std::move(ctx)); }
+
+}  // namespace hecnn::bfv

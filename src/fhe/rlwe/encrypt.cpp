@@ -1,0 +1,87 @@
+#include "fhe/rlwe/encrypt.h"
+
+#include <stdexcept>
+
+#include "fhe/rlwe/poly_ops.h"
+#include "math/parallel.h"
+#include "math/sampling.h"
+
+namespace hecnn::rlwe {
+
+namespace {
+// Adds a fresh error polynomial to `poly` (k residues) in the given form.
+void add_error(const Context& ctx, math::Prng& prng, u64* poly, std::size_t k, bool ntt_form) {
+  const std::size_t n = ctx.n();
+  auto e = math::sample_cbd(prng, n);
+  std::vector<u64> er(n * k);
+  math::small_to_rns(e.data(), n, ctx.base(k), er.data());
+  if (ntt_form) ntt_forward_poly(ctx, er.data(), k);
+  add_poly(ctx, poly, er.data(), poly, k);
+}
+}  // namespace
+
+void encrypt_zero_symmetric(const Context& ctx, const SecretKey& sk, std::size_t k, bool ntt_form,
+                            math::Prng& prng, Ciphertext& out, const u64* given_c1) {
+  const std::size_t n = ctx.n();
+  if (k < 1 || k > ctx.key_primes()) throw std::invalid_argument("encrypt: bad prime count");
+  out = Ciphertext(n, k, 2, ntt_form);
+  u64* c0 = out.poly(0);
+  u64* c1 = out.poly(1);
+  if (given_c1) {
+    std::copy(given_c1, given_c1 + n * k, c1);
+  } else {
+    math::sample_uniform(prng, ctx.base(k), n, c1);
+  }
+  // c0 = -(a s) + e, with a = c1 in NTT form.
+  std::vector<u64> a_ntt(c1, c1 + n * k);
+  if (!ntt_form) ntt_forward_poly(ctx, a_ntt.data(), k);
+  mul_poly(ctx, a_ntt.data(), sk.data.data(), c0, k);
+  negate_poly(ctx, c0, c0, k);
+  if (!ntt_form) ntt_inverse_poly(ctx, c0, k);
+  add_error(ctx, prng, c0, k, ntt_form);
+}
+
+void encrypt_zero_public(const Context& ctx, const PublicKey& pk, std::size_t k, bool ntt_form, math::Prng& prng,
+                         Ciphertext& out) {
+  const std::size_t n = ctx.n();
+  if (k < 1 || k > ctx.key_primes()) throw std::invalid_argument("encrypt: bad prime count");
+  if (pk.ct.n != n || pk.ct.num_primes != ctx.key_primes() || pk.ct.size != 2) {
+    throw std::invalid_argument("public key does not match the parameters");
+  }
+  // Work over one more prime (P for the top data level) and divide it away with
+  // rounding, as SEAL does: the noise u*e_pk + e shrinks by that prime's size.
+  const std::size_t work = k < ctx.key_primes() ? k + 1 : k;
+  auto u = math::sample_ternary(prng, n);
+  std::vector<u64> ur(n * work);
+  math::small_to_rns(u.data(), n, ctx.base(work), ur.data());
+  ntt_forward_poly(ctx, ur.data(), work);
+  Ciphertext tmp(n, work, 2, false);
+  for (std::size_t c = 0; c < 2; ++c) {
+    mul_poly(ctx, pk.ct.poly(c), ur.data(), tmp.poly(c), work);
+    ntt_inverse_poly(ctx, tmp.poly(c), work);
+    add_error(ctx, prng, tmp.poly(c), work, false);
+  }
+  out = Ciphertext(n, k, 2, ntt_form);
+  for (std::size_t c = 0; c < 2; ++c) {
+    if (work > k) divide_and_round_by_last(ctx, tmp.poly(c), work, false);
+    std::copy(tmp.poly(c), tmp.poly(c) + n * k, out.poly(c));
+    if (ntt_form) ntt_forward_poly(ctx, out.poly(c), k);
+  }
+}
+
+void secret_dot(const Context& ctx, const SecretKey& sk, const Ciphertext& ct, u64* out) {
+  const std::size_t n = ctx.n(), k = ct.num_primes;
+  const std::size_t words = n * k;
+  std::vector<u64> acc(words, 0), term(words), spow(sk.data.begin(), sk.data.begin() + words);
+  for (std::size_t c = 1; c < ct.size; ++c) {
+    std::copy(ct.poly(c), ct.poly(c) + words, term.begin());
+    if (!ct.ntt_form) ntt_forward_poly(ctx, term.data(), k);
+    mul_add_poly(ctx, term.data(), spow.data(), acc.data(), k);
+    if (c + 1 < ct.size) mul_poly(ctx, spow.data(), sk.data.data(), spow.data(), k);
+  }
+  if (!ct.ntt_form) ntt_inverse_poly(ctx, acc.data(), k);
+  add_poly(ctx, acc.data(), ct.poly(0), out, k);
+  std::fill(spow.begin(), spow.end(), 0);
+}
+
+}  // namespace hecnn::rlwe

@@ -1,0 +1,31 @@
+// Galois automorphisms X -> X^g of Z_q[X]/(X^N + 1), g odd in [1, 2N).
+//
+// SEAL's elements: rotating slots (CKKS) or rows (BFV) left by k > 0 is
+// g = 3^k mod 2N, right by |k| is 3^(N/2 - |k|) mod 2N; swapping BFV columns
+// / conjugating CKKS slots is g = 2N - 1.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "math/modulus.h"
+
+namespace hecnn::rlwe {
+
+using math::u64;
+
+// Throws std::invalid_argument if |step| >= N/2 or step == 0.
+u64 galois_elt_from_step(int step, std::size_t n);
+inline u64 galois_elt_conjugate(std::size_t n) { return 2 * n - 1; }
+// Throws std::invalid_argument unless g is odd and < 2N.
+void check_galois_elt(u64 g, std::size_t n);
+
+// Coefficient form: out[i*g mod 2N] = ±in[i] (negated past N). out != in.
+void apply_galois_coeff(const u64* in, u64 g, const math::Modulus& q, std::size_t n, u64* out);
+
+// NTT form (SEAL order): out[j] = in[perm[j]]. Build the table once per g.
+std::vector<std::uint32_t> galois_ntt_permutation(u64 g, std::size_t n);
+void apply_galois_ntt(const u64* in, const std::vector<std::uint32_t>& perm, std::size_t n, u64* out);
+
+}  // namespace hecnn::rlwe

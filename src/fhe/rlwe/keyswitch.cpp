@@ -1,0 +1,137 @@
+#include "fhe/rlwe/keyswitch.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fhe/rlwe/galois.h"
+#include "fhe/rlwe/poly_ops.h"
+#include "math/parallel.h"
+
+namespace hecnn::rlwe {
+
+using math::u128;
+
+void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, const KSwitchKey& key, Ciphertext& ct) {
+  if (!ctx.has_special_prime()) throw std::logic_error("key switching needs a special prime");
+  const std::size_t n = ctx.n(), k = ct.num_primes, kk = ctx.key_primes();
+  const std::size_t p_index = kk - 1;
+  if (key.parts.size() < k) {
+    throw std::invalid_argument("key-switching key has " + std::to_string(key.parts.size()) +
+                                " parts, ciphertext needs " + std::to_string(k));
+  }
+  for (std::size_t j = 0; j < k; ++j) {
+    const auto& part = key.parts[j];
+    if (part.n != n || part.num_primes != kk || part.size != 2) {
+      throw std::invalid_argument("key-switching key part " + std::to_string(j) + " does not match the parameters");
+    }
+  }
+  // Digits in coefficient form.
+  std::vector<u64> digits(target, target + n * k);
+  if (target_ntt) ntt_inverse_poly(ctx, digits.data(), k);
+
+  // acc[c][r]: output polynomial c, modulus r (r == k stands for P), NTT form.
+  std::vector<u64> acc(2 * (k + 1) * n);
+  auto acc_at = [&](std::size_t c, std::size_t r) { return acc.data() + (c * (k + 1) + r) * n; };
+  math::parallel_for(k + 1, [&](std::size_t r) {
+    const std::size_t prime = r < k ? r : p_index;
+    const auto& mod = ctx.key_base()[prime];
+    std::vector<u128> a0(n, 0), a1(n, 0);
+    std::vector<u64> tmp(n);
+    for (std::size_t j = 0; j < k; ++j) {
+      const u64* d;
+      if (r == j && target_ntt) {
+        d = target + j * n;
+      } else {
+        const u64* src = digits.data() + j * n;
+        if (ctx.key_base()[j].value() <= mod.value()) {
+          std::copy(src, src + n, tmp.begin());
+        } else {
+          for (std::size_t i = 0; i < n; ++i) tmp[i] = mod.reduce(src[i]);
+        }
+        math::ntt_forward(tmp.data(), ctx.ntt(prime));
+        d = tmp.data();
+      }
+      const u64* k0 = key.parts[j].residue(0, prime);
+      const u64* k1 = key.parts[j].residue(1, prime);
+      for (std::size_t i = 0; i < n; ++i) {
+        a0[i] += static_cast<u128>(d[i]) * k0[i];
+        a1[i] += static_cast<u128>(d[i]) * k1[i];
+      }
+    }
+    u64* o0 = acc_at(0, r);
+    u64* o1 = acc_at(1, r);
+    for (std::size_t i = 0; i < n; ++i) {
+      o0[i] = mod.reduce(a0[i]);
+      o1[i] = mod.reduce(a1[i]);
+    }
+  });
+
+  // Divide by P with rounding and add into the ciphertext.
+  const auto& p = ctx.special_prime();
+  const u64 half = p.value() >> 1;
+  for (std::size_t c = 0; c < 2; ++c) {
+    u64* ap = acc_at(c, k);
+    math::ntt_inverse(ap, ctx.ntt(p_index));
+    for (std::size_t i = 0; i < n; ++i) ap[i] = p.add(ap[i], half);
+  }
+  math::parallel_for(2 * k, [&](std::size_t task) {
+    const std::size_t c = task / k, i = task % k;
+    const auto& qi = ctx.key_base()[i];
+    const u64 q = qi.value();
+    const u64 half_mod = qi.reduce(half);
+    const u64* ap = acc_at(c, k);
+    u64* ai = acc_at(c, i);
+    std::vector<u64> tmp(n);
+    for (std::size_t t = 0; t < n; ++t) tmp[t] = qi.sub(qi.reduce(ap[t]), half_mod);
+    if (ct.ntt_form) {
+      math::ntt_forward(tmp.data(), ctx.ntt(i));
+    } else {
+      math::ntt_inverse(ai, ctx.ntt(i));
+    }
+    const math::ShoupOperand inv_p = ctx.inv_special(i);
+    u64* dst = ct.residue(c, i);
+    for (std::size_t t = 0; t < n; ++t) {
+      const u64 v = math::mul_shoup(ai[t] + q - tmp[t], inv_p, q);
+      const u64 s = dst[t] + v;
+      dst[t] = s >= q ? s - q : s;
+    }
+  });
+}
+
+void relinearize_inplace(const Context& ctx, Ciphertext& ct, const RelinKeys& rk) {
+  if (ct.size != 3) {
+    throw std::invalid_argument("relinearize expects a size-3 ciphertext, got size " + std::to_string(ct.size));
+  }
+  std::vector<u64> c2(ct.poly(2), ct.poly(2) + ct.poly_words());
+  ct.resize(2);
+  switch_key_add(ctx, c2.data(), ct.ntt_form, rk.key, ct);
+}
+
+void apply_galois_inplace(const Context& ctx, Ciphertext& ct, u64 galois_elt, const GaloisKeys& gk) {
+  if (ct.size != 2) {
+    throw std::invalid_argument("Galois automorphism expects a size-2 ciphertext (relinearize first), got size " +
+                                std::to_string(ct.size));
+  }
+  check_galois_elt(galois_elt, ctx.n());
+  const KSwitchKey& key = gk.at(galois_elt);
+  const std::size_t n = ctx.n(), k = ct.num_primes;
+  std::vector<u64> t0(n * k), t1(n * k);
+  if (ct.ntt_form) {
+    const auto perm = galois_ntt_permutation(galois_elt, n);
+    for (std::size_t j = 0; j < k; ++j) {
+      apply_galois_ntt(ct.residue(0, j), perm, n, t0.data() + j * n);
+      apply_galois_ntt(ct.residue(1, j), perm, n, t1.data() + j * n);
+    }
+  } else {
+    for (std::size_t j = 0; j < k; ++j) {
+      apply_galois_coeff(ct.residue(0, j), galois_elt, ctx.key_base()[j], n, t0.data() + j * n);
+      apply_galois_coeff(ct.residue(1, j), galois_elt, ctx.key_base()[j], n, t1.data() + j * n);
+    }
+  }
+  std::copy(t0.begin(), t0.end(), ct.poly(0));
+  std::fill(ct.poly(1), ct.poly(1) + n * k, 0);
+  switch_key_add(ctx, t1.data(), ct.ntt_form, key, ct);
+}
+
+}  // namespace hecnn::rlwe

@@ -1,0 +1,87 @@
+#include "fhe/rlwe/poly_ops.h"
+
+#include <vector>
+
+#include "math/parallel.h"
+
+namespace hecnn::rlwe {
+
+void ntt_forward_poly(const Context& ctx, u64* poly, std::size_t k) {
+  const std::size_t n = ctx.n();
+  math::parallel_for(k, [&](std::size_t j) { math::ntt_forward(poly + j * n, ctx.ntt(j)); });
+}
+
+void ntt_inverse_poly(const Context& ctx, u64* poly, std::size_t k) {
+  const std::size_t n = ctx.n();
+  math::parallel_for(k, [&](std::size_t j) { math::ntt_inverse(poly + j * n, ctx.ntt(j)); });
+}
+
+void add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
+  const std::size_t n = ctx.n();
+  for (std::size_t j = 0; j < k; ++j) {
+    const u64 q = ctx.key_base()[j].value();
+    for (std::size_t i = j * n; i < (j + 1) * n; ++i) {
+      const u64 s = a[i] + b[i];
+      out[i] = s >= q ? s - q : s;
+    }
+  }
+}
+
+void sub_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
+  const std::size_t n = ctx.n();
+  for (std::size_t j = 0; j < k; ++j) {
+    const u64 q = ctx.key_base()[j].value();
+    for (std::size_t i = j * n; i < (j + 1) * n; ++i) {
+      const u64 d = a[i] + q - b[i];
+      out[i] = d >= q ? d - q : d;
+    }
+  }
+}
+
+void negate_poly(const Context& ctx, const u64* a, u64* out, std::size_t k) {
+  const std::size_t n = ctx.n();
+  for (std::size_t j = 0; j < k; ++j) {
+    const u64 q = ctx.key_base()[j].value();
+    for (std::size_t i = j * n; i < (j + 1) * n; ++i) out[i] = a[i] == 0 ? 0 : q - a[i];
+  }
+}
+
+void mul_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
+  const std::size_t n = ctx.n();
+  math::parallel_for(k, [&](std::size_t j) {
+    const auto& q = ctx.key_base()[j];
+    for (std::size_t i = j * n; i < (j + 1) * n; ++i) out[i] = q.mul(a[i], b[i]);
+  });
+}
+
+void mul_add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
+  const std::size_t n = ctx.n();
+  math::parallel_for(k, [&](std::size_t j) {
+    const auto& q = ctx.key_base()[j];
+    for (std::size_t i = j * n; i < (j + 1) * n; ++i) out[i] = q.add(out[i], q.mul(a[i], b[i]));
+  });
+}
+
+void divide_and_round_by_last(const Context& ctx, u64* a, std::size_t k, bool ntt_form) {
+  const std::size_t n = ctx.n();
+  const std::size_t last = k - 1;
+  const auto& ql = ctx.key_base()[last];
+  u64* a_last = a + last * n;
+  if (ntt_form) math::ntt_inverse(a_last, ctx.ntt(last));
+  // Adding floor(q_last / 2) turns the floor of the exact division into rounding.
+  const u64 half = ql.value() >> 1;
+  for (std::size_t i = 0; i < n; ++i) a_last[i] = ql.add(a_last[i], half);
+  math::parallel_for(last, [&](std::size_t j) {
+    const auto& qj = ctx.key_base()[j];
+    const u64 q = qj.value();
+    const u64 half_mod = qj.reduce(half);
+    std::vector<u64> tmp(n);
+    for (std::size_t i = 0; i < n; ++i) tmp[i] = qj.sub(qj.reduce(a_last[i]), half_mod);
+    if (ntt_form) math::ntt_forward(tmp.data(), ctx.ntt(j));
+    const math::ShoupOperand inv = ctx.inv_last(k, j);
+    u64* aj = a + j * n;
+    for (std::size_t i = 0; i < n; ++i) aj[i] = math::mul_shoup(aj[i] + q - tmp[i], inv, q);
+  });
+}
+
+}  // namespace hecnn::rlwe
