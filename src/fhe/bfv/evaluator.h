@@ -11,6 +11,9 @@
 //   mod_switch_to_next               2 k NTT-free passes (coefficient form)
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "fhe/bfv/level_tables.h"
 #include "fhe/bfv/plaintext.h"
 #include "fhe/rlwe/ciphertext.h"
@@ -27,6 +30,14 @@ class Evaluator {
   void add_plain_inplace(Ciphertext& a, const Plaintext& p) const;
   void sub_plain_inplace(Ciphertext& a, const Plaintext& p) const;
   void multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const;
+  // Scalar operations (every slot by the same integer, |c| < t/2): no NTT, O(k N).
+  // The scalar is the constant plaintext polynomial c, so noise grows by |c|.
+  void multiply_scalar_inplace(Ciphertext& a, std::int64_t c) const;
+  void add_scalar_inplace(Ciphertext& a, std::int64_t c) const;
+  // sum_i weights[i] * cts[i] with one modular reduction per word (128-bit lazy
+  // accumulation): the dense / convolution kernel of batch-mode inference. Zero
+  // weights are skipped. All ciphertexts share level and size; throws otherwise.
+  Ciphertext dot_scalar(const std::vector<const Ciphertext*>& cts, const std::vector<std::int64_t>& weights) const;
   // Size-2 operands; the result has size 3 (relinearize to get back to 2).
   void multiply_inplace(Ciphertext& a, const Ciphertext& b) const;
   void square_inplace(Ciphertext& a) const;

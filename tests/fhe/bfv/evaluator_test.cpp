@@ -183,3 +183,42 @@ TEST(BfvNoise, BudgetCloseToSealAtN8192) {
 
 }  // namespace
 }  // namespace hecnn::bfv
+
+namespace hecnn::bfv {
+namespace {
+
+TEST(BfvScalar, MultiplyAddScalarAndDotProductN4096) {
+  auto& S = testing::BfvSetup::get(4096);
+  std::mt19937_64 rng(21);
+  const auto& t = S.ctx->plain_modulus();
+  const auto half = static_cast<std::int64_t>(t.value() / 2);
+  std::vector<std::vector<u64>> v;
+  std::vector<Ciphertext> cts;
+  for (int i = 0; i < 300; ++i) {  // more than one 255-term accumulation chunk
+    v.push_back(S.random_slots(rng));
+    cts.push_back(i < 3 ? S.encrypt(v.back()) : cts[i % 3]);
+    if (i >= 3) v.back() = v[i % 3];
+  }
+  std::vector<const Ciphertext*> ptrs;
+  std::vector<std::int64_t> w;
+  for (int i = 0; i < 300; ++i) {
+    ptrs.push_back(&cts[i]);
+    w.push_back(i % 7 == 0 ? 0 : static_cast<std::int64_t>(rng() % 2001) - 1000);
+  }
+  std::vector<u64> expect(S.ctx->n(), 0);
+  for (int i = 0; i < 300; ++i)
+    for (std::size_t s = 0; s < expect.size(); ++s) expect[s] = t.add(expect[s], t.mul(v[i][s], math::from_signed(w[i], t)));
+  EXPECT_EQ(S.decrypt(S.evaluator->dot_scalar(ptrs, w)), expect);
+
+  auto c = cts[0];
+  S.evaluator->multiply_scalar_inplace(c, -half);
+  S.evaluator->add_scalar_inplace(c, 12345);
+  std::vector<u64> e2(S.ctx->n());
+  for (std::size_t s = 0; s < e2.size(); ++s) e2[s] = t.add(t.mul(v[0][s], math::from_signed(-half, t)), 12345);
+  EXPECT_EQ(S.decrypt(c), e2);
+  EXPECT_THROW(S.evaluator->multiply_scalar_inplace(c, half + 1), std::invalid_argument);
+  EXPECT_THROW(S.evaluator->dot_scalar(ptrs, {1, 2}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace hecnn::bfv

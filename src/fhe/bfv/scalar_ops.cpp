@@ -1,0 +1,94 @@
+// BFV scalar operations: multiply / add by an integer constant, and lazily
+// reduced dot products of ciphertexts with integer weights.
+#include <stdexcept>
+#include <string>
+
+#include "fhe/bfv/encryptor.h"
+#include "fhe/bfv/evaluator.h"
+#include "math/parallel.h"
+
+namespace hecnn::bfv {
+
+using math::u128;
+
+namespace {
+void check_scalar(const rlwe::Context& ctx, std::int64_t c, const char* op) {
+  const auto half = static_cast<std::int64_t>(ctx.plain_modulus().value() / 2);
+  if (c > half || c < -half) {
+    throw std::invalid_argument(std::string(op) + ": scalar " + std::to_string(c) + " outside (-t/2, t/2], t = " +
+                                std::to_string(ctx.plain_modulus().value()));
+  }
+}
+}  // namespace
+
+void Evaluator::multiply_scalar_inplace(Ciphertext& a, std::int64_t c) const {
+  check(a, "multiply_scalar");
+  const auto& ctx = tables_->context();
+  check_scalar(ctx, c, "multiply_scalar");
+  const std::size_t n = ctx.n(), k = a.num_primes;
+  math::parallel_for(k, [&](std::size_t j) {
+    const auto& qj = ctx.key_base()[j];
+    const math::ShoupOperand w(math::from_signed(c, qj), qj);
+    for (std::size_t p = 0; p < a.size; ++p) {
+      u64* r = a.residue(p, j);
+      for (std::size_t i = 0; i < n; ++i) r[i] = math::mul_shoup(r[i], w, qj.value());
+    }
+  });
+}
+
+void Evaluator::add_scalar_inplace(Ciphertext& a, std::int64_t c) const {
+  check(a, "add_scalar");
+  const auto& ctx = tables_->context();
+  check_scalar(ctx, c, "add_scalar");
+  const auto& L = tables_->level(a.num_primes);
+  const u64 t = ctx.plain_modulus().value();
+  const u64 m = math::from_signed(c, ctx.plain_modulus());
+  // round(Q m / t) added to the constant coefficient of c0.
+  const u64 fix = static_cast<u64>((static_cast<u128>(m) * L.q_mod_t + (t + 1) / 2) / t);
+  for (std::size_t j = 0; j < a.num_primes; ++j) {
+    const auto& qj = ctx.key_base()[j];
+    u64* c0 = a.residue(0, j);
+    c0[0] = qj.add(c0[0], qj.add(qj.mul(m, L.delta[j]), qj.reduce(fix)));
+  }
+}
+
+Ciphertext Evaluator::dot_scalar(const std::vector<const Ciphertext*>& cts, const std::vector<std::int64_t>& weights) const {
+  if (cts.empty() || cts.size() != weights.size()) {
+    throw std::invalid_argument("dot_scalar: need as many weights as ciphertexts (got " + std::to_string(cts.size()) +
+                                " and " + std::to_string(weights.size()) + ")");
+  }
+  const auto& ctx = tables_->context();
+  const Ciphertext& first = *cts[0];
+  for (std::size_t i = 0; i < cts.size(); ++i) {
+    check(*cts[i], "dot_scalar");
+    check_scalar(ctx, weights[i], "dot_scalar");
+    if (cts[i]->num_primes != first.num_primes || cts[i]->size != first.size) {
+      throw std::invalid_argument("dot_scalar: ciphertext " + std::to_string(i) + " differs in level or size from the first");
+    }
+  }
+  const std::size_t n = ctx.n(), k = first.num_primes, polys = first.size;
+  Ciphertext out(n, k, polys, false);
+  // Products are < 2^120, so up to 255 of them fit a 128-bit accumulator.
+  constexpr std::size_t kChunk = 255;
+  math::parallel_for(k * polys, [&](std::size_t task) {
+    const std::size_t j = task % k, p = task / k;
+    const auto& qj = ctx.key_base()[j];
+    std::vector<u128> acc(n, 0);
+    u64* dst = out.residue(p, j);
+    std::size_t in_chunk = 0;
+    for (std::size_t i = 0; i < cts.size(); ++i) {
+      if (weights[i] == 0) continue;
+      const u64 w = math::from_signed(weights[i], qj);
+      const u64* src = cts[i]->residue(p, j);
+      for (std::size_t c = 0; c < n; ++c) acc[c] += static_cast<u128>(src[c]) * w;
+      if (++in_chunk == kChunk) {
+        for (std::size_t c = 0; c < n; ++c) acc[c] = qj.reduce(acc[c]);
+        in_chunk = 1;
+      }
+    }
+    for (std::size_t c = 0; c < n; ++c) dst[c] = qj.reduce(acc[c]);
+  });
+  return out;
+}
+
+}  // namespace hecnn::bfv
