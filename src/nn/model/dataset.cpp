@@ -116,7 +116,15 @@ Dataset load_cifar10(const std::vector<std::string>& batch_paths) {
 
 std::string data_root() {
   const char* env = std::getenv("HECNN_DATA_DIR");
-  return env && *env ? env : "data";
+  if (env && *env) return env;
+  // "data" in the current directory or the nearest parent that has one (tests run in build/tests).
+  std::error_code ec;
+  auto dir = std::filesystem::current_path(ec);
+  for (int up = 0; !ec && up < 6; ++up, dir = dir.parent_path()) {
+    if (std::filesystem::is_directory(dir / "data", ec)) return (dir / "data").string();
+    if (dir == dir.parent_path()) break;
+  }
+  return "data";
 }
 
 Dataset load_named_dataset(const std::string& name, bool train) {

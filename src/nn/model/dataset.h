@@ -6,7 +6,8 @@
 //   data/fashion-mnist/  same four names, decompressed from Debian dataset-fashion-mnist
 //   data/kmnist/         same four names (put there by hand; not fetchable here)
 //   data/cifar-10/       data_batch_1.bin .. data_batch_5.bin, test_batch.bin (by hand)
-// HECNN_DATA_DIR overrides the data/ root.
+// HECNN_DATA_DIR overrides the data/ root; otherwise the nearest data/ in the current
+// directory or its parents is used.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +48,7 @@ Dataset load_idx_dir(const std::string& dir, bool train, const std::string& name
 Dataset parse_cifar10(const std::string& bytes, const std::string& what = "CIFAR-10 batch");
 Dataset load_cifar10(const std::vector<std::string>& batch_paths);
 
-// The data root (HECNN_DATA_DIR or "data").
+// The data root (HECNN_DATA_DIR, or the nearest ./data, ../data, ...).
 std::string data_root();
 // Loads a named dataset: mnist, fashion-mnist, kmnist (IDX) or cifar-10, train or test part.
 Dataset load_named_dataset(const std::string& name, bool train);

@@ -1,0 +1,139 @@
+// Model-file commands that need no libtorch:
+//   hecnn model-info FILE                      layers, metadata, parameter count
+//   hecnn model-eval FILE... [--dataset mnist]  accuracy of one model, or of the average ensemble
+//   hecnn model-import-csv --arch A --act ACT --out FILE L0.csv L1.csv ...
+#include "hecnn/command.h"
+
+#include "nn/model/approx.h"
+#include "nn/model/csv_import.h"
+#include "nn/model/dataset.h"
+#include "nn/model/forward.h"
+#include "nn/model/model_io.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+using namespace hecnn;
+
+void info(const std::string& path) {
+  nn::Model m = nn::read_model(path);
+  const auto& md = m.meta;
+  std::printf("%s\n  name %s\n  architecture %s, dataset %s, %zu parameters\n", path.c_str(), md.name.c_str(),
+              md.architecture.c_str(), md.dataset.c_str(), nn::parameter_count(m));
+  std::printf("  activation %s (%s, degree %d, interval [%g, %g])\n", md.activation.function.c_str(),
+              md.activation.method.c_str(), md.activation.degree, md.activation.lo, md.activation.hi);
+  if (md.split.kind != "none")
+    std::printf("  split %s setting %d (dominance %.2f), member %d of %d, groups %s, seed %llu\n", md.split.kind.c_str(),
+                md.split.setting, md.split.dominance, md.split.member, md.split.members, md.split.groups.c_str(),
+                (unsigned long long)md.split.seed);
+  std::printf("  training %d epochs, batch %d, lr %g (%s), seed %llu, %.1f s on %d threads, %lld samples\n",
+              md.training.epochs, md.training.batch_size, md.training.learning_rate, md.training.optimizer.c_str(),
+              (unsigned long long)md.training.seed, md.training.seconds, md.training.threads,
+              (long long)md.training.train_samples);
+  if (md.test_accuracy >= 0)
+    std::printf("  test accuracy %.2f%% on %lld images\n", 100 * md.test_accuracy, (long long)md.test_samples);
+  std::printf("%s", nn::describe(m).c_str());
+}
+
+void eval(const std::vector<std::string>& paths, const std::string& dataset, std::size_t limit, bool json) {
+  std::vector<nn::Model> models;
+  for (const auto& p : paths) models.push_back(nn::read_model(p));
+  const std::string ds = dataset.empty() ? models[0].meta.dataset : dataset;
+  nn::Dataset test = nn::load_named_dataset(ds, false);
+  const std::size_t n = limit ? std::min(limit, test.count()) : test.count();
+  std::vector<std::size_t> right(models.size() + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::span<const std::uint8_t> img(test.image(i), test.image_size());
+    for (std::size_t m = 0; m < models.size(); ++m)
+      right[m] += nn::argmax(nn::forward(models[m], nn::prepare_input(models[m], img))) == test.labels[i];
+    if (models.size() > 1) right.back() += nn::argmax(nn::ensemble_forward(models, img)) == test.labels[i];
+  }
+  nlohmann::json out = {{"dataset", ds}, {"samples", n}, {"models", nlohmann::json::array()}};
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    out["models"].push_back({{"file", paths[m]}, {"accuracy", double(right[m]) / double(n)}});
+    if (!json) std::printf("%-50s %.2f%%\n", paths[m].c_str(), 100.0 * double(right[m]) / double(n));
+  }
+  if (models.size() > 1) {
+    out["ensemble_accuracy"] = double(right.back()) / double(n);
+    if (!json) std::printf("%-50s %.2f%%\n", "average ensemble", 100.0 * double(right.back()) / double(n));
+  }
+  if (json) std::printf("%s\n", out.dump(2).c_str());
+  else std::printf("(%s test set, %zu images, reference forward pass in double)\n", ds.c_str(), n);
+}
+
+struct ImportArgs {
+  std::string arch = "cryptonets", act = "square", out, dataset = "mnist";
+  std::vector<std::string> csv;
+  double scale = 1.0 / 255, offset = 0;
+};
+
+void import_csv(const ImportArgs& a) {
+  nn::ArchSpec spec = nn::load_arch(a.arch);
+  std::vector<double> coeffs = {0, 0, 1};
+  nn::ActivationInfo info;
+  if (a.act.rfind("coeffs:", 0) == 0) {
+    coeffs.clear();
+    std::string s = a.act.substr(7);
+    for (std::size_t p = 0; p <= s.size();) {
+      std::size_t c = s.find(',', p);
+      if (c == std::string::npos) c = s.size();
+      coeffs.push_back(std::stod(s.substr(p, c - p)));
+      p = c + 1;
+    }
+    info = {"custom", "csv", int(coeffs.size()) - 1, 0, 0};
+  } else if (a.act != "square") {
+    throw std::invalid_argument("--act must be square or coeffs:C0,C1,...");
+  }
+  nn::Model m = nn::import_csv(spec, a.csv, coeffs, nn::InputSpec{spec.input, a.scale, a.offset});
+  m.meta.name = spec.name + "-csv";
+  m.meta.dataset = a.dataset;
+  m.meta.created_by = "hecnn model-import-csv 0.1.0";
+  m.meta.activation = info;
+  nn::write_model(m, a.out);
+  std::printf("wrote %s (%zu parameters)\n", a.out.c_str(), nn::parameter_count(m));
+}
+
+void setup_info(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  app.add_option("file", *path, "model file")->required();
+  app.callback([path] { info(*path); });
+}
+
+void setup_eval(CLI::App& app) {
+  struct A {
+    std::vector<std::string> files;
+    std::string dataset;
+    std::size_t limit = 0;
+    bool json = false;
+  };
+  auto a = std::make_shared<A>();
+  app.add_option("files", a->files, "model files (several: average ensemble)")->required();
+  app.add_option("--dataset", a->dataset, "default: the first model's dataset");
+  app.add_option("--limit", a->limit, "only the first N test images");
+  app.add_flag("--json", a->json);
+  app.callback([a] { eval(a->files, a->dataset, a->limit, a->json); });
+}
+
+void setup_import(CLI::App& app) {
+  auto a = std::make_shared<ImportArgs>();
+  app.add_option("--arch", a->arch, "architecture (no bn)")->capture_default_str();
+  app.add_option("--act", a->act, "square | coeffs:C0,C1,...")->capture_default_str();
+  app.add_option("--dataset", a->dataset)->capture_default_str();
+  app.add_option("--input-scale", a->scale)->capture_default_str();
+  app.add_option("--input-offset", a->offset)->capture_default_str();
+  app.add_option("--out", a->out, "model file to write")->required();
+  app.add_option("csv", a->csv, "one CSV per conv/dense layer: a row per output, fan-in weights then bias")->required();
+  app.callback([a] { import_csv(*a); });
+}
+
+const bool r1 = hecnn::app::register_command({"model-info", "Describe a hecnn model file", &setup_info});
+const bool r2 = hecnn::app::register_command(
+    {"model-eval", "Test accuracy of model files (several: average ensemble), no libtorch", &setup_eval});
+const bool r3 =
+    hecnn::app::register_command({"model-import-csv", "Build a model file from per-layer CSV weights", &setup_import});
+
+}  // namespace
