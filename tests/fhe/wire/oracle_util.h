@@ -62,8 +62,15 @@ inline OracleResult run_oracle(const std::vector<std::string>& args) {
   std::size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
   r.status = pclose(p);
-  const auto nl = r.out.rfind('{');
-  if (nl != std::string::npos) r.json = nlohmann::json::parse(r.out.substr(nl), nullptr, false);
+  // The oracle prints its JSON result as the last line.
+  std::size_t end = r.out.find_last_not_of('\n');
+  if (end != std::string::npos) {
+    const std::size_t start = r.out.rfind('\n', end);
+    r.json = nlohmann::json::parse(r.out.substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
+    if (!r.json.is_object()) r.json = nlohmann::json::object();
+  } else {
+    r.json = nlohmann::json::object();
+  }
   return r;
 }
 

@@ -9,6 +9,8 @@
 //       (parms_ids of the chain, primes, plaintext values).
 //   node oracle.js check --dir DIR --type params|ct|pt|sk|pk|rk|gk --file F
 //       Loads F with node-seal under DIR's parameters; prints {ok, error, size, ...}.
+//   node oracle.js checkmany --dir DIR --files TYPE:FILE,TYPE:FILE,...
+//       Same for many files in one process; ok is true when all loaded.
 //   node oracle.js decrypt --dir DIR --file F [--sk FILE]
 //       Decrypts F (with DIR's secret key, or FILE) and decodes it.
 //   node oracle.js encrypt --dir DIR --pk FILE --out F --values 1,2,3 [--compr none]
@@ -192,6 +194,15 @@ function encrypt(seal, env, a) {
           res = { ok: true };
           if (a.type === 'ct') res = { ok: true, size: o.size, parms_id: hexId(o.parmsId), scale: o.scale, is_ntt_form: o.isNttForm };
         } catch (e) { res = { ok: false, error: errText(seal, e) }; }
+      } else if (a._ === 'checkmany') {
+        const results = a.files.split(',').map((tf) => {
+          const i = tf.indexOf(':');
+          try {
+            loadObject(seal, env.ctx, tf.slice(0, i), fs.readFileSync(tf.slice(i + 1)));
+            return { file: tf, ok: true };
+          } catch (e) { return { file: tf, ok: false, error: errText(seal, e) }; }
+        });
+        res = { ok: results.every((r) => r.ok), results };
       } else if (a._ === 'decrypt') res = decrypt(seal, env, a);
       else if (a._ === 'encrypt') res = encrypt(seal, env, a);
       else if (a._ === 'resave') {
