@@ -1,6 +1,7 @@
 #include "math/ntt.h"
 
 #include <bit>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -31,9 +32,48 @@ NttTables::NttTables(std::size_t n, const Modulus& q) : n_(n), q_(q) {
     inv_roots_[i] = ShoupOperand(ipow[r], q);
   }
   inv_n_ = ShoupOperand(q.inv(n % q.value()), q);
+  use_ifma_ = cpu_has_ifma() && q.bits() <= 50 && n >= 16;
+  if (use_ifma_) {
+    auto quot52 = [&](u64 w) { return static_cast<u64>((static_cast<u128>(w) << 52) / q.value()); };
+    for (std::size_t i = 0; i < n; ++i) {
+      ifma_w_.push_back(roots_[i].operand);
+      ifma_wq_.push_back(quot52(roots_[i].operand));
+      ifma_iw_.push_back(inv_roots_[i].operand);
+      ifma_iwq_.push_back(quot52(inv_roots_[i].operand));
+    }
+    // Padding so 8-wide loads near the end stay in bounds.
+    for (int i = 0; i < 8; ++i) {
+      ifma_w_.push_back(0); ifma_wq_.push_back(0); ifma_iw_.push_back(0); ifma_iwq_.push_back(0);
+    }
+  }
+}
+
+bool cpu_has_ifma() {
+  static const bool has = [] {
+    if (std::getenv("HECNN_DISABLE_AVX512") != nullptr) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+  }();
+  return has;
 }
 
 void ntt_forward(u64* a, const NttTables& tab) {
+  if (tab.use_ifma()) {
+    detail::ntt_forward_ifma(a, tab);
+  } else {
+    detail::ntt_forward_scalar(a, tab);
+  }
+}
+
+void ntt_inverse(u64* a, const NttTables& tab) {
+  if (tab.use_ifma()) {
+    detail::ntt_inverse_ifma(a, tab);
+  } else {
+    detail::ntt_inverse_scalar(a, tab);
+  }
+}
+
+void detail::ntt_forward_scalar(u64* a, const NttTables& tab) {
   const u64 q = tab.modulus().value();
   const u64 two_q = 2 * q;
   const std::size_t n = tab.n();
@@ -61,7 +101,7 @@ void ntt_forward(u64* a, const NttTables& tab) {
   }
 }
 
-void ntt_inverse(u64* a, const NttTables& tab) {
+void detail::ntt_inverse_scalar(u64* a, const NttTables& tab) {
   const u64 q = tab.modulus().value();
   const u64 two_q = 2 * q;
   const std::size_t n = tab.n();

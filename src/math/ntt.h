@@ -33,6 +33,14 @@ class NttTables {
   const std::vector<ShoupOperand>& inv_root_powers() const { return inv_roots_; }
   const ShoupOperand& inv_n() const { return inv_n_; }
 
+  // AVX-512 IFMA path (52-bit multiplies): used when the CPU has it and q < 2^50.
+  // Twiddles and their 52-bit Shoup quotients floor(w 2^52 / q), struct-of-arrays.
+  bool use_ifma() const { return use_ifma_; }
+  const std::vector<u64>& ifma_roots() const { return ifma_w_; }
+  const std::vector<u64>& ifma_roots_quot() const { return ifma_wq_; }
+  const std::vector<u64>& ifma_inv_roots() const { return ifma_iw_; }
+  const std::vector<u64>& ifma_inv_roots_quot() const { return ifma_iwq_; }
+
  private:
   std::size_t n_;
   int log_n_;
@@ -40,7 +48,21 @@ class NttTables {
   u64 root_;
   std::vector<ShoupOperand> roots_, inv_roots_;
   ShoupOperand inv_n_;
+  bool use_ifma_ = false;
+  std::vector<u64> ifma_w_, ifma_wq_, ifma_iw_, ifma_iwq_;
 };
+
+// True if this CPU runs the AVX-512 IFMA kernels (and HECNN_DISABLE_AVX512 is unset).
+bool cpu_has_ifma();
+
+namespace detail {
+// The portable kernels, always available (also used by tests as the reference).
+void ntt_forward_scalar(u64* a, const NttTables& t);
+void ntt_inverse_scalar(u64* a, const NttTables& t);
+// The IFMA kernels; only call when t.use_ifma().
+void ntt_forward_ifma(u64* a, const NttTables& t);
+void ntt_inverse_ifma(u64* a, const NttTables& t);
+}  // namespace detail
 
 // In place; input values must be < 4q (any reduced input is fine).
 void ntt_forward(u64* a, const NttTables& t);

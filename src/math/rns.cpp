@@ -1,6 +1,9 @@
 #include "math/rns.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "math/parallel.h"
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -62,7 +65,8 @@ BaseConverter::BaseConverter(RnsBase from, RnsBase to) : from_(std::move(from)),
     for (std::size_t i = 0; i < k; ++i) {
       punctured_mod_to_[j * k + i] = from_.punctured(i).mod(to_[j].value());
     }
-    q_mod_to_.push_back(from_.product().mod(to_[j].value()));
+    const u64 q_mod = from_.product().mod(to_[j].value());
+    for (std::size_t v = 0; v <= k; ++v) vq_mod_to_.push_back(to_[j].mul(q_mod, v));
   }
   for (std::size_t i = 0; i < k; ++i) inv_from_.push_back(1.0 / static_cast<double>(from_[i].value()));
 }
@@ -73,11 +77,12 @@ void BaseConverter::exact(const u64* in, u64* out, std::size_t n) const { conver
 void BaseConverter::convert(const u64* in, u64* out, std::size_t n, bool exact) const {
   const std::size_t k = from_.size();
   const std::size_t kp = to_.size();
-  constexpr std::size_t kBlock = 64;
-  std::vector<u64> y(k * kBlock);
-  std::vector<u64> v(kBlock);
-  for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
-    const std::size_t len = std::min(kBlock, n - c0);
+  constexpr std::size_t kBlock = 256;
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  parallel_for(blocks, [&](std::size_t b) {
+    const std::size_t c0 = b * kBlock, len = std::min(kBlock, n - c0);
+    std::vector<u64> y(k * kBlock);
+    std::vector<u64> v(kBlock, 0);
     for (std::size_t i = 0; i < k; ++i) {
       const u64 q = from_[i].value();
       const ShoupOperand w = from_.inv_punctured(i);
@@ -89,22 +94,21 @@ void BaseConverter::convert(const u64* in, u64* out, std::size_t n, bool exact) 
       for (std::size_t c = 0; c < len; ++c) {
         double s = 0;
         for (std::size_t i = 0; i < k; ++i) s += static_cast<double>(y[i * kBlock + c]) * inv_from_[i];
-        v[c] = static_cast<u64>(std::llround(s));
+        v[c] = std::min<u64>(static_cast<u64>(std::llround(s)), k);
       }
     }
     for (std::size_t j = 0; j < kp; ++j) {
       const Modulus& p = to_[j];
       const u64* w = punctured_mod_to_.data() + j * k;
+      const u64* vq = vq_mod_to_.data() + j * (k + 1);
       u64* dst = out + j * n + c0;
       for (std::size_t c = 0; c < len; ++c) {
         u128 acc = 0;
         for (std::size_t i = 0; i < k; ++i) acc += static_cast<u128>(y[i * kBlock + c]) * w[i];
-        u64 r = p.reduce(acc);
-        if (exact) r = p.sub(r, p.mul(p.reduce(v[c]), q_mod_to_[j]));
-        dst[c] = r;
+        dst[c] = p.sub(p.reduce(acc), vq[v[c]]);
       }
     }
-  }
+  });
 }
 
 }  // namespace hecnn::math

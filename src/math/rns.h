@@ -63,7 +63,7 @@ class BaseConverter {
   void convert(const u64* in, u64* out, std::size_t n, bool exact) const;
   RnsBase from_, to_;
   std::vector<u64> punctured_mod_to_;   // [j * |from| + i] = (Q/q_i) mod p_j
-  std::vector<u64> q_mod_to_;           // Q mod p_j
+  std::vector<u64> vq_mod_to_;          // [j * (|from| + 1) + v] = v Q mod p_j, v = 0 .. |from|
   std::vector<double> inv_from_;        // 1 / q_i
 };
 

@@ -94,3 +94,42 @@ TEST(Ntt, RejectsBadSizes) {
 
 }  // namespace
 }  // namespace hecnn::math
+
+namespace hecnn::math {
+namespace {
+
+// The AVX-512 IFMA kernels must agree word for word with the portable ones.
+class NttIfma : public ::testing::TestWithParam<NttCase> {};
+
+TEST_P(NttIfma, MatchesScalarKernels) {
+  const auto [n, bits] = GetParam();
+  const Modulus q(ntt_primes(bits, n, 1)[0]);
+  const NttTables tab(n, q);
+  if (!tab.use_ifma()) GTEST_SKIP() << "no AVX-512 IFMA on this CPU (or q too large); scalar path in use";
+  std::mt19937_64 rng(n + bits);
+  std::vector<u64> a(n);
+  for (auto& x : a) x = rng() % q.value();
+  auto s = a, v = a;
+  detail::ntt_forward_scalar(s.data(), tab);
+  detail::ntt_forward_ifma(v.data(), tab);
+  ASSERT_EQ(s, v);
+  // Inputs up to 2q are allowed for the inverse.
+  for (std::size_t i = 0; i < n; i += 3) s[i] += q.value();
+  v = s;
+  detail::ntt_inverse_scalar(s.data(), tab);
+  detail::ntt_inverse_ifma(v.data(), tab);
+  ASSERT_EQ(s, v);
+  detail::ntt_forward_ifma(v.data(), tab);
+  detail::ntt_inverse_ifma(v.data(), tab);
+  ASSERT_EQ(s, v);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, NttIfma,
+                         ::testing::Values(NttCase{16, 30}, NttCase{32, 40}, NttCase{1024, 27}, NttCase{4096, 36},
+                                           NttCase{8192, 44}, NttCase{16384, 49}, NttCase{32768, 50}),
+                         [](const auto& info) {
+                           return "N" + std::to_string(info.param.n) + "_bits" + std::to_string(info.param.bits);
+                         });
+
+}  // namespace
+}  // namespace hecnn::math
