@@ -222,3 +222,47 @@ TEST(BfvScalar, MultiplyAddScalarAndDotProductN4096) {
 
 }  // namespace
 }  // namespace hecnn::bfv
+
+#include <thread>
+
+namespace hecnn::bfv {
+namespace {
+
+TEST(BfvThreads, OneEvaluatorUsedFromFourThreadsAtOnce) {
+  auto& S = testing::BfvSetup::get(4096);
+  const auto gk = S.keygen->create_galois_keys_for_steps({1});
+  const auto& t = S.ctx->plain_modulus();
+  constexpr int kThreads = 4;
+  std::vector<std::vector<u64>> a(kThreads), b(kThreads);
+  std::vector<Ciphertext> ca(kThreads), cb(kThreads), out(kThreads), rot(kThreads);
+  std::mt19937_64 rng(31);
+  for (int i = 0; i < kThreads; ++i) {
+    a[i] = S.random_slots(rng);
+    b[i] = S.random_slots(rng);
+    ca[i] = S.encrypt(a[i]);
+    cb[i] = S.encrypt(b[i]);
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int rep = 0; rep < 3; ++rep) {
+        out[i] = S.evaluator->multiply(ca[i], cb[i]);
+        S.evaluator->relinearize_inplace(out[i], S.rk);
+        rot[i] = out[i];
+        S.evaluator->rotate_rows_inplace(rot[i], 1, gk);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const std::size_t row = S.ctx->n() / 2;
+  for (int i = 0; i < kThreads; ++i) {
+    std::vector<u64> prod(a[i].size());
+    for (std::size_t s = 0; s < prod.size(); ++s) prod[s] = t.mul(a[i][s], b[i][s]);
+    EXPECT_EQ(S.decrypt(out[i]), prod) << "thread " << i;
+    const auto r = S.decrypt(rot[i]);
+    for (std::size_t s = 0; s < row; ++s) ASSERT_EQ(r[s], prod[(s + 1) % row]) << "thread " << i;
+  }
+}
+
+}  // namespace
+}  // namespace hecnn::bfv
