@@ -1,0 +1,84 @@
+// Writes seed inputs for each fuzz target into DIR/<target>/: valid objects
+// of every type for both fuzz contexts, seeded and full, in every compression.
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "fuzz_common.h"
+#include "fhe/wire/prng.h"
+
+namespace fs = std::filesystem;
+using namespace hecnn::wire;
+
+namespace {
+std::mt19937_64 rng(1);
+
+void emit(const fs::path& dir, const std::string& target, const std::string& name, std::uint8_t selector,
+          const std::vector<std::uint8_t>& bytes) {
+  fs::create_directories(dir / target);
+  std::ofstream f(dir / target / name, std::ios::binary);
+  f.put(static_cast<char>(selector));
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+CiphertextData random_ct(const Context& ctx, const Level& level, bool ntt, bool seeded) {
+  CiphertextData ct;
+  ct.parms_id = level.parms_id;
+  ct.is_ntt_form = ntt;
+  ct.size = 2;
+  ct.n = ctx.n();
+  ct.prime_count = level.prime_count;
+  ct.scale = (ctx.scheme() == Scheme::ckks && level.chain_index != 0) ? 1024.0 : 1.0;
+  const auto q = ctx.primes(level);
+  ct.data.resize(2 * q.size() * ct.n);
+  for (std::size_t p = 0; p < 2; ++p)
+    for (std::size_t j = 0; j < q.size(); ++j)
+      for (std::size_t i = 0; i < ct.n; ++i) ct.data[(p * q.size() + j) * ct.n + i] = rng() % q[j];
+  if (seeded) {
+    ct.seed = PrngInfo{PrngType::blake2xb, random_seed()};
+    expand_seed(ctx, level, *ct.seed, ct.poly(1));
+  }
+  return ct;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  const fs::path dir = argv[1];
+  for (std::uint8_t sel : {0, 1}) {
+    const Context& ctx = fuzz::context(sel);
+    const bool ckks = ctx.scheme() == Scheme::ckks;
+    for (Compression c : {Compression::none, Compression::zlib, Compression::zstd}) {
+      const WriteOptions o{kVersion41, c};
+      const std::string tag = std::to_string(sel) + "." + std::string(to_string(c));
+      emit(dir, "params", tag, 0, write_parameters(ctx.parms(), o));
+      for (bool seeded : {false, true}) {
+        const std::string st = tag + (seeded ? ".seeded" : ".full");
+        emit(dir, "ciphertext", st, sel, write_ciphertext(ctx, random_ct(ctx, ctx.first_data_level(), ckks, seeded), o));
+        const PublicKeyData pk{random_ct(ctx, ctx.key_level(), true, seeded)};
+        emit(dir, "public_key", st, sel, write_public_key(ctx, pk, o));
+        KSwitchKeysData ks;
+        ks.parms_id = ctx.key_level().parms_id;
+        ks.keys.resize(1);
+        ks.keys[0].push_back(PublicKeyData{random_ct(ctx, ctx.key_level(), true, seeded)});
+        emit(dir, "relin_keys", st, sel, write_relin_keys(ctx, RelinKeysData{ks}, o));
+        ks.keys.resize(ctx.n());
+        std::swap(ks.keys[0], ks.keys[1]);
+        emit(dir, "galois_keys", st, sel, write_galois_keys(ctx, GaloisKeysData{ks}, o));
+      }
+      const auto& kl = ctx.key_level();
+      SecretKeyData sk{PlaintextData{kl.parms_id, ctx.n() * kl.prime_count, 1.0,
+                                     std::vector<std::uint64_t>(ctx.n() * kl.prime_count, 1)}};
+      emit(dir, "secret_key", tag, sel, write_secret_key(ctx, sk, o));
+      if (!ckks) {
+        emit(dir, "plaintext", tag, sel, write_plaintext(ctx, PlaintextData{kZeroParmsId, 16, 1.0, std::vector<std::uint64_t>(16, 3)}, o));
+      }
+      const auto& dl = ctx.first_data_level();
+      emit(dir, "plaintext", tag + ".ntt", sel,
+           write_plaintext(ctx, PlaintextData{dl.parms_id, ctx.n() * dl.prime_count, ckks ? 1024.0 : 1.0,
+                                              std::vector<std::uint64_t>(ctx.n() * dl.prime_count, 2)}, o));
+    }
+  }
+  return 0;
+}
