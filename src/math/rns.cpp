@@ -94,7 +94,7 @@ void BaseConverter::convert(const u64* in, u64* out, std::size_t n, bool exact) 
       for (std::size_t c = 0; c < len; ++c) {
         double s = 0;
         for (std::size_t i = 0; i < k; ++i) s += static_cast<double>(y[i * kBlock + c]) * inv_from_[i];
-        v[c] = std::min<u64>(static_cast<u64>(std::llround(s)), k);
+        v[c] = std::min<u64>(static_cast<u64>(s + 0.5), k);
       }
     }
     for (std::size_t j = 0; j < kp; ++j) {

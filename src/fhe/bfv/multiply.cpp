@@ -13,6 +13,7 @@
 
 #include "fhe/bfv/evaluator.h"
 #include "math/parallel.h"
+#include "math/scratch.h"
 
 namespace hecnn::bfv {
 
@@ -22,9 +23,12 @@ namespace {
 
 struct Workspace {
   std::size_t n, k, kp;
-  std::vector<u64> data;
-  u64* poly(std::size_t i) { return data.data() + i * (k + kp) * n; }
+  u64* data;
+  u64* poly(std::size_t i) { return data + i * (k + kp) * n; }
 };
+struct InputsTag;
+struct TensorTag;
+struct ZTag;
 
 void ntt_all(const rlwe::Context& ctx, const LevelTables& L, Workspace& w, std::size_t polys, bool forward) {
   const std::size_t tot = w.k + w.kp;
@@ -97,7 +101,7 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
   const std::size_t inputs = same ? 2 : 4;
 
   // 1. Extend inputs to Q u P: polys 0,1 = a; 2,3 = b.
-  Workspace in{n, k, kp, std::vector<u64>(inputs * tot * n)};
+  Workspace in{n, k, kp, math::scratch<InputsTag, u64>(inputs * tot * n)};
   math::parallel_for(inputs, [&](std::size_t p) {
     const Ciphertext& src = p < 2 ? a : b;
     const u64* s = src.poly(p % 2);
@@ -107,7 +111,7 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
   ntt_all(ctx, L, in, inputs, true);
 
   // 2. Tensor product.
-  Workspace d{n, k, kp, std::vector<u64>(3 * tot * n)};
+  Workspace d{n, k, kp, math::scratch<TensorTag, u64>(3 * tot * n)};
   const std::size_t b0 = same ? 0 : 2, b1 = same ? 1 : 3;
   math::parallel_for(tot, [&](std::size_t r) {
     const auto& m = modulus_of(ctx, L, r, k);
@@ -127,11 +131,11 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
   ntt_all(ctx, L, d, 3, false);
 
   // 3-4. Scale by t/Q with rounding (into P), then back to Q.
-  a = Ciphertext(n, k, 3, false);
-  std::vector<u64> z(kp * n);
+  a.resize(3);  // reuses a's storage; every word is overwritten below
+  u64* z = math::scratch<ZTag, u64>(kp * n);
   for (std::size_t p = 0; p < 3; ++p) {
-    scale_round(L, d.poly(p), z.data(), n, k, kp, ctx);
-    L.aux_to_q->exact(z.data(), a.poly(p), n);
+    scale_round(L, d.poly(p), z, n, k, kp, ctx);
+    L.aux_to_q->exact(z, a.poly(p), n);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "fhe/rlwe/galois.h"
 #include "fhe/rlwe/poly_ops.h"
 #include "math/parallel.h"
+#include "math/scratch.h"
 
 namespace hecnn::rlwe {
 
@@ -27,30 +28,34 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
     }
   }
   // Digits in coefficient form.
-  std::vector<u64> digits(target, target + n * k);
-  if (target_ntt) ntt_inverse_poly(ctx, digits.data(), k);
+  u64* digits = math::scratch<struct DigitsTag, u64>(n * k);
+  std::copy(target, target + n * k, digits);
+  if (target_ntt) ntt_inverse_poly(ctx, digits, k);
 
   // acc[c][r]: output polynomial c, modulus r (r == k stands for P), NTT form.
-  std::vector<u64> acc(2 * (k + 1) * n);
-  auto acc_at = [&](std::size_t c, std::size_t r) { return acc.data() + (c * (k + 1) + r) * n; };
+  u64* acc = math::scratch<struct AccTag, u64>(2 * (k + 1) * n);
+  auto acc_at = [&](std::size_t c, std::size_t r) { return acc + (c * (k + 1) + r) * n; };
   math::parallel_for(k + 1, [&](std::size_t r) {
     const std::size_t prime = r < k ? r : p_index;
     const auto& mod = ctx.key_base()[prime];
-    std::vector<u128> a0(n, 0), a1(n, 0);
-    std::vector<u64> tmp(n);
+    u128* a0 = math::scratch<struct Acc0Tag, u128>(n);
+    u128* a1 = math::scratch<struct Acc1Tag, u128>(n);
+    std::fill(a0, a0 + n, 0);
+    std::fill(a1, a1 + n, 0);
+    u64* tmp = math::scratch<struct DigitTmpTag, u64>(n);
     for (std::size_t j = 0; j < k; ++j) {
       const u64* d;
       if (r == j && target_ntt) {
         d = target + j * n;
       } else {
-        const u64* src = digits.data() + j * n;
+        const u64* src = digits + j * n;
         if (ctx.key_base()[j].value() <= mod.value()) {
-          std::copy(src, src + n, tmp.begin());
+          std::copy(src, src + n, tmp);
         } else {
           for (std::size_t i = 0; i < n; ++i) tmp[i] = mod.reduce(src[i]);
         }
-        math::ntt_forward(tmp.data(), ctx.ntt(prime));
-        d = tmp.data();
+        math::ntt_forward(tmp, ctx.ntt(prime));
+        d = tmp;
       }
       const u64* k0 = key.parts[j].residue(0, prime);
       const u64* k1 = key.parts[j].residue(1, prime);
@@ -82,10 +87,10 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
     const u64 half_mod = qi.reduce(half);
     const u64* ap = acc_at(c, k);
     u64* ai = acc_at(c, i);
-    std::vector<u64> tmp(n);
+    u64* tmp = math::scratch<struct ModDownTag, u64>(n);
     for (std::size_t t = 0; t < n; ++t) tmp[t] = qi.sub(qi.reduce(ap[t]), half_mod);
     if (ct.ntt_form) {
-      math::ntt_forward(tmp.data(), ctx.ntt(i));
+      math::ntt_forward(tmp, ctx.ntt(i));
     } else {
       math::ntt_inverse(ai, ctx.ntt(i));
     }
@@ -103,9 +108,10 @@ void relinearize_inplace(const Context& ctx, Ciphertext& ct, const RelinKeys& rk
   if (ct.size != 3) {
     throw std::invalid_argument("relinearize expects a size-3 ciphertext, got size " + std::to_string(ct.size));
   }
-  std::vector<u64> c2(ct.poly(2), ct.poly(2) + ct.poly_words());
+  u64* c2 = math::scratch<struct RelinC2Tag, u64>(ct.poly_words());
+  std::copy(ct.poly(2), ct.poly(2) + ct.poly_words(), c2);
   ct.resize(2);
-  switch_key_add(ctx, c2.data(), ct.ntt_form, rk.key, ct);
+  switch_key_add(ctx, c2, ct.ntt_form, rk.key, ct);
 }
 
 void apply_galois_inplace(const Context& ctx, Ciphertext& ct, u64 galois_elt, const GaloisKeys& gk) {
@@ -116,22 +122,23 @@ void apply_galois_inplace(const Context& ctx, Ciphertext& ct, u64 galois_elt, co
   check_galois_elt(galois_elt, ctx.n());
   const KSwitchKey& key = gk.at(galois_elt);
   const std::size_t n = ctx.n(), k = ct.num_primes;
-  std::vector<u64> t0(n * k), t1(n * k);
+  u64* t0 = math::scratch<struct GaloisT0Tag, u64>(n * k);
+  u64* t1 = math::scratch<struct GaloisT1Tag, u64>(n * k);
   if (ct.ntt_form) {
     const auto perm = galois_ntt_permutation(galois_elt, n);
     for (std::size_t j = 0; j < k; ++j) {
-      apply_galois_ntt(ct.residue(0, j), perm, n, t0.data() + j * n);
-      apply_galois_ntt(ct.residue(1, j), perm, n, t1.data() + j * n);
+      apply_galois_ntt(ct.residue(0, j), perm, n, t0 + j * n);
+      apply_galois_ntt(ct.residue(1, j), perm, n, t1 + j * n);
     }
   } else {
     for (std::size_t j = 0; j < k; ++j) {
-      apply_galois_coeff(ct.residue(0, j), galois_elt, ctx.key_base()[j], n, t0.data() + j * n);
-      apply_galois_coeff(ct.residue(1, j), galois_elt, ctx.key_base()[j], n, t1.data() + j * n);
+      apply_galois_coeff(ct.residue(0, j), galois_elt, ctx.key_base()[j], n, t0 + j * n);
+      apply_galois_coeff(ct.residue(1, j), galois_elt, ctx.key_base()[j], n, t1 + j * n);
     }
   }
-  std::copy(t0.begin(), t0.end(), ct.poly(0));
+  std::copy(t0, t0 + n * k, ct.poly(0));
   std::fill(ct.poly(1), ct.poly(1) + n * k, 0);
-  switch_key_add(ctx, t1.data(), ct.ntt_form, key, ct);
+  switch_key_add(ctx, t1, ct.ntt_form, key, ct);
 }
 
 }  // namespace hecnn::rlwe
