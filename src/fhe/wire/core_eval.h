@@ -1,0 +1,59 @@
+// One homomorphic evaluation applied to SEAL-format files: what a user
+// scripting an interop check needs (`hecnn seal-eval`), and what the server
+// does with a client's SEAL objects. Inputs are SEAL bytes (parameters,
+// ciphertexts, optional plaintext / relinearization keys / Galois keys);
+// the result is a SEAL ciphertext written with the version of the first input
+// ciphertext (echoed to the client) and its compression unless overridden.
+//
+// Operations (BFV / CKKS):
+//   add, sub              two ciphertexts
+//   multiply              two ciphertexts; relinearized when relin keys are given;
+//                         CKKS: then rescaled if `rescale`
+//   square                one ciphertext, same rules as multiply
+//   relinearize           needs relin keys
+//   negate
+//   add_plain, multiply_plain   needs a plaintext (BFV: coefficient form mod t;
+//                         CKKS: NTT form at the ciphertext's level)
+//   rotate_rows (BFV) / rotate (CKKS)  by `step`, needs Galois keys
+//   rotate_columns (BFV) / conjugate (CKKS)  needs the Galois key 2N-1
+//   mod_switch            drop the last data prime (CKKS: scale unchanged)
+//   rescale               CKKS only: divide by the last data prime
+// Errors: FormatError for malformed input, std::invalid_argument for a
+// request that does not fit (missing key, wrong level, unknown operation).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fhe/wire/objects.h"
+
+namespace hecnn::wire {
+
+struct EvalInputs {
+  std::span<const std::uint8_t> parameters;
+  std::vector<std::span<const std::uint8_t>> ciphertexts;  // 1 or 2
+  std::optional<std::span<const std::uint8_t>> plaintext;
+  std::optional<std::span<const std::uint8_t>> relin_keys;
+  std::optional<std::span<const std::uint8_t>> galois_keys;
+};
+
+struct EvalRequest {
+  std::string op;
+  int step = 0;
+  bool rescale = false;                       // CKKS multiply/square: rescale after
+  std::optional<Compression> compression;     // default: that of the first ciphertext
+  bool enforce_128bit_security = true;
+  ReadOptions read;                           // quotas for the inputs
+};
+
+struct EvalResult {
+  std::vector<std::uint8_t> bytes;
+  CiphertextData ciphertext;  // what was written (metadata + data)
+};
+
+EvalResult evaluate(const EvalInputs& in, const EvalRequest& req);
+
+}  // namespace hecnn::wire
