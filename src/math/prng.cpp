@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include <openssl/evp.h>
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -9,45 +11,35 @@
 
 namespace hecnn::math {
 
-namespace {
-inline std::uint32_t rotl(std::uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
-inline void quarter(std::uint32_t* s, int a, int b, int c, int d) {
-  s[a] += s[b]; s[d] ^= s[a]; s[d] = rotl(s[d], 16);
-  s[c] += s[d]; s[b] ^= s[c]; s[b] = rotl(s[b], 12);
-  s[a] += s[b]; s[d] ^= s[a]; s[d] = rotl(s[d], 8);
-  s[c] += s[d]; s[b] ^= s[c]; s[b] = rotl(s[b], 7);
-}
-std::uint32_t load32(const std::uint8_t* p) {
-  return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
-}
-}  // namespace
+static const std::array<std::uint8_t, 64 * 64> kZeros{};
 
 ChaCha20Stream::ChaCha20Stream(const std::array<std::uint8_t, 32>& key, std::uint64_t nonce) {
-  state_[0] = 0x61707865; state_[1] = 0x3320646e; state_[2] = 0x79622d32; state_[3] = 0x6b206574;
-  for (int i = 0; i < 8; ++i) state_[4 + i] = load32(key.data() + 4 * i);
-  state_[12] = 0;
-  state_[13] = 0;
-  state_[14] = static_cast<std::uint32_t>(nonce);
-  state_[15] = static_cast<std::uint32_t>(nonce >> 32);
+  // OpenSSL's IV for ChaCha20 is the 32-bit block counter followed by a 96-bit
+  // nonce; we use the first 32 bits of the nonce field as the counter's high
+  // half, i.e. a 64-bit counter and a 64-bit nonce (the original ChaCha layout).
+  std::uint8_t iv[16] = {};
+  for (int i = 0; i < 8; ++i) iv[8 + i] = static_cast<std::uint8_t>(nonce >> (8 * i));
+  auto* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr || EVP_EncryptInit_ex(ctx, EVP_chacha20(), nullptr, key.data(), iv) != 1) {
+    EVP_CIPHER_CTX_free(ctx);
+    throw std::runtime_error("ChaCha20 initialisation failed (OpenSSL)");
+  }
+  cipher_ctx_ = ctx;
+}
+
+ChaCha20Stream::~ChaCha20Stream() {
+  EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(cipher_ctx_));
+  std::memset(buffer_.data(), 0, buffer_.size());
 }
 
 void ChaCha20Stream::refill() {
-  for (std::size_t b = 0; b < buffer_.size() / 64; ++b) {
-    state_[12] = static_cast<std::uint32_t>(counter_);
-    state_[13] = static_cast<std::uint32_t>(counter_ >> 32);
-    ++counter_;
-    std::uint32_t x[16];
-    std::memcpy(x, state_.data(), sizeof x);
-    for (int i = 0; i < 10; ++i) {
-      quarter(x, 0, 4, 8, 12); quarter(x, 1, 5, 9, 13); quarter(x, 2, 6, 10, 14); quarter(x, 3, 7, 11, 15);
-      quarter(x, 0, 5, 10, 15); quarter(x, 1, 6, 11, 12); quarter(x, 2, 7, 8, 13); quarter(x, 3, 4, 9, 14);
-    }
-    for (int i = 0; i < 16; ++i) {
-      const std::uint32_t v = x[i] + state_[i];
-      std::uint8_t* o = buffer_.data() + 64 * b + 4 * i;
-      o[0] = v; o[1] = v >> 8; o[2] = v >> 16; o[3] = v >> 24;
-    }
+  int len = 0;
+  if (EVP_EncryptUpdate(static_cast<EVP_CIPHER_CTX*>(cipher_ctx_), buffer_.data(), &len, kZeros.data(),
+                        static_cast<int>(kZeros.size())) != 1 ||
+      len != static_cast<int>(buffer_.size())) {
+    throw std::runtime_error("ChaCha20 key stream generation failed (OpenSSL)");
   }
+  counter_ += buffer_.size() / 64;
   pos_ = 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "fhe/rlwe/encrypt.h"
 #include "math/biguint.h"
+#include "math/scratch.h"
 
 namespace hecnn::bfv {
 
@@ -81,8 +82,8 @@ Plaintext Decryptor::decrypt(const Ciphertext& ct) const {
   const auto& ctx = tables_->context();
   const auto& L = tables_->level(ct.num_primes);
   const std::size_t n = ctx.n(), k = ct.num_primes;
-  std::vector<u64> x(n * k);
-  rlwe::secret_dot(ctx, sk_, ct, x.data());
+  u64* x = math::scratch<struct DecryptPhaseTag, u64>(n * k);
+  rlwe::secret_dot(ctx, sk_, ct, x);
   const auto& base = ctx.base(k);
   const auto& tm = ctx.plain_modulus();
   Plaintext pt;
@@ -98,6 +99,7 @@ Plaintext Decryptor::decrypt(const Ciphertext& ct) const {
     const u64 r = static_cast<u64>((frac + (u128{1} << 63)) >> 64);
     pt.coeffs[c] = tm.reduce(whole + r);
   }
+  std::fill(x, x + n * k, 0);
   return pt;
 }
 

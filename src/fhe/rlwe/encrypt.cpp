@@ -5,6 +5,7 @@
 #include "fhe/rlwe/poly_ops.h"
 #include "math/parallel.h"
 #include "math/sampling.h"
+#include "math/scratch.h"
 
 namespace hecnn::rlwe {
 
@@ -13,10 +14,12 @@ namespace {
 void add_error(const Context& ctx, math::Prng& prng, u64* poly, std::size_t k, bool ntt_form) {
   const std::size_t n = ctx.n();
   auto e = math::sample_cbd(prng, n);
-  std::vector<u64> er(n * k);
-  math::small_to_rns(e.data(), n, ctx.base(k), er.data());
-  if (ntt_form) ntt_forward_poly(ctx, er.data(), k);
-  add_poly(ctx, poly, er.data(), poly, k);
+  u64* er = math::scratch<struct ErrorTag, u64>(n * k);
+  math::small_to_rns(e.data(), n, ctx.base(k), er);
+  std::fill(e.begin(), e.end(), 0);
+  if (ntt_form) ntt_forward_poly(ctx, er, k);
+  add_poly(ctx, poly, er, poly, k);
+  std::fill(er, er + n * k, 0);
 }
 }  // namespace
 
@@ -52,19 +55,23 @@ void encrypt_zero_public(const Context& ctx, const PublicKey& pk, std::size_t k,
   // rounding, as SEAL does: the noise u*e_pk + e shrinks by that prime's size.
   const std::size_t work = k < ctx.key_primes() ? k + 1 : k;
   auto u = math::sample_ternary(prng, n);
-  std::vector<u64> ur(n * work);
-  math::small_to_rns(u.data(), n, ctx.base(work), ur.data());
-  ntt_forward_poly(ctx, ur.data(), work);
-  Ciphertext tmp(n, work, 2, false);
+  u64* ur = math::scratch<struct MaskTag, u64>(n * work);
+  math::small_to_rns(u.data(), n, ctx.base(work), ur);
+  std::fill(u.begin(), u.end(), 0);
+  ntt_forward_poly(ctx, ur, work);
+  u64* tmp = math::scratch<struct WorkTag, u64>(2 * n * work);
   for (std::size_t c = 0; c < 2; ++c) {
-    mul_poly(ctx, pk.ct.poly(c), ur.data(), tmp.poly(c), work);
-    ntt_inverse_poly(ctx, tmp.poly(c), work);
-    add_error(ctx, prng, tmp.poly(c), work, false);
+    u64* tc = tmp + c * n * work;
+    mul_poly(ctx, pk.ct.poly(c), ur, tc, work);
+    ntt_inverse_poly(ctx, tc, work);
+    add_error(ctx, prng, tc, work, false);
   }
+  std::fill(ur, ur + n * work, 0);
   out = Ciphertext(n, k, 2, ntt_form);
   for (std::size_t c = 0; c < 2; ++c) {
-    if (work > k) divide_and_round_by_last(ctx, tmp.poly(c), work, false);
-    std::copy(tmp.poly(c), tmp.poly(c) + n * k, out.poly(c));
+    u64* tc = tmp + c * n * work;
+    if (work > k) divide_and_round_by_last(ctx, tc, work, false);
+    std::copy(tc, tc + n * k, out.poly(c));
     if (ntt_form) ntt_forward_poly(ctx, out.poly(c), k);
   }
 }
@@ -72,16 +79,21 @@ void encrypt_zero_public(const Context& ctx, const PublicKey& pk, std::size_t k,
 void secret_dot(const Context& ctx, const SecretKey& sk, const Ciphertext& ct, u64* out) {
   const std::size_t n = ctx.n(), k = ct.num_primes;
   const std::size_t words = n * k;
-  std::vector<u64> acc(words, 0), term(words), spow(sk.data.begin(), sk.data.begin() + words);
+  u64* acc = math::scratch<struct DotAccTag, u64>(words);
+  u64* term = math::scratch<struct DotTermTag, u64>(words);
+  u64* spow = math::scratch<struct DotPowTag, u64>(words);
+  std::fill(acc, acc + words, 0);
+  std::copy(sk.data.begin(), sk.data.begin() + static_cast<std::ptrdiff_t>(words), spow);
   for (std::size_t c = 1; c < ct.size; ++c) {
-    std::copy(ct.poly(c), ct.poly(c) + words, term.begin());
-    if (!ct.ntt_form) ntt_forward_poly(ctx, term.data(), k);
-    mul_add_poly(ctx, term.data(), spow.data(), acc.data(), k);
-    if (c + 1 < ct.size) mul_poly(ctx, spow.data(), sk.data.data(), spow.data(), k);
+    std::copy(ct.poly(c), ct.poly(c) + words, term);
+    if (!ct.ntt_form) ntt_forward_poly(ctx, term, k);
+    mul_add_poly(ctx, term, spow, acc, k);
+    if (c + 1 < ct.size) mul_poly(ctx, spow, sk.data.data(), spow, k);
   }
-  if (!ct.ntt_form) ntt_inverse_poly(ctx, acc.data(), k);
-  add_poly(ctx, acc.data(), ct.poly(0), out, k);
-  std::fill(spow.begin(), spow.end(), 0);
+  if (!ct.ntt_form) ntt_inverse_poly(ctx, acc, k);
+  add_poly(ctx, acc, ct.poly(0), out, k);
+  std::fill(spow, spow + words, 0);
+  std::fill(acc, acc + words, 0);
 }
 
 }  // namespace hecnn::rlwe

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "math/parallel.h"
+#include "math/scratch.h"
 
 namespace hecnn::rlwe {
 
@@ -74,13 +75,26 @@ void divide_and_round_by_last(const Context& ctx, u64* a, std::size_t k, bool nt
   math::parallel_for(last, [&](std::size_t j) {
     const auto& qj = ctx.key_base()[j];
     const u64 q = qj.value();
-    const u64 half_mod = qj.reduce(half);
-    std::vector<u64> tmp(n);
-    for (std::size_t i = 0; i < n; ++i) tmp[i] = qj.sub(qj.reduce(a_last[i]), half_mod);
-    if (ntt_form) math::ntt_forward(tmp.data(), ctx.ntt(j));
+    // (a_j - (a_last - half)) * q_last^-1, with a_last - half reduced mod q_j: add
+    // q - (half mod q) instead of subtracting, and let the Shoup product absorb
+    // values below 4q (a_j < q, reduce(a_last) < q, q - half_mod <= q).
+    const u64 q_minus_half = q - qj.reduce(half);
     const math::ShoupOperand inv = ctx.inv_last(k, j);
     u64* aj = a + j * n;
-    for (std::size_t i = 0; i < n; ++i) aj[i] = math::mul_shoup(aj[i] + q - tmp[i], inv, q);
+    if (ntt_form) {
+      u64* tmp = math::scratch<struct DivRoundTag, u64>(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const u64 v = qj.reduce(a_last[i]) + q_minus_half;
+        tmp[i] = v >= q ? v - q : v;
+      }
+      math::ntt_forward(tmp, ctx.ntt(j));
+      for (std::size_t i = 0; i < n; ++i) aj[i] = math::mul_shoup(aj[i] + q - tmp[i], inv, q);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        const u64 v = qj.reduce(a_last[i]) + q_minus_half;  // < 2q
+        aj[i] = math::mul_shoup(aj[i] + 2 * q - v, inv, q);
+      }
+    }
   });
 }
 
