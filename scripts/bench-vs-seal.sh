@@ -6,6 +6,7 @@
 # bench/seal_compare/seal_bfv_bench.cpp against it, then runs hecnn, SEAL, hecnn, SEAL,
 # ... pinned to one CPU, single-threaded, and prints medians and the ratio.
 #   HECNN_DISABLE_AVX512=1  measures hecnn's portable (non-IFMA) kernels.
+#   HECNN_BENCH_BIN=path    hecnn benchmark binary (default build/bench/bfv_ops_bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seal_src="${1:?usage: scripts/bench-vs-seal.sh SEAL_SOURCE_DIR [ROUNDS] [CPU]}"
@@ -21,10 +22,11 @@ fi
 lib=$(ls /tmp/hecnn-seal-build/lib/libseal-4.*.a | head -1)
 g++ -O3 -std=c++17 -I"$seal_src/native/src" -I/tmp/hecnn-seal-build/native/src \
   bench/seal_compare/seal_bfv_bench.cpp "$lib" -lbenchmark -lpthread -o "$out/seal_bfv_bench"
-[ -x build/bench/bfv_ops_bench ] || bash scripts/build.sh
+bench="${HECNN_BENCH_BIN:-build/bench/bfv_ops_bench}"
+[ -x "$bench" ] || bash scripts/build.sh
 for r in $(seq "$rounds"); do
   echo "round $r/$rounds" >&2
-  OMP_NUM_THREADS=1 taskset -c "$cpu" build/bench/bfv_ops_bench --benchmark_min_time=0.2 --benchmark_format=json > "$out/hecnn_$r.json"
+  OMP_NUM_THREADS=1 taskset -c "$cpu" "$bench" --benchmark_min_time=0.2 --benchmark_format=json > "$out/hecnn_$r.json"
   taskset -c "$cpu" "$out/seal_bfv_bench" --benchmark_min_time=0.2 --benchmark_format=json > "$out/seal_$r.json"
 done
 python3 - "$out" "$rounds" <<'PY'
