@@ -1,0 +1,142 @@
+// `hecnn infer`: one model or an encrypted ensemble on a dataset or on image files.
+//
+//   hecnn infer --model models/a.hecnn --dataset mnist --count 8192
+//   hecnn infer --model m0.hecnn --model m1.hecnn --model m2.hecnn --combiner weighted --json
+//   hecnn infer --model m.hecnn --image digit.pgm --image other.pgm
+//   hecnn infer --model m.hecnn --plan          (cost report only, nothing encrypted)
+#include "hecnn/cmd_runtime_report.h"
+#include "hecnn/command.h"
+
+#include <algorithm>
+#include <iostream>
+
+namespace hecnn::app {
+namespace {
+
+struct Args {
+  std::vector<std::string> models, images;
+  std::string dataset = "mnist", combiner = "mean", scheme = "bfv";
+  std::vector<double> weights;
+  std::size_t count = 0, offset = 0, batch = 0, poly_degree = 0;
+  int input_bits = 8, weight_bits = 8, coeff_bits = 8;
+  bool json = false, plan = false, no_check = false, quiet = false, simulate = false;
+};
+
+void run(const Args& a) {
+  if (a.models.empty()) throw std::invalid_argument("give at least one --model");
+  if (a.scheme != "bfv") {
+    throw std::invalid_argument("--scheme " + a.scheme + ": only bfv is available in this build (the CKKS backend is not wired in yet)");
+  }
+  std::vector<nn::Model> members;
+  for (const auto& p : a.models) members.push_back(nn::read_model(p));
+  nn::compiler::EnsembleOptions ens;
+  ens.combiner = nn::compiler::parse_combiner(a.combiner);
+  ens.weights = a.weights;
+  if (ens.combiner == nn::compiler::Combiner::weighted_mean && ens.weights.empty()) {
+    for (const auto& m : members) {
+      if (m.meta.test_accuracy < 0) throw std::invalid_argument("--combiner weighted: give --weights (a model has no recorded accuracy)");
+      ens.weights.push_back(m.meta.test_accuracy);
+    }
+  }
+  nn::compiler::CompileOptions opt;
+  opt.input_bits = a.input_bits;
+  opt.weight_bits = a.weight_bits;
+  opt.coeff_bits = a.coeff_bits;
+  opt.poly_degree = a.poly_degree;
+
+  // Inputs.
+  std::vector<std::uint8_t> images, labels;
+  std::size_t count = 0, image_size = members[0].input.shape.size();
+  if (!a.images.empty()) {
+    for (const auto& p : a.images) {
+      int rows = 0, cols = 0;
+      auto px = read_pgm(p, rows, cols);
+      if (std::size_t(rows) * std::size_t(cols) != image_size) {
+        throw std::invalid_argument(p + ": image is " + std::to_string(cols) + "x" + std::to_string(rows) + ", the model expects " +
+                                    std::to_string(members[0].input.shape.w) + "x" + std::to_string(members[0].input.shape.h));
+      }
+      images.insert(images.end(), px.begin(), px.end());
+      ++count;
+    }
+  } else {
+    nn::Dataset ds = nn::load_named_dataset(a.dataset, false);
+    if (ds.image_size() != image_size) {
+      throw std::invalid_argument("dataset " + a.dataset + " has images of " + std::to_string(ds.image_size()) +
+                                  " values, the model expects " + std::to_string(image_size));
+    }
+    if (a.offset >= ds.count()) throw std::invalid_argument("--offset beyond the dataset");
+    count = std::min(a.count ? a.count : std::size_t(members.size() > 1 ? 8192 : 8192), ds.count() - a.offset);
+    images.assign(ds.image(a.offset), ds.image(a.offset) + count * image_size);
+    labels.assign(ds.labels.begin() + std::ptrdiff_t(a.offset), ds.labels.begin() + std::ptrdiff_t(a.offset + count));
+  }
+  opt.batch_images = a.batch ? std::min(a.batch, count) : count;
+  const auto prog = nn::compiler::compile(members, ens, opt);
+  if (!a.json) std::printf("%s", nn::compiler::cost_report(prog).c_str());
+  if (a.plan) {
+    if (a.json) {
+      const auto c = nn::compiler::cost(prog);
+      nlohmann::json j = {{"program", prog.description}, {"poly_degree", prog.params.poly_degree},
+                          {"plain_moduli", prog.params.plain_moduli}, {"depth", c.depth}, {"ct_mults", c.ct_mults},
+                          {"relins", c.relins}, {"scalar_mults", c.scalar_mults}, {"peak_bytes", c.peak_bytes},
+                          {"input_bytes", c.input_bytes}, {"output_bytes", c.output_bytes}, {"keys", prog.keys},
+                          {"predicted_noise_budget_bits", prog.predicted_final_budget}};
+      std::cout << j.dump(2) << "\n";
+    }
+    return;
+  }
+  if (a.simulate) {
+    const auto rep = nn::runtime::run_quantized(prog, members, images.data(), count, image_size, labels.empty() ? nullptr : labels.data());
+    if (a.json) {
+      std::cout << report_json(prog, rep).dump(2) << "\n";
+      return;
+    }
+    std::printf("\nquantized plaintext model (exact integers, no encryption) on %zu images, %.2f s:\n", rep.images, rep.total_s);
+    for (const auto& o : rep.outputs) {
+      std::printf("  %-10s accuracy %.2f%% (float %.2f%%), agreement with float %.2f%%\n", o.name.c_str(), 100.0 * o.correct / count,
+                  100.0 * o.plain_correct / count, 100.0 * o.agree_float / count);
+    }
+    return;
+  }
+  nn::runtime::InferOptions io;
+  io.batch = a.batch;
+  io.check_quantized = !a.no_check;
+  io.progress = !a.json && !a.quiet;
+  const auto rep = nn::runtime::run_bfv(prog, members, images.data(), count, image_size, labels.empty() ? nullptr : labels.data(), io);
+  if (a.json) {
+    std::cout << report_json(prog, rep).dump(2) << "\n";
+    return;
+  }
+  print_report(prog, rep, !labels.empty());
+  if (!a.images.empty()) {
+    // Per-file predictions need the decrypted scores; rerun is avoided by reporting agreement only.
+    std::printf("(image files carry no labels: accuracy is not reported)\n");
+  }
+}
+
+void setup(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  app.add_option("--model", a->models, "model file (repeat for an ensemble)")->required();
+  app.add_option("--image", a->images, "binary PGM image file(s) instead of a dataset");
+  app.add_option("--dataset", a->dataset, "dataset name (test part): mnist, fashion-mnist, ...");
+  app.add_option("--count", a->count, "number of test images (default 8192)");
+  app.add_option("--offset", a->offset, "first test image");
+  app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)");
+  app.add_option("--scheme", a->scheme, "bfv (ckks when available)");
+  app.add_option("--combiner", a->combiner, "ensemble combiner: mean, weighted, poly-softmax");
+  app.add_option("--weights", a->weights, "weighted combiner: one weight per member (default: recorded test accuracy)")->delimiter(',');
+  app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8)");
+  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24)");
+  app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients");
+  app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384); default automatic");
+  app.add_flag("--plan", a->plan, "print the compiled program's cost report and stop");
+  app.add_flag("--simulate", a->simulate, "run only the quantized plaintext model (exact integers) and report its accuracy");
+  app.add_flag("--no-check", a->no_check, "skip the exact comparison with the quantized plaintext model");
+  app.add_flag("--quiet", a->quiet, "no progress bar");
+  app.add_flag("--json", a->json, "machine-readable summary on stdout");
+  app.callback([a] { run(*a); });
+}
+
+const bool registered = register_command({"infer", "Encrypted batch inference (one model or an ensemble)", &setup});
+
+}  // namespace
+}  // namespace hecnn::app

@@ -1,0 +1,124 @@
+// Shared by `hecnn infer` and `hecnn demo`: loading inputs, running the encrypted
+// pipeline and printing the report (text or JSON).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nn/compiler/compiler.h"
+#include "nn/model/dataset.h"
+#include "nn/model/model_io.h"
+#include "nn/runtime/inference.h"
+
+namespace hecnn::app {
+
+// Binary PGM (P5, maxval <= 255). Throws with the file name on anything else.
+inline std::vector<std::uint8_t> read_pgm(const std::string& path, int& rows, int& cols) {
+  const std::string bytes = nn::read_file_bounded(path, std::size_t(64) << 20);
+  if (bytes.size() >= 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) {
+    throw std::runtime_error(path + ": PNG is not supported by this build; convert to binary PGM (e.g. `convert in.png -depth 8 out.pgm`)");
+  }
+  std::istringstream is(bytes);
+  std::string magic;
+  is >> magic;
+  if (magic != "P5") throw std::runtime_error(path + ": not a binary PGM (P5) file");
+  auto next = [&]() {
+    is >> std::ws;
+    while (is.peek() == '#') {
+      std::string line;
+      std::getline(is, line);
+      is >> std::ws;
+    }
+    long v = -1;
+    is >> v;
+    if (!is || v <= 0 || v > 65535) throw std::runtime_error(path + ": malformed PGM header");
+    return int(v);
+  };
+  cols = next();
+  rows = next();
+  const int maxval = next();
+  if (maxval > 255) throw std::runtime_error(path + ": 16-bit PGM is not supported");
+  is.get();
+  const std::size_t need = std::size_t(rows) * std::size_t(cols);
+  const std::size_t at = std::size_t(is.tellg());
+  if (bytes.size() < at + need) throw std::runtime_error(path + ": truncated PGM data");
+  std::vector<std::uint8_t> px(bytes.begin() + std::ptrdiff_t(at), bytes.begin() + std::ptrdiff_t(at + need));
+  if (maxval != 255)
+    for (auto& p : px) p = std::uint8_t(std::lround(double(p) * 255.0 / maxval));
+  return px;
+}
+
+inline std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+inline std::string mib(std::size_t b) { return fmt("%.1f MiB", double(b) / (1024.0 * 1024.0)); }
+
+inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::runtime::InferReport& r) {
+  const auto c = nn::compiler::cost(prog);
+  nlohmann::json j;
+  j["scheme"] = r.scheme;
+  j["program"] = prog.description;
+  j["poly_degree"] = prog.params.poly_degree;
+  j["plain_moduli"] = prog.params.plain_moduli;
+  j["coeff_modulus"] = prog.params.coeff_modulus;
+  j["images"] = r.images;
+  j["batches"] = r.batches;
+  j["depth"] = c.depth;
+  j["ct_mults_per_residue"] = c.ct_mults;
+  j["relins_per_residue"] = c.relins;
+  j["scalar_mults_per_residue"] = c.scalar_mults;
+  j["predicted_noise_budget_bits"] = prog.predicted_final_budget;
+  for (const auto& o : r.outputs) {
+    const double n = double(r.images);
+    j["outputs"].push_back({{"name", o.name},
+                            {"accuracy_encrypted", o.correct / n},
+                            {"accuracy_plaintext_float", o.plain_correct / n},
+                            {"agreement_float", o.agree_float / n},
+                            {"agreement_quantized", o.agree_quantized / n},
+                            {"exact_scores", o.exact_scores / n},
+                            {"min_noise_budget_bits", o.min_noise_budget}});
+  }
+  for (const auto& l : r.layers) j["layers"].push_back({{"layer", l.layer}, {"seconds", l.seconds}, {"ciphertexts_out", l.ciphertexts_out}});
+  j["seconds"] = {{"keygen", r.keygen_s}, {"encrypt", r.encrypt_s}, {"evaluate", r.evaluate_s}, {"decrypt", r.decrypt_s}, {"total", r.total_s}};
+  j["images_per_second"] = r.images_per_second();
+  j["images_per_second_end_to_end"] = r.total_s > 0 ? double(r.images) / r.total_s : 0.0;
+  j["bytes"] = {{"input", r.input_bytes}, {"output", r.output_bytes}, {"evaluation_keys", r.key_bytes}};
+  j["peak_rss_bytes"] = r.peak_rss_bytes;
+  return j;
+}
+
+inline void print_report(const nn::compiler::Program& prog, const nn::runtime::InferReport& r, bool labels) {
+  std::printf("\nresults on %zu images (%zu batch%s of up to %zu, %s):\n", r.images, r.batches, r.batches == 1 ? "" : "es",
+              prog.params.poly_degree, r.scheme.c_str());
+  std::printf("  %-10s %12s %12s %12s %12s %12s %8s\n", "output", "acc (HE)", "acc (float)", "agree float", "agree quant",
+              "exact scores", "budget");
+  for (const auto& o : r.outputs) {
+    const double n = double(r.images);
+    std::printf("  %-10s %12s %12s %12s %12s %12s %6d b\n", o.name.c_str(),
+                labels ? fmt("%.2f%%", 100.0 * o.correct / n).c_str() : "-",
+                labels ? fmt("%.2f%%", 100.0 * o.plain_correct / n).c_str() : "-", fmt("%.2f%%", 100.0 * o.agree_float / n).c_str(),
+                fmt("%.2f%%", 100.0 * o.agree_quantized / n).c_str(), fmt("%.2f%%", 100.0 * o.exact_scores / n).c_str(),
+                o.min_noise_budget);
+  }
+  std::printf("\nserver time per layer (summed over batches and %zu CRT prime%s):\n", prog.params.plain_moduli.size(),
+              prog.params.plain_moduli.size() > 1 ? "s" : "");
+  for (const auto& l : r.layers) std::printf("  %-22s %9.3f s  (%zu ciphertexts out)\n", l.layer.c_str(), l.seconds, l.ciphertexts_out);
+  std::printf("\ntime: keygen %.2f s, encrypt %.2f s, evaluate %.2f s, decrypt %.2f s, total %.2f s\n", r.keygen_s, r.encrypt_s,
+              r.evaluate_s, r.decrypt_s, r.total_s);
+  std::printf("throughput: %.1f images/s (server evaluation), %.1f images/s end to end\n", r.images_per_second(),
+              r.total_s > 0 ? double(r.images) / r.total_s : 0.0);
+  std::printf("bytes: encrypted input %s, encrypted outputs %s, evaluation keys %s; peak memory %s\n", mib(r.input_bytes).c_str(),
+              mib(r.output_bytes).c_str(), mib(r.key_bytes).c_str(), mib(r.peak_rss_bytes).c_str());
+}
+
+}  // namespace hecnn::app

@@ -1,0 +1,486 @@
+// Lowering of models to the slot-vector program, quantization and bounds.
+// Parameter choice and the cost model live in params.cpp.
+#include "nn/compiler/compiler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "nn/compiler/params_internal.h"
+
+namespace hecnn::nn::compiler {
+
+const char* op_name(OpKind k) {
+  switch (k) {
+    case OpKind::input: return "input";
+    case OpKind::linear: return "linear";
+    case OpKind::square: return "square";
+    case OpKind::multiply: return "multiply";
+    case OpKind::relinearize: return "relinearize";
+    case OpKind::mod_switch: return "mod_switch";
+  }
+  return "?";
+}
+
+const char* combiner_name(Combiner c) {
+  switch (c) {
+    case Combiner::mean: return "mean";
+    case Combiner::weighted_mean: return "weighted";
+    case Combiner::poly_softmax: return "poly-softmax";
+  }
+  return "?";
+}
+
+Combiner parse_combiner(const std::string& s) {
+  if (s == "mean") return Combiner::mean;
+  if (s == "weighted" || s == "weighted-mean" || s == "weighted_mean") return Combiner::weighted_mean;
+  if (s == "poly-softmax" || s == "poly_softmax" || s == "softmax") return Combiner::poly_softmax;
+  throw CompileError("unknown ensemble combiner '" + s + "' (mean, weighted, poly-softmax)");
+}
+
+std::vector<std::int64_t> Program::quantize_input(const std::uint8_t* raw, std::size_t bytes) const {
+  if (bytes != input_shape.size()) {
+    throw CompileError("image has " + std::to_string(bytes) + " values, the model expects " +
+                       std::to_string(input_shape.c) + "x" + std::to_string(input_shape.h) + "x" +
+                       std::to_string(input_shape.w) + " = " + std::to_string(input_shape.size()));
+  }
+  std::vector<std::int64_t> x(bytes);
+  for (std::size_t i = 0; i < bytes; ++i) x[i] = std::llround(double(raw[i]) * input_quant);
+  return x;
+}
+
+namespace {
+
+// Exact scale bookkeeping: scale = R^p * 2^a with R = 1 / input.scale (e.g. 255).
+struct Scale {
+  int p = 0;
+  int a = 0;
+};
+
+struct Value {
+  int tensor = -1;
+  Scale scale;
+  double bound = 0;             // guaranteed |integer| bound over all elements
+  std::vector<double> bounds;   // per element (empty: all equal to `bound`)
+  double at(std::size_t i) const { return bounds.empty() ? bound : bounds[i]; }
+};
+
+std::vector<double> squared(const Value& v) {
+  std::vector<double> b(v.bounds);
+  for (auto& x : b) x *= x;
+  return b;
+}
+
+class Lowering {
+ public:
+  Lowering(Program& prog, const CompileOptions& opt, double r) : prog_(prog), opt_(opt), r_(r) {}
+
+  double real_scale(Scale s) const { return std::pow(r_, s.p) * std::ldexp(1.0, s.a); }
+
+  int emit(Instr ins) {
+    ins.shape = ins.shape.size() == ins.size ? ins.shape : Shape{int(ins.size), 1, 1};
+    int depth = 0, parts = 2;
+    for (int in : ins.inputs) {
+      depth = std::max(depth, prog_.instrs[in].depth);
+      parts = std::max(parts, prog_.instrs[in].parts);
+    }
+    if (ins.op == OpKind::square || ins.op == OpKind::multiply) {
+      ins.depth = depth + 1;
+      ins.parts = 3;
+    } else if (ins.op == OpKind::relinearize) {
+      ins.depth = depth;
+      ins.parts = 2;
+    } else {
+      ins.depth = depth;
+      ins.parts = ins.op == OpKind::input ? 2 : parts;
+    }
+    prog_.instrs.push_back(std::move(ins));
+    return int(prog_.instrs.size()) - 1;
+  }
+
+  // Makes sure `v` is a 2-part ciphertext tensor (before a multiplication).
+  Value relinearized(Value v, int member, const std::string& label) {
+    if (prog_.instrs[v.tensor].parts == 2) return v;
+    Instr ins;
+    ins.op = OpKind::relinearize;
+    ins.label = label + "/relin";
+    ins.member = member;
+    ins.inputs = {v.tensor};
+    ins.size = prog_.instrs[v.tensor].size;
+    ins.shape = prog_.instrs[v.tensor].shape;
+    ins.scale = prog_.instrs[v.tensor].scale;
+    ins.log2_bound = prog_.instrs[v.tensor].log2_bound;
+    v.tensor = emit(std::move(ins));
+    return v;
+  }
+
+  // Linear over (possibly several) inputs. rows use Term::input as an index into `ins`.
+  Value linear(const std::vector<Value>& ins_v, std::vector<std::vector<Term>> rows, std::vector<__int128> bias,
+               Scale out_scale, Shape shape, int member, const std::string& label) {
+    Instr ins;
+    ins.op = OpKind::linear;
+    ins.label = label;
+    ins.member = member;
+    for (const auto& v : ins_v) ins.inputs.push_back(v.tensor);
+    ins.size = rows.size();
+    ins.shape = shape;
+    double bound = 0, norm = 1;
+    std::vector<double> bounds(rows.size());
+    for (std::size_t o = 0; o < rows.size(); ++o) {
+      double b = std::fabs(double(bias[o])), n = 0;
+      for (const auto& t : rows[o]) {
+        b += std::fabs(double(t.weight)) * ins_v[t.input].at(std::size_t(t.index));
+        n += double(t.weight) * double(t.weight);
+      }
+      bounds[o] = b;
+      bound = std::max(bound, b);
+      norm = std::max(norm, std::sqrt(n));
+    }
+    ins.rows = std::move(rows);
+    ins.bias = std::move(bias);
+    ins.scale = real_scale(out_scale);
+    ins.log2_bound = std::log2(std::max(bound, 1.0));
+    ins.log2_weight_norm = std::log2(norm);
+    Value out{emit(std::move(ins)), out_scale, bound, std::move(bounds)};
+    if (!opt_.lazy_relinearize && prog_.instrs[out.tensor].parts == 3) out = relinearized(out, member, label);
+    return out;
+  }
+
+  Value square(Value v, int member, const std::string& label) {
+    v = relinearized(v, member, label);
+    Instr ins;
+    ins.op = OpKind::square;
+    ins.label = label;
+    ins.member = member;
+    ins.inputs = {v.tensor};
+    ins.size = prog_.instrs[v.tensor].size;
+    ins.shape = prog_.instrs[v.tensor].shape;
+    Scale s{2 * v.scale.p, 2 * v.scale.a};
+    ins.scale = real_scale(s);
+    ins.log2_bound = 2 * std::log2(std::max(v.bound, 1.0));
+    Value out{emit(std::move(ins)), s, v.bound * v.bound, squared(v)};
+    if (!opt_.lazy_relinearize) out = relinearized(out, member, label);
+    return out;
+  }
+
+  Value multiply(Value a, Value b, int member, const std::string& label) {
+    a = relinearized(a, member, label + "/a");
+    b = relinearized(b, member, label + "/b");
+    Instr ins;
+    ins.op = OpKind::multiply;
+    ins.label = label;
+    ins.member = member;
+    ins.inputs = {a.tensor, b.tensor};
+    ins.size = prog_.instrs[a.tensor].size;
+    ins.shape = prog_.instrs[a.tensor].shape;
+    Scale s{a.scale.p + b.scale.p, a.scale.a + b.scale.a};
+    ins.scale = real_scale(s);
+    ins.log2_bound = std::log2(std::max(a.bound * b.bound, 1.0));
+    std::vector<double> bs;
+    if (!a.bounds.empty() || !b.bounds.empty())
+      for (std::size_t i = 0; i < ins.size; ++i) bs.push_back(a.at(i) * b.at(i));
+    Value out{emit(std::move(ins)), s, a.bound * b.bound, std::move(bs)};
+    if (!opt_.lazy_relinearize) out = relinearized(out, member, label);
+    return out;
+  }
+
+  void mark_layer_end(int tensor) { prog_.instrs[tensor].is_layer_end = true; }
+
+  const CompileOptions& opt() const { return opt_; }
+  Program& prog() { return prog_; }
+
+ private:
+  Program& prog_;
+  const CompileOptions& opt_;
+  double r_;
+};
+
+// Power-of-two exponent k with max|w| * 2^k < 2^(bits - 1).
+int weight_exponent(const std::vector<double>& w, int bits, const std::string& where) {
+  double m = 0;
+  for (double x : w) {
+    if (!std::isfinite(x)) throw CompileError(where + ": weight is not finite");
+    m = std::max(m, std::fabs(x));
+  }
+  if (m == 0) return 0;
+  int k = int(std::floor(std::log2((std::ldexp(1.0, bits - 1) - 1) / m)));
+  return std::clamp(k, -60, 60);
+}
+
+// Bias constants: any size up to 2^120 (they are only needed modulo t, and exactly in the simulator).
+__int128 to_wide(double v, const std::string& where) {
+  if (!std::isfinite(v) || std::fabs(v) > 1.0e36) throw CompileError(where + ": constant does not fit in 120 bits");
+  return static_cast<__int128>(std::round(v));
+}
+
+std::int64_t to_int(double v, const std::string& where) {
+  if (!std::isfinite(v) || std::fabs(v) > 9.0e15) {
+    throw CompileError(where + ": quantized constant " + std::to_string(v) +
+                       " does not fit in 53 bits (lower --weight-bits / --coeff-bits / --input-bits)");
+  }
+  return std::llround(v);
+}
+
+struct Member {
+  Value out;
+  Scale scale;
+};
+
+Value lower_model(Lowering& L, const Model& m, int member, Value x, double offset) {
+  auto shapes = output_shapes(m);
+  Shape in = m.input.shape;
+  bool first_linear = true;
+  const std::string prefix = "m" + std::to_string(member) + "/";
+  int conv_i = 0, dense_i = 0, pool_i = 0, act_i = 0;
+  for (std::size_t li = 0; li < m.layers.size(); ++li) {
+    const Layer& layer = m.layers[li];
+    const Shape out = shapes[li];
+    if (const auto* c = std::get_if<Conv2d>(&layer)) {
+      const std::string where = prefix + "conv" + std::to_string(++conv_i);
+      const int k = weight_exponent(c->weight, L.opt().weight_bits, where);
+      Scale os{x.scale.p, x.scale.a + k};
+      const double out_scale = L.real_scale(os);
+      std::vector<std::vector<Term>> rows(out.size());
+      std::vector<__int128> bias(out.size());
+      for (int oc = 0; oc < out.c; ++oc)
+        for (int oy = 0; oy < out.h; ++oy)
+          for (int ox = 0; ox < out.w; ++ox) {
+            const std::size_t o = (std::size_t(oc) * out.h + oy) * out.w + ox;
+            double wsum = 0;
+            for (int ic = 0; ic < c->in_channels; ++ic)
+              for (int ky = 0; ky < c->kernel_h; ++ky)
+                for (int kx = 0; kx < c->kernel_w; ++kx) {
+                  const int iy = oy * c->stride_h - c->pad_h + ky, ix = ox * c->stride_w - c->pad_w + kx;
+                  if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
+                  const double w = c->weight[((std::size_t(oc) * c->in_channels + ic) * c->kernel_h + ky) * c->kernel_w + kx];
+                  wsum += w;
+                  const std::int64_t q = to_int(std::ldexp(w, k), where);
+                  if (q != 0) rows[o].push_back({0, int((std::size_t(ic) * in.h + iy) * in.w + ix), q});
+                }
+            double b = c->bias[oc] + (first_linear ? offset * wsum : 0.0);
+            bias[o] = to_wide(b * out_scale, where + " bias");
+          }
+      x = L.linear({x}, std::move(rows), std::move(bias), os, out, member, where);
+      first_linear = false;
+    } else if (const auto* d = std::get_if<Dense>(&layer)) {
+      const std::string where = prefix + "dense" + std::to_string(++dense_i);
+      const int k = weight_exponent(d->weight, L.opt().weight_bits, where);
+      Scale os{x.scale.p, x.scale.a + k};
+      const double out_scale = L.real_scale(os);
+      std::vector<std::vector<Term>> rows(d->out_features);
+      std::vector<__int128> bias(d->out_features);
+      for (int o = 0; o < d->out_features; ++o) {
+        double wsum = 0;
+        for (int i = 0; i < d->in_features; ++i) {
+          const double w = d->weight[std::size_t(o) * d->in_features + i];
+          wsum += w;
+          const std::int64_t q = to_int(std::ldexp(w, k), where);
+          if (q != 0) rows[o].push_back({0, i, q});
+        }
+        bias[o] = to_wide((d->bias[o] + (first_linear ? offset * wsum : 0.0)) * out_scale, where + " bias");
+      }
+      x = L.linear({x}, std::move(rows), std::move(bias), os, out, member, where);
+      first_linear = false;
+    } else if (const auto* p = std::get_if<SumPool>(&layer)) {
+      const std::string where = prefix + "pool" + std::to_string(++pool_i);
+      if (first_linear && offset != 0) throw CompileError(where + ": an input offset before the first conv/dense is not supported");
+      std::vector<std::vector<Term>> rows(out.size());
+      for (int ch = 0; ch < out.c; ++ch)
+        for (int oy = 0; oy < out.h; ++oy)
+          for (int ox = 0; ox < out.w; ++ox) {
+            auto& row = rows[(std::size_t(ch) * out.h + oy) * out.w + ox];
+            for (int ky = 0; ky < p->kernel_h; ++ky)
+              for (int kx = 0; kx < p->kernel_w; ++kx) {
+                const int iy = oy * p->stride_h + ky, ix = ox * p->stride_w + kx;
+                if (iy < in.h && ix < in.w) row.push_back({0, int((std::size_t(ch) * in.h + iy) * in.w + ix), 1});
+              }
+          }
+      x = L.linear({x}, std::move(rows), std::vector<__int128>(out.size(), 0), x.scale, out, member, where);
+    } else if (const auto* a = std::get_if<Poly>(&layer)) {
+      const std::string where = prefix + "act" + std::to_string(++act_i);
+      if (first_linear && offset != 0) throw CompileError(where + ": an input offset before the first conv/dense is not supported");
+      std::vector<double> c = a->coeffs;
+      while (c.size() > 1 && c.back() == 0) c.pop_back();
+      const int d = int(c.size()) - 1;
+      if (d < 1) throw CompileError(where + ": constant activation polynomial");
+      if (d > 8) throw CompileError(where + ": activation degree " + std::to_string(d) + " > 8 is not supported");
+      bool pure_square = d == 2 && c[0] == 0 && c[1] == 0 && c[2] == 1;
+      if (pure_square) {
+        x = L.square(x, member, where);
+      } else {
+        // Powers X^j at scale S^j, then Y = sum_j C_j S^(d-j) X^j at scale S^d 2^cb.
+        std::vector<Value> pw(d + 1);
+        pw[1] = x;
+        for (int j = 2; j <= d; ++j) {
+          const int h = j / 2;
+          pw[j] = (h == j - h) ? L.square(pw[h], member, where + "/x^" + std::to_string(j))
+                               : L.multiply(pw[h], pw[j - h], member, where + "/x^" + std::to_string(j));
+        }
+        const int cb = L.opt().coeff_bits;
+        Scale os{d * x.scale.p, d * x.scale.a + cb};
+        const std::size_t n_out = L.prog().instrs[x.tensor].size;
+        std::vector<std::vector<Term>> rows(n_out);
+        std::vector<Value> ins;
+        std::vector<std::int64_t> w(d + 1, 0);
+        const double s = L.real_scale(x.scale);
+        for (int j = 1; j <= d; ++j) {
+          w[j] = to_int(std::ldexp(c[j], cb) * std::pow(s, d - j), where);
+          if (w[j] != 0) ins.push_back(pw[j]);
+        }
+        const __int128 c0 = to_wide(std::ldexp(c[0], cb) * std::pow(s, d), where);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          int slot = 0;
+          for (int j = 1; j <= d; ++j)
+            if (w[j] != 0) rows[i].push_back({slot++, int(i), w[j]});
+        }
+        if (ins.empty()) throw CompileError(where + ": polynomial rounds to a constant at --coeff-bits");
+        x = L.linear(ins, std::move(rows), std::vector<__int128>(n_out, c0), os, out, member, where);
+      }
+    } else {
+      throw CompileError(prefix + "layer " + std::to_string(li) + ": unsupported layer type");
+    }
+    L.mark_layer_end(x.tensor);
+    in = out;
+  }
+  return x;
+}
+
+}  // namespace
+
+Program compile(std::span<const Model> members, const EnsembleOptions& ens, const CompileOptions& opt) {
+  if (members.empty()) throw CompileError("no model to compile");
+  if (opt.input_bits < 1 || opt.input_bits > 8) throw CompileError("--input-bits must be in 1..8");
+  if (opt.weight_bits < 2 || opt.weight_bits > 24) throw CompileError("--weight-bits must be in 2..24");
+  if (opt.coeff_bits < 0 || opt.coeff_bits > 24) throw CompileError("--coeff-bits must be in 0..24");
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    try {
+      validate(members[i]);
+    } catch (const ModelError& e) {
+      throw CompileError("member " + std::to_string(i) + ": " + e.what());
+    }
+    if (members[i].layers.empty()) throw CompileError("member " + std::to_string(i) + " has no layers");
+    if (!(members[i].input.shape == members[0].input.shape) || members[i].input.scale != members[0].input.scale ||
+        members[i].input.offset != members[0].input.offset) {
+      throw CompileError("member " + std::to_string(i) + " has a different input spec from member 0");
+    }
+    if (members[i].num_classes() != members[0].num_classes()) {
+      throw CompileError("member " + std::to_string(i) + " has " + std::to_string(members[i].num_classes()) +
+                         " classes, member 0 has " + std::to_string(members[0].num_classes()));
+    }
+  }
+  const InputSpec& spec = members[0].input;
+  if (!(spec.scale > 0) || !std::isfinite(spec.scale)) throw CompileError("input scale must be positive");
+
+  Program prog;
+  prog.members = int(members.size());
+  prog.input_shape = spec.shape;
+  // X = round(raw * 2^(ib - 8)); real x = X * 2^(8 - ib) * s + offset.
+  prog.input_quant = std::ldexp(1.0, opt.input_bits - 8);
+  const double r = 1.0 / spec.scale;
+  prog.input_scale = r * prog.input_quant;
+
+  Lowering L(prog, opt, r);
+  Instr in;
+  in.op = OpKind::input;
+  in.label = "input";
+  in.size = spec.shape.size();
+  in.shape = spec.shape;
+  in.scale = prog.input_scale;
+  const double in_bound = std::ceil(255.0 * prog.input_quant);
+  in.log2_bound = std::log2(std::max(in_bound, 1.0));
+  Value x{L.emit(std::move(in)), Scale{1, opt.input_bits - 8}, in_bound};
+
+  std::vector<Value> outs;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    Value o = lower_model(L, members[i], int(i), x, spec.offset);
+    outs.push_back(o);
+    prog.outputs.push_back({o.tensor, "m" + std::to_string(i), int(i), prog.instrs[o.tensor].scale,
+                            prog.instrs[o.tensor].log2_bound});
+  }
+
+  if (members.size() > 1) {
+    const std::size_t classes = prog.instrs[outs[0].tensor].size;
+    // Align scales: common scale R^P 2^A, member factor R^(P-p) 2^(A-a) (an integer when R is).
+    Scale common{0, 0};
+    for (const auto& o : outs) {
+      common.p = std::max(common.p, o.scale.p);
+      common.a = std::max(common.a, o.scale.a);
+    }
+    std::vector<std::int64_t> factor(outs.size());
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      factor[i] = to_int(std::pow(r, common.p - outs[i].scale.p) * std::ldexp(1.0, common.a - outs[i].scale.a),
+                         "ensemble alignment");
+    }
+    std::vector<std::int64_t> mw(outs.size(), 1);
+    Scale ens_scale = common;
+    if (ens.combiner == Combiner::weighted_mean) {
+      if (ens.weights.size() != outs.size()) {
+        throw CompileError("weighted ensemble needs " + std::to_string(outs.size()) + " weights, got " +
+                           std::to_string(ens.weights.size()));
+      }
+      double wmax = 0;
+      for (double w : ens.weights) {
+        if (!(w >= 0) || !std::isfinite(w)) throw CompileError("ensemble weights must be finite and >= 0");
+        wmax = std::max(wmax, w);
+      }
+      if (wmax == 0) throw CompileError("ensemble weights are all zero");
+      for (std::size_t i = 0; i < outs.size(); ++i) mw[i] = std::llround(ens.weights[i] / wmax * std::ldexp(1.0, ens.weight_bits));
+      ens_scale.a += ens.weight_bits;  // scores are sum w_i z_i at 2^wb (divide by sum w for the mean)
+    }
+    std::string name = combiner_name(ens.combiner);
+    prog.combiner = name;
+    for (auto w : mw) prog.member_weights.push_back(double(w));
+    if (ens.combiner == Combiner::poly_softmax) {
+      // v_i = S (2T + z_i) = F_i Z_i + round(2 T S); y = sum v_i^2 = 4 T^2 S^2 sum (1 + z_i / 2T)^2.
+      double T = ens.temperature;
+      if (T <= 0) {
+        double zb = 0;
+        for (const auto& o : outs) zb = std::max(zb, o.bound / L.real_scale(o.scale));
+        T = std::max(1.0, zb / 2);
+      }
+      const double S = L.real_scale(common);
+      prog.temperature = T;
+      std::vector<Value> sq;
+      for (std::size_t i = 0; i < outs.size(); ++i) {
+        std::vector<std::vector<Term>> rows(classes);
+        for (std::size_t c = 0; c < classes; ++c) rows[c].push_back({0, int(c), factor[i]});
+        Value v = L.linear({outs[i]}, std::move(rows), std::vector<__int128>(classes, to_wide(2 * T * S, "poly-softmax shift")),
+                           common, Shape{int(classes), 1, 1}, -1, "ensemble/shift" + std::to_string(i));
+        sq.push_back(L.square(v, -1, "ensemble/square" + std::to_string(i)));
+      }
+      std::vector<std::vector<Term>> rows(classes);
+      for (std::size_t c = 0; c < classes; ++c)
+        for (std::size_t i = 0; i < sq.size(); ++i) rows[c].push_back({int(i), int(c), 1});
+      ens_scale = Scale{2 * common.p, 2 * common.a};
+      Value y = L.linear(sq, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
+                         "ensemble/poly-softmax");
+      outs.push_back(y);
+      name += " T=" + std::to_string(T);
+    } else {
+      std::vector<std::vector<Term>> rows(classes);
+      for (std::size_t c = 0; c < classes; ++c)
+        for (std::size_t i = 0; i < outs.size(); ++i)
+          if (mw[i] != 0) rows[c].push_back({int(i), int(c), factor[i] * mw[i]});
+      Value y = L.linear(outs, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
+                         "ensemble/" + name);
+      outs.push_back(y);
+    }
+    // Relinearize the final result (smaller download), members' outputs stay as they are.
+    Value y = L.relinearized(outs.back(), -1, "ensemble");
+    L.mark_layer_end(y.tensor);
+    prog.outputs.push_back({y.tensor, "ensemble", -1, prog.instrs[y.tensor].scale, prog.instrs[y.tensor].log2_bound});
+    prog.description = std::to_string(members.size()) + "-member ensemble (" + name + ")";
+  } else {
+    Value y = L.relinearized(outs[0], 0, "m0/output");
+    L.mark_layer_end(y.tensor);
+    prog.outputs[0].tensor = y.tensor;
+    prog.description = members[0].meta.name.empty() ? "model" : members[0].meta.name;
+  }
+  prog.description += ", input " + std::to_string(opt.input_bits) + " bits, weights " + std::to_string(opt.weight_bits) + " bits";
+  choose_parameters(prog, opt);
+  return prog;
+}
+
+std::size_t ciphertext_bytes(std::size_t n, int primes, int parts) { return n * std::size_t(primes) * std::size_t(parts) * 8; }
+
+}  // namespace hecnn::nn::compiler

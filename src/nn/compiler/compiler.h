@@ -1,0 +1,77 @@
+// Model file -> HE program (program.h) for BFV with integer quantization.
+//
+//   auto prog = compiler::compile({model}, {}, opts);           // one model
+//   auto prog = compiler::compile(members, ens, opts);          // encrypted ensemble
+//   std::puts(compiler::cost_report(prog).c_str());             // before running anything
+//
+// Quantization (all scales are powers of two, so members align exactly):
+//   input    X = round(raw * 2^(input_bits - 8))  (8-bit pixels; offset folded into layer 1's bias)
+//   conv / dense weights: per layer, W = round(w * 2^k) with the largest k keeping
+//            |W| < 2^(weight_bits - 1); bias at the output scale
+//   poly     y = sum c_j x^j with c_j rounded at 2^coeff_bits, evaluated in integers
+//   sum pool weights 1
+// Parameters: the plaintext modulus is a product of batching primes (CRT) with
+// T > 2 * bound of the outputs; N and the coefficient modulus (SEAL BFVDefault,
+// 128-bit secure) are the cheapest per image whose predicted noise budget stays
+// above `budget_margin_bits`; coefficient primes are dropped (mod switch) where
+// the rest of the program allows.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nn/compiler/program.h"
+
+namespace hecnn::nn::compiler {
+
+enum class Combiner { mean, weighted_mean, poly_softmax };
+const char* combiner_name(Combiner c);
+Combiner parse_combiner(const std::string& s);  // "mean" | "weighted" | "poly-softmax"
+
+struct EnsembleOptions {
+  Combiner combiner = Combiner::mean;
+  std::vector<double> weights;     // weighted_mean: one per member (e.g. validation accuracy)
+  int weight_bits = 8;             // weights rounded to integers at 2^weight_bits / max
+  // poly_softmax: mean over members of (1 + z / (2 T))^2 ~ exp(z / T); z clipped below at
+  // -2T is where the square stops being monotone, so T comes from the logit bound.
+  double temperature = 0.0;        // 0: chosen from the members' guaranteed logit bounds
+};
+
+struct CompileOptions {
+  int input_bits = 8;              // 1..8: precision of the encrypted pixels
+  int weight_bits = 8;             // signed bits per conv/dense weight (2..24)
+  int coeff_bits = 8;              // fractional bits of polynomial activation coefficients
+  std::size_t poly_degree = 0;     // 0: automatic (4096, 8192 or 16384)
+  std::size_t batch_images = 0;    // expected images (cost choice); 0: one full batch
+  int max_plain_bits = 0;          // cap on each CRT prime's bits; 0: automatic
+  bool lazy_relinearize = true;    // relinearize after the next linear layer, not after each square
+  bool mod_switch = true;          // drop coefficient primes when the budget allows
+  double budget_margin_bits = 12;  // predicted noise budget kept at the outputs
+};
+
+// One model (members.size() == 1, ensemble ignored) or an ensemble of members that
+// share an input spec and class count (architectures may differ). Throws CompileError.
+Program compile(std::span<const Model> members, const EnsembleOptions& ensemble, const CompileOptions& options);
+
+// Human-readable cost report: parameters, depth, operation counts, memory estimate, keys.
+struct Cost {
+  std::size_t scalar_mults = 0;   // nonzero weight terms x slot vectors (ciphertext-scalar products)
+  std::size_t plain_adds = 0;     // bias constants
+  std::size_t ct_mults = 0;       // ciphertext x ciphertext
+  std::size_t relins = 0;
+  std::size_t mod_switches = 0;
+  int depth = 0;
+  std::size_t peak_ciphertexts = 0;      // live 2-part-equivalent ciphertexts at the worst point
+  std::size_t peak_bytes = 0;            // of those, at their levels, one CRT residue at a time
+  std::size_t input_bytes = 0;           // encrypted batch upload, all CRT residues
+  std::size_t output_bytes = 0;          // encrypted results download, all CRT residues
+  std::size_t key_bytes = 0;             // relinearization keys, all CRT residues
+};
+Cost cost(const Program& prog);
+std::string cost_report(const Program& prog);
+
+// Bytes of one ciphertext with `parts` polynomials at `primes` data primes.
+std::size_t ciphertext_bytes(std::size_t n, int primes, int parts);
+
+}  // namespace hecnn::nn::compiler

@@ -1,0 +1,317 @@
+// Parameter choice (plaintext CRT primes, N, coefficient modulus, levels) and the
+// cost counter: the compiler's own interpreter of the program.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "fhe/bfv/presets.h"
+#include "math/primes.h"
+#include "nn/compiler/params_internal.h"
+
+namespace hecnn::nn::compiler {
+
+namespace {
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+constexpr double kMulExtra = 0.0;  // bits lost per multiplication beyond log2 t + log2 N (measured: -1)
+}  // namespace
+
+double NoiseModel::log2_q(int level) const {
+  double s = 0;
+  for (int i = 0; i < level; ++i) s += std::log2(double(primes[i]));
+  return s;
+}
+
+double NoiseModel::fresh(int level) const { return log2_q(level) - log2_t - (0.5 * std::log2(double(n)) + 3.5); }
+
+namespace {
+double switch_budget(const NoiseModel& m, double b, int from, int to) {
+  if (to >= from) return b;
+  return std::min(b - (m.log2_q(from) - m.log2_q(to)), m.log2_q(to) - m.log2_t - (0.5 * std::log2(double(m.n)) + 5));
+}
+}  // namespace
+
+double simulate_budget(const Program& prog, const NoiseModel& m, std::vector<double>* per) {
+  std::vector<double> b(prog.instrs.size(), kNegInf);
+  const double mul_loss = m.log2_t + std::log2(double(m.n)) + kMulExtra;
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    const Instr& ins = prog.instrs[i];
+    double in_b = std::numeric_limits<double>::infinity();
+    for (int t : ins.inputs) in_b = std::min(in_b, switch_budget(m, b[t], prog.instrs[t].level, ins.level));
+    switch (ins.op) {
+      case OpKind::input: b[i] = m.fresh(ins.level); break;
+      case OpKind::linear: b[i] = in_b - std::max(0.0, ins.log2_weight_norm) - 1.0; break;
+      case OpKind::square:
+      case OpKind::multiply: b[i] = in_b - mul_loss; break;
+      case OpKind::relinearize: b[i] = std::min(in_b - 1.0, m.fresh(ins.level)); break;
+      case OpKind::mod_switch: b[i] = in_b; break;  // already applied by switch_budget
+    }
+  }
+  double out = std::numeric_limits<double>::infinity();
+  for (const auto& o : prog.outputs) out = std::min(out, b[o.tensor]);
+  if (per) *per = std::move(b);
+  return out;
+}
+
+namespace {
+
+// Levels: each tensor sits at min(input levels) minus its own drop.
+void assign_levels(Program& prog, int top, const std::vector<int>& drop) {
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    Instr& ins = prog.instrs[i];
+    int l = top;
+    for (int t : ins.inputs) l = std::min(l, prog.instrs[t].level);
+    ins.level = std::max(1, l - drop[i]);
+  }
+}
+
+double unit_cost(const Program& prog, std::size_t n) {
+  double c = 0;
+  for (const auto& ins : prog.instrs) {
+    const double l = ins.level;
+    switch (ins.op) {
+      case OpKind::input: break;
+      case OpKind::linear: {
+        double terms = 0;
+        for (const auto& r : ins.rows) terms += double(r.size());
+        c += terms * ins.parts * l * double(n);
+        break;
+      }
+      case OpKind::square:
+      case OpKind::multiply: c += double(ins.size) * 700.0 * l * double(n); break;
+      case OpKind::relinearize: c += double(ins.size) * 42.0 * l * (l + 1) * double(n); break;
+      case OpKind::mod_switch: c += double(ins.size) * 10.0 * l * ins.parts * double(n); break;
+    }
+  }
+  return c;
+}
+
+bool can_drop_after(OpKind k) { return k == OpKind::input || k == OpKind::square || k == OpKind::multiply || k == OpKind::relinearize; }
+
+struct Candidate {
+  std::size_t n = 0;
+  std::vector<std::uint64_t> coeff, plain;
+  std::vector<int> drop;
+  double budget = kNegInf;
+  double cost = std::numeric_limits<double>::infinity();
+};
+
+}  // namespace
+
+void choose_parameters(Program& prog, const CompileOptions& opt) {
+  double need = 0;  // log2 of the largest output bound
+  for (const auto& o : prog.outputs) need = std::max(need, prog.instrs[o.tensor].log2_bound);
+  Candidate best;
+  std::string tried;
+  for (std::size_t n : {std::size_t(4096), std::size_t(8192), std::size_t(16384)}) {
+    if (opt.poly_degree != 0 && opt.poly_degree != n) continue;
+    const auto coeff = bfv::bfv_default_primes(n);
+    const int top = int(coeff.size()) - 1;
+    const int q0_bits = int(std::floor(std::log2(double(coeff[0]))));
+    int max_bits = std::min(60, q0_bits);  // t < q_0
+    if (opt.max_plain_bits > 0) max_bits = std::min(max_bits, opt.max_plain_bits);
+    const int min_bits = int(std::log2(double(n))) + 4;
+    for (int m = 1; m <= 8; ++m) {
+      const int bits = std::max(min_bits, int(std::ceil((need + 2.0) / m)) + 1);
+      if (bits > max_bits) continue;
+      Candidate c;
+      c.n = n;
+      c.coeff = coeff;
+      try {
+        c.plain = math::ntt_primes(bits, n, std::size_t(m), coeff);
+      } catch (const std::exception&) {
+        continue;  // not enough batching primes of this size
+      }
+      NoiseModel model{n, coeff, std::log2(double(c.plain[0]))};
+      c.drop.assign(prog.instrs.size(), 0);
+      assign_levels(prog, top, c.drop);
+      c.budget = simulate_budget(prog, model);
+      tried += "  N=" + std::to_string(n) + ", " + std::to_string(m) + " x " + std::to_string(bits) +
+               "-bit plaintext primes: predicted budget " + std::to_string(int(std::floor(c.budget))) + " bits\n";
+      if (c.budget < opt.budget_margin_bits) continue;
+      if (opt.mod_switch) {
+        // Greedy, in program order: drop primes as early as the rest of the program allows.
+        for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+          if (!can_drop_after(prog.instrs[i].op)) continue;
+          while (prog.instrs[i].level > 1) {
+            ++c.drop[i];
+            assign_levels(prog, top, c.drop);
+            const double b = simulate_budget(prog, model);
+            if (b < opt.budget_margin_bits) {
+              --c.drop[i];
+              assign_levels(prog, top, c.drop);
+              break;
+            }
+            c.budget = b;
+          }
+        }
+      }
+      const double batch = opt.batch_images ? double(opt.batch_images) : double(n);
+      c.cost = double(m) * unit_cost(prog, n) * std::ceil(batch / double(n)) / batch;
+      if (c.cost < best.cost) best = c;
+    }
+  }
+  if (best.n == 0) {
+    std::ostringstream os;
+    os << "no 128-bit secure BFV parameters found: the outputs need " << int(std::ceil(need + 2))
+       << " bits of plaintext modulus and the noise budget (margin " << opt.budget_margin_bits
+       << " bits) does not allow it; try lower --input-bits / --weight-bits / --coeff-bits.\n"
+       << tried;
+    throw CompileError(os.str());
+  }
+
+  // Materialise: insert mod_switch instructions after the tensors that drop primes.
+  const int top = int(best.coeff.size()) - 1;
+  assign_levels(prog, top, best.drop);
+  std::vector<Instr> out;
+  std::vector<int> remap(prog.instrs.size());
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    Instr ins = std::move(prog.instrs[i]);
+    for (int& t : ins.inputs) t = remap[t];
+    const int drop = best.drop[i];
+    if (ins.op == OpKind::input) {
+      // The client encrypts directly at the lower level.
+      out.push_back(std::move(ins));
+      remap[i] = int(out.size()) - 1;
+      continue;
+    }
+    if (drop > 0) {
+      Instr ms;
+      ms.op = OpKind::mod_switch;
+      ms.label = ins.label + "/mod_switch";
+      ms.member = ins.member;
+      ms.size = ins.size;
+      ms.shape = ins.shape;
+      ms.scale = ins.scale;
+      ms.log2_bound = ins.log2_bound;
+      ms.depth = ins.depth;
+      ms.parts = ins.parts;
+      ms.level = ins.level;
+      ms.is_layer_end = ins.is_layer_end;
+      ins.level += drop;
+      ins.is_layer_end = false;
+      out.push_back(std::move(ins));
+      ms.inputs = {int(out.size()) - 1};
+      out.push_back(std::move(ms));
+    } else {
+      out.push_back(std::move(ins));
+    }
+    remap[i] = int(out.size()) - 1;
+  }
+  prog.instrs = std::move(out);
+  for (auto& o : prog.outputs) o.tensor = remap[o.tensor];
+
+  prog.params.poly_degree = best.n;
+  prog.params.coeff_modulus = best.coeff;
+  prog.params.plain_moduli = best.plain;
+  NoiseModel model{best.n, best.coeff, std::log2(double(best.plain[0]))};
+  prog.predicted_final_budget = simulate_budget(prog, model);
+  prog.keys.clear();
+  bool relin = false;
+  for (const auto& ins : prog.instrs) relin |= ins.op == OpKind::relinearize;
+  if (relin) prog.keys.push_back("relinearization keys");
+}
+
+Cost cost(const Program& prog) {
+  Cost c;
+  const std::size_t n = prog.params.poly_degree;
+  const std::size_t residues = prog.params.plain_moduli.size();
+  // Liveness: last use of every tensor.
+  std::vector<std::size_t> last(prog.instrs.size(), 0);
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i)
+    for (int t : prog.instrs[i].inputs) last[t] = std::max(last[t], i);
+  for (const auto& o : prog.outputs) last[o.tensor] = prog.instrs.size();
+  std::size_t live_cts = 0, live_bytes = 0;
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    const Instr& ins = prog.instrs[i];
+    c.depth = std::max(c.depth, ins.depth);
+    switch (ins.op) {
+      case OpKind::input: break;
+      case OpKind::linear:
+        for (const auto& r : ins.rows) c.scalar_mults += r.size();
+        for (auto b : ins.bias) c.plain_adds += b != 0;
+        break;
+      case OpKind::square:
+      case OpKind::multiply: c.ct_mults += ins.size; break;
+      case OpKind::relinearize: c.relins += ins.size; break;
+      case OpKind::mod_switch: c.mod_switches += ins.size; break;
+    }
+    live_cts += ins.size;
+    live_bytes += ins.size * ciphertext_bytes(n, ins.level, ins.parts);
+    c.peak_ciphertexts = std::max(c.peak_ciphertexts, live_cts);
+    c.peak_bytes = std::max(c.peak_bytes, live_bytes);
+    std::vector<int> uniq = ins.inputs;
+    std::sort(uniq.begin(), uniq.end());
+    uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
+    for (int t : uniq) {
+      if (last[t] == i) {
+        live_cts -= prog.instrs[t].size;
+        live_bytes -= prog.instrs[t].size * ciphertext_bytes(n, prog.instrs[t].level, prog.instrs[t].parts);
+      }
+    }
+  }
+  const Instr& in = prog.instrs[0];
+  c.input_bytes = residues * in.size * ciphertext_bytes(n, in.level, 2);
+  for (const auto& o : prog.outputs) {
+    const Instr& t = prog.instrs[o.tensor];
+    c.output_bytes += residues * t.size * ciphertext_bytes(n, t.level, t.parts);
+  }
+  if (!prog.keys.empty()) {
+    const std::size_t k = prog.params.coeff_modulus.size();
+    c.key_bytes = residues * (k - 1) * 2 * k * n * 8;
+  }
+  return c;
+}
+
+namespace {
+std::string mib(std::size_t b) {
+  std::ostringstream os;
+  os.precision(1);
+  os << std::fixed << double(b) / (1024.0 * 1024.0) << " MiB";
+  return os.str();
+}
+}  // namespace
+
+std::string cost_report(const Program& prog) {
+  const Cost c = cost(prog);
+  std::ostringstream os;
+  const auto& p = prog.params;
+  os << "program: " << prog.description << "\n";
+  os << "BFV parameters (128-bit security): N = " << p.poly_degree << ", log2 q = ";
+  double lq = 0;
+  for (auto q : p.coeff_modulus) lq += std::log2(double(q));
+  os << int(std::round(lq)) << " (" << p.coeff_modulus.size() - 1 << " data primes + special prime), plaintext modulus ";
+  double lt = 0;
+  for (std::size_t i = 0; i < p.plain_moduli.size(); ++i) {
+    os << (i ? " x " : "") << p.plain_moduli[i];
+    lt += std::log2(double(p.plain_moduli[i]));
+  }
+  double need = 0;
+  for (const auto& o : prog.outputs) need = std::max(need, o.log2_bound);
+  os << " (" << p.plain_moduli.size() << " CRT prime" << (p.plain_moduli.size() > 1 ? "s" : "") << ", " << int(lt)
+     << " bits; outputs need " << int(std::ceil(need + 1)) << ")\n";
+  os << "batch: " << p.poly_degree << " images per ciphertext (one image per slot, one ciphertext per input value)\n";
+  os << "depth " << c.depth << "; per CRT prime: " << c.scalar_mults << " ciphertext x scalar products (zero weights skipped), "
+     << c.plain_adds << " constant adds, " << c.ct_mults << " ciphertext multiplications, " << c.relins
+     << " relinearizations, " << c.mod_switches << " mod switches\n";
+  os << "predicted noise budget at the outputs: " << int(std::floor(prog.predicted_final_budget)) << " bits\n";
+  os << "memory: peak " << c.peak_ciphertexts << " live ciphertexts, " << mib(c.peak_bytes)
+     << " (one CRT prime at a time)\n";
+  os << "transfer: encrypted input " << mib(c.input_bytes) << ", encrypted outputs " << mib(c.output_bytes)
+     << ", evaluation keys " << mib(c.key_bytes) << "\n";
+  os << "keys the client must provide: public parameters";
+  for (const auto& k : prog.keys) os << ", " << k;
+  os << " (one set per CRT prime); no Galois keys\n";
+  os << "levels:";
+  int last_level = -1;
+  for (const auto& ins : prog.instrs) {
+    if (ins.level != last_level) {
+      os << " " << ins.label << "@" << ins.level;
+      last_level = ins.level;
+    }
+  }
+  os << "\n";
+  return os.str();
+}
+
+}  // namespace hecnn::nn::compiler

@@ -1,0 +1,103 @@
+// The HE program: what the compiler produces and every interpreter runs.
+//
+// Values are *slot vectors*: one ciphertext per tensor element (pixel position,
+// neuron), one image per slot (CryptoNets batch layout, no rotations). A Program
+// is a straight-line list of tensor instructions; instruction i writes tensor i.
+// All arithmetic is on integers modulo the plaintext modulus t (BFV); with CRT
+// over several plaintext primes the same program runs once per prime.
+//
+// Interpreters (src/nn/runtime): real BFV, a cleartext slot simulator (exact
+// integers mod t, the test oracle) and the compiler's own cost counter
+// (cost.h). Every tensor carries its fixed-point scale (real = integer / scale),
+// a guaranteed bound on |integer| and its ciphertext size / level, so parameter
+// choice and the cost report happen before anything runs.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nn/model/model.h"
+
+namespace hecnn::nn::compiler {
+
+// A model or ensemble the compiler cannot handle, or options it cannot satisfy.
+struct CompileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class OpKind : std::uint8_t {
+  input,        // the encrypted input tensor (size = pixels per image)
+  linear,       // out[o] = bias[o] + sum_k w_k * in[k]  (conv, dense, sum pool, ensemble combine)
+  square,       // out[i] = in[i]^2, leaves 3-part ciphertexts (not relinearized)
+  multiply,     // out[i] = a[i] * b[i] (both relinearized)
+  relinearize,  // 3 parts -> 2 parts, values unchanged
+  mod_switch,   // drop one coefficient prime, values unchanged
+};
+const char* op_name(OpKind k);
+
+// One term of a linear row: `weight * tensors[input][index]`.
+struct Term {
+  std::int32_t input = 0;   // which of the instruction's inputs (0 for single-input ops)
+  std::int32_t index = 0;   // element of that input
+  std::int64_t weight = 0;  // nonzero integer (zero weights are skipped at compile time)
+};
+
+struct Instr {
+  OpKind op = OpKind::input;
+  std::string label;                  // e.g. "m0/conv1", "ensemble/mean"
+  int member = -1;                    // ensemble member that owns it, -1: shared/coordinator
+  std::vector<int> inputs;            // tensor ids (earlier instructions)
+  std::size_t size = 0;               // number of slot vectors
+  Shape shape;                        // logical shape (size == shape.size())
+  // linear only: rows[o] are the terms of output o; bias[o] is added as a constant.
+  std::vector<std::vector<Term>> rows;
+  std::vector<__int128> bias;          // may exceed 64 bits at deep layers (scales multiply)
+  // Fixed-point bookkeeping (filled by the compiler).
+  double scale = 1.0;                 // real value = integer / scale
+  double log2_bound = 0.0;            // log2 of a guaranteed bound on |integer|
+  double log2_weight_norm = 0.0;      // linear: log2 max_o sqrt(sum w^2) (noise growth of independent noises)
+  int depth = 0;                      // multiplicative depth of the values
+  int parts = 2;                      // ciphertext polynomials (3 after square)
+  int level = 0;                      // data primes the values live at (after parameter choice)
+  bool is_layer_end = false;          // last instruction of a model layer (for per-layer timings)
+};
+
+// What the client must provide and what the server runs with.
+struct BfvParams {
+  std::size_t poly_degree = 0;
+  std::vector<std::uint64_t> coeff_modulus;   // special prime last (SEAL convention)
+  std::vector<std::uint64_t> plain_moduli;    // CRT primes; one full evaluation each
+  int data_primes() const { return int(coeff_modulus.size()) - 1; }
+};
+
+struct Output {
+  int tensor = -1;
+  std::string name;          // "m0", "m1", "ensemble"
+  int member = -1;
+  double scale = 1.0;        // real class score = integer / scale
+  double log2_bound = 0.0;
+};
+
+struct Program {
+  std::string description;              // what was compiled
+  Shape input_shape;                    // per image
+  double input_scale = 1.0;             // input integer = round(raw * input_quant), see input_quant
+  double input_quant = 1.0;             // raw 0..255 -> integer: round(raw * input_quant)
+  std::vector<Instr> instrs;            // instrs[i] produces tensor i; instrs[0] is the input
+  std::vector<Output> outputs;          // member outputs and the ensemble output (if any)
+  int members = 1;
+  std::string combiner;                 // ensemble: "mean" | "weighted" | "poly-softmax"
+  std::vector<double> member_weights;   // ensemble: the weights actually used (after rounding)
+  double temperature = 0;               // poly-softmax: T
+  BfvParams params;
+  double predicted_final_budget = 0.0;  // noise budget (bits) predicted at the outputs
+  std::vector<std::string> keys;        // evaluation keys the client must send ("relin")
+
+  std::size_t num_classes() const { return outputs.empty() ? 0 : instrs[outputs.back().tensor].size; }
+  // Integer input for one image (raw bytes, CHW). Throws CompileError on a wrong size.
+  std::vector<std::int64_t> quantize_input(const std::uint8_t* raw, std::size_t bytes) const;
+};
+
+}  // namespace hecnn::nn::compiler

@@ -1,0 +1,260 @@
+#include "nn/runtime/bfv_backend.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "math/parallel.h"
+#include "nn/runtime/linear_kernel.h"
+
+namespace hecnn::nn::runtime {
+
+using compiler::Instr;
+using compiler::OpKind;
+using compiler::Program;
+
+std::string layer_of(const std::string& label) {
+  if (label.rfind("ensemble", 0) == 0) return "ensemble";
+  const auto a = label.find('/');
+  if (a == std::string::npos) return label;
+  const auto b = label.find('/', a + 1);
+  return b == std::string::npos ? label : label.substr(0, b);
+}
+
+// ---- client ----------------------------------------------------------------
+
+struct BfvClient::Residue {
+  rlwe::ContextPtr ctx;
+  bfv::BfvTablesPtr tables;
+  std::unique_ptr<rlwe::KeyGenerator> keygen;
+  rlwe::PublicKey pk;
+  rlwe::RelinKeys rk;
+  std::unique_ptr<bfv::BatchEncoder> encoder;
+  std::unique_ptr<bfv::Encryptor> encryptor;
+  std::unique_ptr<bfv::Decryptor> decryptor;
+};
+
+BfvClient::BfvClient(const compiler::BfvParams& params, bool need_relin, math::Prng& prng) : prng_(prng) {
+  if (params.plain_moduli.empty()) throw std::invalid_argument("BFV client: no plaintext modulus");
+  for (auto t : params.plain_moduli) {
+    auto r = std::make_unique<Residue>();
+    rlwe::ParamsLiteral lit{rlwe::Scheme::bfv, params.poly_degree, params.coeff_modulus, t, rlwe::Security::tc128};
+    r->ctx = rlwe::Context::create(lit);
+    r->tables = bfv::make_tables(r->ctx);
+    r->keygen = std::make_unique<rlwe::KeyGenerator>(r->ctx, prng_);
+    r->pk = r->keygen->create_public_key();
+    if (need_relin) r->rk = r->keygen->create_relin_keys();
+    r->encoder = std::make_unique<bfv::BatchEncoder>(r->ctx);
+    r->encryptor = std::make_unique<bfv::Encryptor>(r->tables, r->pk);
+    r->decryptor = std::make_unique<bfv::Decryptor>(r->tables, r->keygen->secret_key());
+    res_.push_back(std::move(r));
+  }
+}
+
+BfvClient::~BfvClient() = default;
+
+std::size_t BfvClient::residues() const { return res_.size(); }
+std::size_t BfvClient::slot_count() const { return res_[0]->ctx->n(); }
+std::uint64_t BfvClient::plain_modulus(std::size_t r) const { return res_.at(r)->ctx->plain_modulus().value(); }
+
+BfvEvaluationKeys BfvClient::evaluation_keys() const {
+  BfvEvaluationKeys k;
+  for (const auto& r : res_) {
+    k.contexts.push_back(r->ctx);
+    k.relin.push_back(r->rk);
+  }
+  return k;
+}
+
+EncryptedTensor BfvClient::encrypt(std::size_t residue, const std::vector<std::vector<std::int64_t>>& inputs, int level) const {
+  const Residue& r = *res_.at(residue);
+  const std::size_t n = r.ctx->n();
+  const std::uint64_t t = r.ctx->plain_modulus().value();
+  for (const auto& v : inputs)
+    if (v.size() > n) throw std::invalid_argument("BFV encrypt: " + std::to_string(v.size()) + " images, only " + std::to_string(n) + " slots");
+  r.ctx->check_data_level(std::size_t(level), "BFV encrypt");
+  EncryptedTensor out(inputs.size());
+  math::parallel_for(inputs.size(), [&](std::size_t e) {
+    std::vector<std::uint64_t> v(n, 0);
+    for (std::size_t s = 0; s < inputs[e].size(); ++s) {
+      const std::int64_t x = inputs[e][s] % std::int64_t(t);
+      v[s] = std::uint64_t(x < 0 ? x + std::int64_t(t) : x);
+    }
+    math::SystemPrng prng;  // per ciphertext: Prng objects are not thread-safe
+    out[e] = r.encryptor->encrypt_at(r.encoder->encode(v), std::size_t(level), prng);
+  });
+  return out;
+}
+
+std::vector<std::vector<std::uint64_t>> BfvClient::decrypt(std::size_t residue, const EncryptedTensor& cts, std::size_t slots) const {
+  const Residue& r = *res_.at(residue);
+  std::vector<std::vector<std::uint64_t>> out(cts.size());
+  math::parallel_for(cts.size(), [&](std::size_t e) {
+    auto v = r.encoder->decode(r.decryptor->decrypt(cts[e]));
+    v.resize(std::min(slots, v.size()));
+    out[e] = std::move(v);
+  });
+  return out;
+}
+
+int BfvClient::noise_budget(std::size_t residue, const rlwe::Ciphertext& ct) const {
+  return res_.at(residue)->decryptor->invariant_noise_budget(ct);
+}
+
+// ---- server ----------------------------------------------------------------
+
+BfvServer::BfvServer(const Program& prog, BfvEvaluationKeys keys) : prog_(prog), keys_(std::move(keys)) {
+  const auto& p = prog.params;
+  if (keys_.contexts.size() != p.plain_moduli.size()) {
+    throw std::invalid_argument("evaluation keys are for " + std::to_string(keys_.contexts.size()) +
+                                " plaintext primes, the program uses " + std::to_string(p.plain_moduli.size()));
+  }
+  bool need_relin = false;
+  for (const auto& ins : prog.instrs) need_relin |= ins.op == OpKind::relinearize;
+  for (std::size_t r = 0; r < keys_.contexts.size(); ++r) {
+    const auto& ctx = keys_.contexts[r];
+    if (!ctx || ctx->n() != p.poly_degree || ctx->literal().coeff_modulus != p.coeff_modulus ||
+        ctx->plain_modulus().value() != p.plain_moduli[r] || ctx->scheme() != rlwe::Scheme::bfv) {
+      throw std::invalid_argument("evaluation keys for plaintext prime " + std::to_string(r) +
+                                  " do not match the program's BFV parameters (N, coefficient or plaintext modulus)");
+    }
+    if (need_relin) {
+      if (r >= keys_.relin.size() || keys_.relin[r].key.parts.size() != std::size_t(p.data_primes())) {
+        throw std::invalid_argument("relinearization keys for plaintext prime " + std::to_string(r) +
+                                    " are missing or do not match the parameters");
+      }
+      for (const auto& part : keys_.relin[r].key.parts) {
+        if (part.n != p.poly_degree || part.num_primes != p.coeff_modulus.size()) {
+          throw std::invalid_argument("relinearization keys do not match the parameters");
+        }
+      }
+    }
+    tables_.push_back(bfv::make_tables(ctx));
+    eval_.push_back(std::make_unique<bfv::Evaluator>(tables_.back()));
+  }
+}
+
+BfvServer::~BfvServer() = default;
+
+std::vector<EncryptedTensor> BfvServer::evaluate(std::size_t residue, EncryptedTensor input, std::vector<LayerTiming>* timings,
+                                                 const Progress& progress) const {
+  return run(residue, std::move(input), false, timings, progress);
+}
+
+std::vector<EncryptedTensor> BfvServer::evaluate_all(std::size_t residue, EncryptedTensor input) const {
+  return run(residue, std::move(input), true, nullptr, {});
+}
+
+namespace {
+// Takes the input tensor if this is its last use, else copies it.
+EncryptedTensor take(std::vector<EncryptedTensor>& val, int t, bool last_use) {
+  if (last_use) return std::move(val[t]);
+  return val[t];
+}
+}  // namespace
+
+std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor input, bool keep_all,
+                                            std::vector<LayerTiming>* timings, const Progress& progress) const {
+  if (residue >= eval_.size()) throw std::invalid_argument("residue index out of range");
+  const auto& ev = *eval_[residue];
+  const auto& ctx = *keys_.contexts[residue];
+  const Instr& in0 = prog_.instrs[0];
+  if (input.size() != in0.size) {
+    throw std::invalid_argument("encrypted input has " + std::to_string(input.size()) + " ciphertexts, the program expects " +
+                                std::to_string(in0.size) + " (one per input value)");
+  }
+  for (const auto& ct : input) {
+    if (ct.n != ctx.n() || ct.num_primes != std::size_t(in0.level) || ct.size != 2 || ct.ntt_form ||
+        ct.data.size() != ct.n * ct.num_primes * ct.size) {
+      throw std::invalid_argument("encrypted input does not match the parameters: expected fresh BFV ciphertexts with N = " +
+                                  std::to_string(ctx.n()) + " at " + std::to_string(in0.level) + " data primes");
+    }
+  }
+  const std::size_t count = prog_.instrs.size();
+  std::vector<std::size_t> last(count, 0);
+  for (std::size_t i = 0; i < count; ++i)
+    for (int t : prog_.instrs[i].inputs) last[t] = std::max(last[t], i);
+  std::vector<bool> keep(count, keep_all);
+  for (const auto& o : prog_.outputs) keep[o.tensor] = true;
+
+  std::vector<EncryptedTensor> val(count);
+  val[0] = std::move(input);
+  for (std::size_t i = 1; i < count; ++i) {
+    const Instr& ins = prog_.instrs[i];
+    if (progress) progress(i - 1, count - 1, ins.label);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto dies = [&](int t) { return !keep[t] && last[t] == i; };
+    switch (ins.op) {
+      case OpKind::input: throw std::logic_error("second input instruction");
+      case OpKind::linear: {
+        std::vector<const EncryptedTensor*> srcs;
+        std::vector<EncryptedTensor> switched;
+        switched.reserve(ins.inputs.size());
+        for (int t : ins.inputs) {
+          if (prog_.instrs[t].level > ins.level) {
+            switched.push_back(val[t]);
+            math::parallel_for(switched.back().size(), [&](std::size_t e) {
+              while (switched.back()[e].num_primes > std::size_t(ins.level)) ev.mod_switch_to_next_inplace(switched.back()[e]);
+            });
+            srcs.push_back(&switched.back());
+          } else {
+            srcs.push_back(&val[t]);
+          }
+        }
+        val[i] = linear_combine(*tables_[residue], ins, srcs);
+        break;
+      }
+      case OpKind::square: {
+        EncryptedTensor x = take(val, ins.inputs[0], dies(ins.inputs[0]));
+        math::parallel_for(x.size(), [&](std::size_t e) { ev.square_inplace(x[e]); });
+        val[i] = std::move(x);
+        break;
+      }
+      case OpKind::multiply: {
+        const bool same = ins.inputs[0] == ins.inputs[1];
+        EncryptedTensor x = take(val, ins.inputs[0], !same && dies(ins.inputs[0]));
+        const EncryptedTensor& y = val[ins.inputs[1]];
+        math::parallel_for(x.size(), [&](std::size_t e) { ev.multiply_inplace(x[e], y[e]); });
+        val[i] = std::move(x);
+        break;
+      }
+      case OpKind::relinearize: {
+        if (residue >= keys_.relin.size()) throw std::invalid_argument("no relinearization keys");
+        EncryptedTensor x = take(val, ins.inputs[0], dies(ins.inputs[0]));
+        const auto& rk = keys_.relin[residue];
+        math::parallel_for(x.size(), [&](std::size_t e) {
+          if (x[e].size == 3) ev.relinearize_inplace(x[e], rk);
+        });
+        val[i] = std::move(x);
+        break;
+      }
+      case OpKind::mod_switch: {
+        EncryptedTensor x = take(val, ins.inputs[0], dies(ins.inputs[0]));
+        math::parallel_for(x.size(), [&](std::size_t e) {
+          while (x[e].num_primes > std::size_t(ins.level)) ev.mod_switch_to_next_inplace(x[e]);
+        });
+        val[i] = std::move(x);
+        break;
+      }
+    }
+    for (int t : ins.inputs)
+      if (dies(t)) EncryptedTensor().swap(val[t]);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (timings) {
+      const std::string layer = layer_of(ins.label);
+      auto it = std::find_if(timings->begin(), timings->end(), [&](const LayerTiming& l) { return l.layer == layer; });
+      if (it == timings->end()) {
+        timings->push_back({layer, 0, 0});
+        it = timings->end() - 1;
+      }
+      it->seconds += dt;
+      it->ciphertexts_out = ins.size;
+    }
+  }
+  if (progress) progress(count - 1, count - 1, "done");
+  if (keep_all) return val;
+  std::vector<EncryptedTensor> outs;
+  for (const auto& o : prog_.outputs) outs.push_back(val[o.tensor]);
+  return outs;
+}
+
+}  // namespace hecnn::nn::runtime

@@ -1,0 +1,90 @@
+// BFV backend: the client (keys, encryption, decryption; the only code holding
+// the secret key) and the server (evaluation with public evaluation keys only).
+//
+// One BFV context per CRT plaintext prime ("residue"); the program runs once per
+// residue. The server evaluates layer by layer and frees every tensor after its
+// last use, so memory stays near the compiler's peak estimate for one residue.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fhe/bfv/batch_encoder.h"
+#include "fhe/bfv/encryptor.h"
+#include "fhe/bfv/evaluator.h"
+#include "fhe/rlwe/keygen.h"
+#include "math/prng.h"
+#include "nn/compiler/program.h"
+
+namespace hecnn::nn::runtime {
+
+using EncryptedTensor = std::vector<rlwe::Ciphertext>;
+
+// Everything the server may see for one residue: parameters and relinearization keys.
+struct BfvEvaluationKeys {
+  std::vector<rlwe::ContextPtr> contexts;    // one per plaintext prime
+  std::vector<rlwe::RelinKeys> relin;        // one per plaintext prime (empty if not needed)
+};
+
+// Per-layer timing of a server run.
+struct LayerTiming {
+  std::string layer;   // e.g. "m0/conv1", "ensemble"
+  double seconds = 0;
+  std::size_t ciphertexts_out = 0;
+};
+
+// Progress callback: (instructions done, instructions total, label of the current one).
+using Progress = std::function<void(std::size_t, std::size_t, const std::string&)>;
+
+class BfvClient {
+ public:
+  // Generates one secret key per plaintext prime from `prng` (a SystemPrng outside tests).
+  BfvClient(const compiler::BfvParams& params, bool need_relin, math::Prng& prng);
+  ~BfvClient();
+  std::size_t residues() const;
+  std::size_t slot_count() const;
+  BfvEvaluationKeys evaluation_keys() const;
+  // inputs[element][slot] (at most N slots; the rest are zero) -> one ciphertext per element,
+  // encrypted with the public key at `level` data primes. Spreads over the cores.
+  EncryptedTensor encrypt(std::size_t residue, const std::vector<std::vector<std::int64_t>>& inputs, int level) const;
+  // -> values[element][slot] in [0, t).
+  std::vector<std::vector<std::uint64_t>> decrypt(std::size_t residue, const EncryptedTensor& cts, std::size_t slots) const;
+  int noise_budget(std::size_t residue, const rlwe::Ciphertext& ct) const;
+  std::uint64_t plain_modulus(std::size_t residue) const;
+
+ private:
+  struct Residue;
+  std::vector<std::unique_ptr<Residue>> res_;
+  math::Prng& prng_;
+};
+
+class BfvServer {
+ public:
+  // Checks that the keys' parameters are the program's; throws std::invalid_argument otherwise.
+  BfvServer(const compiler::Program& prog, BfvEvaluationKeys keys);
+  ~BfvServer();
+  // Runs the whole program on one residue's encrypted input. Returns the outputs in
+  // Program::outputs order. `timings` gets one entry per layer (accumulated).
+  std::vector<EncryptedTensor> evaluate(std::size_t residue, EncryptedTensor input, std::vector<LayerTiming>* timings = nullptr,
+                                        const Progress& progress = {}) const;
+  // Every tensor after every instruction (tests: layer-by-layer comparison; keeps all memory).
+  std::vector<EncryptedTensor> evaluate_all(std::size_t residue, EncryptedTensor input) const;
+
+ private:
+  std::vector<EncryptedTensor> run(std::size_t residue, EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,
+                                   const Progress& progress) const;
+  const compiler::Program& prog_;
+  BfvEvaluationKeys keys_;
+  std::vector<bfv::BfvTablesPtr> tables_;
+  std::vector<std::unique_ptr<bfv::Evaluator>> eval_;
+};
+
+// Layer name of an instruction label: its first two path parts ("m0/conv1/relin" -> "m0/conv1"),
+// "ensemble" for the coordinator's instructions.
+std::string layer_of(const std::string& label);
+
+}  // namespace hecnn::nn::runtime

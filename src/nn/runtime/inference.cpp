@@ -1,0 +1,215 @@
+#include "nn/runtime/inference.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+#include "nn/compiler/compiler.h"
+#include "nn/model/forward.h"
+#include "nn/runtime/simulator.h"
+
+namespace hecnn::nn::runtime {
+
+using compiler::Program;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+template <typename T>
+int argmax_int(const std::vector<T>& v) {
+  int best = 0;
+  for (std::size_t i = 1; i < v.size(); ++i)
+    if (v[i] > v[best]) best = int(i);
+  return best;
+}
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool on) : on_(on) {}
+  void show(std::size_t batch, std::size_t batches, std::size_t done, std::size_t total, const std::string& what) {
+    if (!on_) return;
+    const int width = 30;
+    const double f = total ? double(done) / double(total) : 1.0;
+    const int fill = int(f * width);
+    std::fprintf(stderr, "\r  batch %zu/%zu [%.*s%*s] %3d%% %-28.28s", batch, batches, fill,
+                 "##############################", width - fill, "", int(f * 100), what.c_str());
+    std::fflush(stderr);
+  }
+  void done() {
+    if (on_) std::fprintf(stderr, "\r%*s\r", 80, "");
+  }
+
+ private:
+  bool on_;
+};
+}  // namespace
+
+std::size_t peak_rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::size_t(std::stoull(line.substr(6))) * 1024;
+  }
+  return 0;
+}
+
+std::vector<std::vector<double>> float_reference(const Program& prog, std::span<const Model> members, const std::uint8_t* image) {
+  std::vector<std::vector<double>> out;
+  const std::size_t sz = members[0].input.shape.size();
+  for (const auto& m : members) out.push_back(forward(m, prepare_input(m, std::span<const std::uint8_t>(image, sz))));
+  if (members.size() > 1) {
+    std::vector<double> y(out[0].size(), 0.0);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      for (std::size_t c = 0; c < y.size(); ++c) {
+        const double z = out[i][c];
+        if (prog.combiner == "poly-softmax") {
+          const double u = 1 + z / (2 * prog.temperature);
+          y[c] += u * u;
+        } else if (prog.combiner == "weighted") {
+          y[c] += prog.member_weights.at(i) * z;
+        } else {
+          y[c] += z / double(members.size());
+        }
+      }
+    }
+    out.push_back(std::move(y));
+  }
+  return out;
+}
+
+InferReport run_bfv(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
+                    std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt) {
+  if (count == 0) throw std::invalid_argument("no images to run");
+  if (image_size != prog.input_shape.size()) {
+    throw std::invalid_argument("images have " + std::to_string(image_size) + " values, the model expects " +
+                                std::to_string(prog.input_shape.size()));
+  }
+  if (members.size() != std::size_t(prog.members)) throw std::invalid_argument("member count does not match the program");
+  const auto t_all = Clock::now();
+  InferReport rep;
+  const std::size_t n = prog.params.poly_degree;
+  const std::size_t batch = opt.batch ? std::min(opt.batch, n) : n;
+  rep.images = count;
+  rep.batches = (count + batch - 1) / batch;
+  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  const auto cost = compiler::cost(prog);
+  rep.key_bytes = cost.key_bytes;
+
+  // Client: keys (secret keys stay inside BfvClient).
+  auto t0 = Clock::now();
+  math::SystemPrng prng;
+  bool need_relin = !prog.keys.empty();
+  BfvClient client(prog.params, need_relin, prng);
+  // Model holders + coordinator: evaluation keys only.
+  BfvServer server(prog, client.evaluation_keys());
+  rep.keygen_s = since(t0);
+
+  const std::size_t residues = prog.params.plain_moduli.size();
+  ProgressBar bar(opt.progress);
+  for (std::size_t b = 0; b < rep.batches; ++b) {
+    const std::size_t first = b * batch, m = std::min(batch, count - first);
+    std::vector<std::vector<std::int64_t>> imgs(m);
+    for (std::size_t i = 0; i < m; ++i) imgs[i] = prog.quantize_input(images + (first + i) * image_size, image_size);
+    const auto slots = to_slots(imgs);
+    // residue_out[output][residue][class][slot]
+    std::vector<std::vector<std::vector<std::vector<std::uint64_t>>>> dec(prog.outputs.size(),
+                                                                          std::vector<std::vector<std::vector<std::uint64_t>>>(residues));
+    for (std::size_t r = 0; r < residues; ++r) {
+      t0 = Clock::now();
+      EncryptedTensor in = client.encrypt(r, slots, prog.instrs[0].level);
+      rep.encrypt_s += since(t0);
+      for (const auto& ct : in) rep.input_bytes += ct.data.size() * 8;
+      t0 = Clock::now();
+      auto outs = server.evaluate(r, std::move(in), &rep.layers, [&](std::size_t done, std::size_t total, const std::string& what) {
+        bar.show(b + 1, rep.batches, r * total + done, residues * total, what);
+      });
+      rep.evaluate_s += since(t0);
+      t0 = Clock::now();
+      for (std::size_t o = 0; o < outs.size(); ++o) {
+        for (const auto& ct : outs[o]) rep.output_bytes += ct.data.size() * 8;
+        dec[o][r] = client.decrypt(r, outs[o], m);
+        if (opt.noise_budget) {
+          for (const auto& ct : outs[o]) rep.outputs[o].min_noise_budget = std::min(rep.outputs[o].min_noise_budget, client.noise_budget(r, ct));
+        }
+      }
+      rep.decrypt_s += since(t0);
+    }
+    // Quantized plaintext model on the same batch (exact integers).
+    TensorValues<i128> exact;
+    if (opt.check_quantized) exact = simulate_exact(prog, slots);
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto ref = float_reference(prog, members, images + (first + i) * image_size);
+      for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
+        const std::size_t classes = dec[o][0].size();
+        std::vector<i128> scores(classes);
+        std::vector<std::uint64_t> rs(residues);
+        for (std::size_t c = 0; c < classes; ++c) {
+          for (std::size_t r = 0; r < residues; ++r) rs[r] = dec[o][r][c][i];
+          scores[c] = crt_centered(rs, prog.params.plain_moduli);
+        }
+        const int pred = argmax_int(scores);
+        const int fpred = nn::argmax(ref[o]);
+        auto& orep = rep.outputs[o];
+        orep.correct += labels && pred == labels[first + i];
+        orep.plain_correct += labels && fpred == labels[first + i];
+        orep.agree_float += pred == fpred;
+        if (opt.check_quantized) {
+          const auto& ex = exact[prog.outputs[o].tensor];
+          std::vector<i128> q(classes);
+          bool same = true;
+          for (std::size_t c = 0; c < classes; ++c) {
+            q[c] = ex[c][i];
+            same &= q[c] == scores[c];
+          }
+          orep.exact_scores += same;
+          orep.agree_quantized += argmax_int(q) == pred;
+        }
+      }
+    }
+  }
+  bar.done();
+  rep.total_s = since(t_all);
+  rep.peak_rss_bytes = peak_rss_bytes();
+  return rep;
+}
+
+InferReport run_quantized(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
+                          std::size_t image_size, const std::uint8_t* labels) {
+  if (image_size != prog.input_shape.size()) throw std::invalid_argument("image size does not match the model");
+  const auto t_all = Clock::now();
+  InferReport rep;
+  rep.scheme = "quantized plaintext (no encryption)";
+  rep.images = count;
+  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  const std::size_t batch = 4096;
+  for (std::size_t first = 0; first < count; first += batch) {
+    const std::size_t m = std::min(batch, count - first);
+    ++rep.batches;
+    std::vector<std::vector<std::int64_t>> imgs(m);
+    for (std::size_t i = 0; i < m; ++i) imgs[i] = prog.quantize_input(images + (first + i) * image_size, image_size);
+    const auto exact = simulate_exact(prog, to_slots(imgs));
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto ref = float_reference(prog, members, images + (first + i) * image_size);
+      for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
+        const auto& ex = exact[prog.outputs[o].tensor];
+        std::vector<i128> q(ex.size());
+        for (std::size_t c = 0; c < ex.size(); ++c) q[c] = ex[c][i];
+        const int pred = argmax_int(q), fpred = nn::argmax(ref[o]);
+        auto& r = rep.outputs[o];
+        r.correct += labels && pred == labels[first + i];
+        r.plain_correct += labels && fpred == labels[first + i];
+        r.agree_float += pred == fpred;
+        r.agree_quantized += 1;
+        r.exact_scores += 1;
+      }
+    }
+  }
+  rep.total_s = since(t_all);
+  return rep;
+}
+
+}  // namespace hecnn::nn::runtime

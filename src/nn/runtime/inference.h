@@ -1,0 +1,67 @@
+// Encrypted batch inference end to end (Algorithm 1 of seed 001), in one process:
+// the client quantizes and encrypts a batch of images, the model holders and the
+// coordinator evaluate the compiled program (members, then the ensemble combiner)
+// on ciphertexts with evaluation keys only, and the client decrypts, recombines the
+// CRT residues and takes the argmax. Each batch is also checked against the
+// quantized plaintext model (the same program on exact integers) and the float model.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nn/compiler/program.h"
+#include "nn/model/model.h"
+#include "nn/runtime/bfv_backend.h"
+
+namespace hecnn::nn::runtime {
+
+struct InferOptions {
+  std::size_t batch = 0;         // images per encrypted batch; 0: the slot count N
+  bool check_quantized = true;   // compare every output integer with the exact quantized model
+  bool progress = false;         // progress bar on stderr
+  bool noise_budget = true;      // client measures the remaining noise budget of the outputs
+};
+
+struct OutputReport {
+  std::string name;              // "m0", ..., "ensemble"
+  std::size_t correct = 0;       // encrypted prediction == label
+  std::size_t plain_correct = 0; // float model prediction == label
+  std::size_t agree_float = 0;   // encrypted prediction == float model prediction
+  std::size_t agree_quantized = 0;  // encrypted prediction == quantized plaintext prediction
+  std::size_t exact_scores = 0;  // images whose every decrypted score equals the quantized model's
+  int min_noise_budget = 1 << 30;
+};
+
+struct InferReport {
+  std::string scheme = "BFV";
+  std::size_t images = 0, batches = 0;
+  std::vector<OutputReport> outputs;
+  std::vector<LayerTiming> layers;   // server time per layer, summed over batches and CRT residues
+  double keygen_s = 0, encrypt_s = 0, evaluate_s = 0, decrypt_s = 0, total_s = 0;
+  std::size_t input_bytes = 0, output_bytes = 0, key_bytes = 0;
+  std::size_t peak_rss_bytes = 0;
+  double images_per_second() const { return evaluate_s > 0 ? double(images) / evaluate_s : 0; }
+};
+
+// The float reference for one image: member logits and the combined scores, computed
+// like the program's combiner (mean, weighted, poly-softmax) in double precision.
+std::vector<std::vector<double>> float_reference(const compiler::Program& prog, std::span<const Model> members,
+                                                 const std::uint8_t* image);
+
+// Runs `count` images (CHW bytes, image_size each) with labels. Throws on bad input.
+InferReport run_bfv(const compiler::Program& prog, std::span<const Model> members, const std::uint8_t* images,
+                    std::size_t count, std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt);
+
+// The quantized plaintext model alone (exact integers, no encryption): accuracy and
+// agreement with the float model. Fills the outputs' correct / plain_correct / agree_float
+// (agree_quantized and exact_scores are trivially all images). Fast: for choosing precision.
+InferReport run_quantized(const compiler::Program& prog, std::span<const Model> members, const std::uint8_t* images,
+                          std::size_t count, std::size_t image_size, const std::uint8_t* labels);
+
+// Peak resident memory of this process so far (bytes), from /proc/self/status.
+std::size_t peak_rss_bytes();
+
+}  // namespace hecnn::nn::runtime

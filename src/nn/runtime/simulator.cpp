@@ -1,0 +1,143 @@
+#include "nn/runtime/simulator.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "math/modulus.h"
+
+namespace hecnn::nn::runtime {
+
+using compiler::Instr;
+using compiler::OpKind;
+using compiler::Program;
+
+namespace {
+
+struct ModRing {
+  math::Modulus q;
+  std::uint64_t from(__int128 v) const {
+    const bool neg = v < 0;
+    const unsigned __int128 m = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+    const std::uint64_t a = q.reduce(m);
+    return neg ? q.neg(a) : a;
+  }
+  std::uint64_t add(std::uint64_t a, std::uint64_t b) const { return q.add(a, b); }
+  std::uint64_t mul(std::uint64_t a, std::uint64_t b) const { return q.mul(a, b); }
+};
+
+struct ExactRing {
+  i128 from(__int128 v) const { return v; }
+  i128 add(i128 a, i128 b) const { return a + b; }
+  i128 mul(i128 a, i128 b) const { return a * b; }
+};
+
+template <typename T, typename Ring>
+TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs, const Ring& ring,
+                    const SimulationOptions& opt) {
+  if (prog.instrs.empty()) throw std::invalid_argument("simulate: empty program");
+  if (inputs.size() != prog.instrs[0].size) {
+    throw std::invalid_argument("simulate: input has " + std::to_string(inputs.size()) + " elements, program expects " +
+                                std::to_string(prog.instrs[0].size));
+  }
+  const std::size_t slots = inputs.empty() ? 0 : inputs[0].size();
+  for (const auto& v : inputs)
+    if (v.size() != slots) throw std::invalid_argument("simulate: ragged input slots");
+  std::vector<std::size_t> last(prog.instrs.size(), 0);
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i)
+    for (int t : prog.instrs[i].inputs) last[t] = std::max(last[t], i);
+  std::vector<bool> keep(prog.instrs.size(), opt.keep_all);
+  for (const auto& o : prog.outputs) keep[o.tensor] = true;
+
+  TensorValues<T> val(prog.instrs.size());
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    const Instr& ins = prog.instrs[i];
+    auto& out = val[i];
+    out.assign(ins.size, std::vector<T>(slots));
+    switch (ins.op) {
+      case OpKind::input:
+        for (std::size_t e = 0; e < ins.size; ++e)
+          for (std::size_t s = 0; s < slots; ++s) out[e][s] = ring.from(inputs[e][s]);
+        break;
+      case OpKind::linear:
+        for (std::size_t o = 0; o < ins.size; ++o) {
+          auto& y = out[o];
+          const T b = ring.from(ins.bias[o]);
+          for (std::size_t s = 0; s < slots; ++s) y[s] = b;
+          for (const auto& term : ins.rows[o]) {
+            const auto& x = val[ins.inputs[term.input]][term.index];
+            const T w = ring.from(term.weight);
+            for (std::size_t s = 0; s < slots; ++s) y[s] = ring.add(y[s], ring.mul(w, x[s]));
+          }
+        }
+        break;
+      case OpKind::square:
+      case OpKind::multiply: {
+        const auto& a = val[ins.inputs[0]];
+        const auto& b = val[ins.inputs[ins.op == OpKind::square ? 0 : 1]];
+        for (std::size_t e = 0; e < ins.size; ++e)
+          for (std::size_t s = 0; s < slots; ++s) out[e][s] = ring.mul(a[e][s], b[e][s]);
+        break;
+      }
+      case OpKind::relinearize:
+      case OpKind::mod_switch: out = val[ins.inputs[0]]; break;
+    }
+    for (int t : ins.inputs)
+      if (last[t] == i && !keep[t]) typename TensorValues<T>::value_type().swap(val[t]);
+  }
+  return val;
+}
+
+}  // namespace
+
+TensorValues<std::uint64_t> simulate_mod(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
+                                         std::uint64_t t, const SimulationOptions& opt) {
+  return run<std::uint64_t>(prog, inputs, ModRing{math::Modulus(t)}, opt);
+}
+
+TensorValues<i128> simulate_exact(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
+                                  const SimulationOptions& opt) {
+  for (const auto& ins : prog.instrs) {
+    if (ins.log2_bound >= 125) {
+      throw std::invalid_argument("simulate_exact: tensor '" + ins.label + "' may reach 2^" +
+                                  std::to_string(int(std::ceil(ins.log2_bound))) + ", beyond 128-bit integers");
+    }
+  }
+  return run<i128>(prog, inputs, ExactRing{}, opt);
+}
+
+std::vector<std::vector<std::int64_t>> to_slots(const std::vector<std::vector<std::int64_t>>& images) {
+  if (images.empty()) return {};
+  std::vector<std::vector<std::int64_t>> s(images[0].size(), std::vector<std::int64_t>(images.size()));
+  for (std::size_t i = 0; i < images.size(); ++i)
+    for (std::size_t e = 0; e < images[i].size(); ++e) s[e][i] = images[i][e];
+  return s;
+}
+
+i128 crt_centered(const std::vector<std::uint64_t>& r, const std::vector<std::uint64_t>& m) {
+  if (r.size() != m.size() || m.empty()) throw std::invalid_argument("crt: residue / modulus count mismatch");
+  // Garner: x = a_0 + a_1 m_0 + a_2 m_0 m_1 + ... with mixed-radix digits a_i < m_i.
+  double bits = 0;
+  for (auto q : m) bits += std::log2(double(q));
+  if (bits > 125) throw std::invalid_argument("crt: product of plaintext primes exceeds 125 bits");
+  std::vector<std::uint64_t> a(m.size());
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    math::Modulus mi(m[i]);
+    // x mod m_i from the digits so far
+    std::uint64_t acc = 0, prod = 1;
+    for (std::size_t j = 0; j < i; ++j) {
+      acc = mi.add(acc, mi.mul(mi.reduce(a[j]), prod));
+      prod = mi.mul(prod, mi.reduce(m[j]));
+    }
+    a[i] = mi.mul(mi.sub(mi.reduce(r[i]), acc), mi.inv(prod));
+  }
+  i128 x = 0, prod = 1, M = 1;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    x += i128(a[i]) * prod;
+    prod *= i128(m[i]);
+  }
+  M = prod;
+  if (x > M / 2) x -= M;
+  return x;
+}
+
+}  // namespace hecnn::nn::runtime

@@ -1,0 +1,37 @@
+// Cleartext slot simulator: runs a compiled Program on plain integers, either
+// modulo one plaintext prime t (exactly what BFV computes, slot by slot: the test
+// oracle for the HE backend) or exactly in 128-bit integers (the quantized
+// plaintext model; throws if a guaranteed bound could overflow).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "nn/compiler/program.h"
+
+namespace hecnn::nn::runtime {
+
+using i128 = __int128;
+
+// values[tensor][element][slot]
+template <typename T>
+using TensorValues = std::vector<std::vector<std::vector<T>>>;
+
+struct SimulationOptions {
+  bool keep_all = false;  // keep every tensor (layer-by-layer comparison); else outputs only
+};
+
+// inputs[element][slot]: the quantized images (Program::quantize_input), one image per slot.
+// Returns values for every tensor (empty vectors for the ones not kept). Residues in [0, t).
+TensorValues<std::uint64_t> simulate_mod(const compiler::Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
+                                         std::uint64_t t, const SimulationOptions& opt = {});
+TensorValues<i128> simulate_exact(const compiler::Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
+                                  const SimulationOptions& opt = {});
+
+// Transposes images (count x pixels) into the slot layout (pixels x count).
+std::vector<std::vector<std::int64_t>> to_slots(const std::vector<std::vector<std::int64_t>>& images);
+
+// CRT: residues r_i mod t_i -> the centered integer mod prod t_i (requires prod < 2^126).
+i128 crt_centered(const std::vector<std::uint64_t>& residues, const std::vector<std::uint64_t>& moduli);
+
+}  // namespace hecnn::nn::runtime

@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include "nn/compiler/compiler.h"
+#include "nn/compiler/params_internal.h"
+#include "nn/test_models.h"
+
+namespace hecnn::nn::compiler {
+namespace {
+
+TEST(Compiler, LowersConvWithPaddingAndSkipsZeroWeights) {
+  Model m = testing::tiny_model(1, false);
+  auto& c = std::get<Conv2d>(m.layers[0]);
+  for (auto& w : c.weight) w = 0.5;
+  c.weight[0] = 0.0;  // a zero weight must produce no term
+  CompileOptions opt;
+  opt.input_bits = 4;
+  opt.weight_bits = 4;
+  const auto prog = compile(std::span(&m, 1), {}, opt);
+  const Instr& conv = prog.instrs[1];
+  ASSERT_EQ(conv.op, OpKind::linear);
+  ASSERT_EQ(conv.size, 2u * 4 * 4);
+  // Output (0, 0, 0) with pad 1: kernel rows/cols 1..2 fall inside the image (4 taps), tap (0,0) was zeroed anyway.
+  EXPECT_EQ(conv.rows[0].size(), 4u);
+  // Output (0, 1, 1): full 3x3 window minus the zeroed tap.
+  EXPECT_EQ(conv.rows[5].size(), 8u);
+  EXPECT_EQ(prog.instrs.back().parts, 2);  // outputs relinearized
+  EXPECT_FALSE(prog.keys.empty());
+}
+
+TEST(Compiler, LazyRelinearizationCutsRelinearizations) {
+  const Model m = testing::small_cryptonets(2);
+  CompileOptions lazy, eager;
+  lazy.poly_degree = eager.poly_degree = 8192;
+  eager.lazy_relinearize = false;
+  const auto a = cost(compile(std::span(&m, 1), {}, lazy));
+  const auto b = cost(compile(std::span(&m, 1), {}, eager));
+  EXPECT_EQ(a.ct_mults, b.ct_mults);
+  EXPECT_EQ(a.ct_mults, 75u + 10u);
+  EXPECT_EQ(b.relins, 75u + 10u);
+  EXPECT_EQ(a.relins, 10u + 4u);  // after dense1 (before the second square) and the outputs
+}
+
+TEST(Compiler, ChoosesCrtWhenOnePrimeIsNotEnough) {
+  const Model m = testing::small_cryptonets(3);
+  CompileOptions opt;
+  opt.weight_bits = 10;
+  opt.poly_degree = 8192;
+  opt.max_plain_bits = 30;
+  const auto prog = compile(std::span(&m, 1), {}, opt);
+  double bits = 0;
+  for (auto t : prog.params.plain_moduli) {
+    EXPECT_EQ(t % (2 * 8192), 1u);
+    EXPECT_LT(t, 1ull << 30);
+    bits += std::log2(double(t));
+  }
+  EXPECT_GT(prog.params.plain_moduli.size(), 1u);
+  EXPECT_GT(bits, prog.outputs[0].log2_bound + 1);
+  EXPECT_GE(prog.predicted_final_budget, opt.budget_margin_bits);
+  const std::string report = cost_report(prog);
+  EXPECT_NE(report.find("CRT primes"), std::string::npos);
+  EXPECT_NE(report.find("relinearization keys"), std::string::npos);
+}
+
+TEST(Compiler, ModSwitchLowersLaterLayers) {
+  const Model m = testing::small_cryptonets(4);
+  CompileOptions opt;
+  opt.poly_degree = 16384;
+  opt.input_bits = 4;
+  opt.weight_bits = 4;
+  const auto prog = compile(std::span(&m, 1), {}, opt);
+  // Either the client encrypts below the top level or the server switches down on the way.
+  EXPECT_LT(prog.instrs[prog.outputs[0].tensor].level, prog.params.data_primes()) << cost_report(prog);
+  EXPECT_TRUE(prog.instrs[0].level < prog.params.data_primes() || cost(prog).mod_switches > 0) << cost_report(prog);
+  CompileOptions no_switch = opt;
+  no_switch.mod_switch = false;
+  const auto full = compile(std::span(&m, 1), {}, no_switch);
+  EXPECT_EQ(full.instrs[full.outputs[0].tensor].level, full.params.data_primes());
+}
+
+TEST(Compiler, RejectsBadModelsAndOptions) {
+  Model m = testing::tiny_model(1, false);
+  CompileOptions opt;
+  opt.weight_bits = 1;
+  EXPECT_THROW(compile(std::span(&m, 1), {}, opt), CompileError);
+  Model bad = m;
+  std::get<Dense>(bad.layers[3]).weight.pop_back();  // malformed
+  EXPECT_THROW(compile(std::span(&bad, 1), {}, {}), CompileError);
+  Model deg = m;
+  deg.layers[1] = Poly{std::vector<double>(12, 0.5)};  // degree 11 activation
+  EXPECT_THROW(compile(std::span(&deg, 1), {}, {}), CompileError);
+  // Members must agree on classes.
+  Model other = testing::small_cryptonets(1);
+  std::vector<Model> ens = {m, other};
+  EXPECT_THROW(compile(ens, {}, {}), CompileError);
+  // Weighted ensemble needs one weight per member.
+  std::vector<Model> two = {m, testing::tiny_model(2, false)};
+  EnsembleOptions e;
+  e.combiner = Combiner::weighted_mean;
+  e.weights = {1.0};
+  EXPECT_THROW(compile(two, e, {}), CompileError);
+  // Precision that no parameter set can hold.
+  CompileOptions huge;
+  huge.weight_bits = 24;
+  huge.coeff_bits = 24;
+  huge.poly_degree = 4096;
+  EXPECT_THROW(compile(std::span(&m, 1), {}, huge), CompileError);
+  EXPECT_THROW(parse_combiner("median"), CompileError);
+}
+
+}  // namespace
+}  // namespace hecnn::nn::compiler

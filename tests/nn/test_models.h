@@ -1,0 +1,78 @@
+// Small random models for the compiler and runtime tests.
+#pragma once
+
+#include <random>
+
+#include "nn/model/model.h"
+
+namespace hecnn::nn::testing {
+
+inline std::vector<double> random_vec(std::size_t n, double scale, std::mt19937_64& rng) {
+  std::normal_distribution<double> d(0.0, scale);
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+inline Conv2d conv(int in, int out, int k, int stride, int pad, std::mt19937_64& rng) {
+  Conv2d c;
+  c.in_channels = in;
+  c.out_channels = out;
+  c.kernel_h = c.kernel_w = k;
+  c.stride_h = c.stride_w = stride;
+  c.pad_h = c.pad_w = pad;
+  c.weight = random_vec(std::size_t(out) * in * k * k, 0.5, rng);
+  c.bias = random_vec(out, 0.1, rng);
+  return c;
+}
+
+inline Dense dense(int in, int out, std::mt19937_64& rng) {
+  Dense d;
+  d.in_features = in;
+  d.out_features = out;
+  d.weight = random_vec(std::size_t(in) * out, 0.3, rng);
+  d.bias = random_vec(out, 0.1, rng);
+  return d;
+}
+
+// input 1x8x8 -> conv 2@3x3 s2 p1 (2x4x4) -> x^2 -> sum pool 2 (2x2x2) -> dense 4 -> poly -> dense 3
+inline Model tiny_model(std::uint64_t seed, bool general_poly = true) {
+  std::mt19937_64 rng(seed);
+  Model m;
+  m.meta.name = "tiny";
+  m.input.shape = {1, 8, 8};
+  m.layers.push_back(conv(1, 2, 3, 2, 1, rng));
+  m.layers.push_back(Poly{{0, 0, 1}});
+  m.layers.push_back(SumPool{2, 2, 2, 2});
+  m.layers.push_back(dense(8, 4, rng));
+  if (general_poly) {
+    m.layers.push_back(Poly{{0.25, 0.5, 0.125}});
+  } else {
+    m.layers.push_back(Poly{{0, 0, 1}});
+  }
+  m.layers.push_back(dense(4, 3, rng));
+  return m;
+}
+
+// A CryptoNets-shaped but smaller model on 1x12x12 inputs.
+inline Model small_cryptonets(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Model m;
+  m.meta.name = "small-cryptonets";
+  m.input.shape = {1, 12, 12};
+  m.layers.push_back(conv(1, 3, 5, 2, 1, rng));  // 3x5x5
+  m.layers.push_back(Poly{{0, 0, 1}});
+  m.layers.push_back(dense(75, 10, rng));
+  m.layers.push_back(Poly{{0, 0, 1}});
+  m.layers.push_back(dense(10, 4, rng));
+  return m;
+}
+
+inline std::vector<std::uint8_t> random_images(std::size_t count, std::size_t size, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint8_t> v(count * size);
+  for (auto& x : v) x = std::uint8_t(rng() % 256);
+  return v;
+}
+
+}  // namespace hecnn::nn::testing
