@@ -224,6 +224,7 @@ std::vector<std::uint8_t> compress(std::span<const std::uint8_t> data, Compressi
 
 Envelope open_envelope(std::span<const std::uint8_t> bytes, std::string_view object,
                        std::uint64_t max_size) {
+  max_size = std::max<std::uint64_t>(max_size, kHeaderSize);
   ByteReader r(bytes, std::string(object));
   Envelope e;
   e.header = read_header(r);

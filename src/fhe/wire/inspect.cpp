@@ -63,6 +63,7 @@ Description describe(std::span<const std::uint8_t> bytes, const Context* ctx, st
   ReadOptions ro;
   ro.allow_trailing = true;
   ro.max_galois_keys = 1 << 20;
+  ro.max_relin_powers = kCiphertextSizeMax - 2;
   ro.max_size = max_size;
 
   // EncryptionParameters: u8 scheme | u64 N | u64 k | (k+1) Modulus records.
@@ -87,7 +88,7 @@ Description describe(std::span<const std::uint8_t> bytes, const Context* ctx, st
     }
     return d;
   }
-  ParmsId id;
+  ParmsId id{};
   std::memcpy(id.data(), b.data(), b.size() >= 32 ? 32 : 0);
   // Ciphertext / PublicKey: parms_id | u8 ntt | size | N | k | scale | cf | DynArray.
   if (b.size() >= 73 + 24 && magic_at(b, 73)) {

@@ -103,8 +103,9 @@ struct ReadOptions {
   std::uint64_t max_size = 0;
   // GaloisKeys: most non-empty entries accepted (SEAL's default set has 2*log2(N/2)+1).
   std::size_t max_galois_keys = 64;
-  // RelinKeys: most powers accepted (SEAL makes 1; ciphertexts have size <= 16).
-  std::size_t max_relin_powers = kCiphertextSizeMax - 2;
+  // RelinKeys: most powers accepted (SEAL's KeyGenerator makes exactly 1; at
+  // most 14 are meaningful since ciphertexts have size <= 16).
+  std::size_t max_relin_powers = 1;
   // Accept bytes after the object (read a stream of objects using `consumed`).
   bool allow_trailing = false;
 };

@@ -252,8 +252,13 @@ TEST(Objects, KeyReadersRejectMalformed) {
     std::memcpy(x.data() + off, &v, 8);
     return x;
   };
-  EXPECT_ERROR(read_relin_keys(ctx, patch(b, 48, 0)), "relinearization key count 0 is not in 1..14");
+  EXPECT_ERROR(read_relin_keys(ctx, patch(b, 48, 0)), "relinearization key count 0 is not in 1..1");
   EXPECT_ERROR(read_relin_keys(ctx, patch(b, 48, ~0ull)), "relinearization key count 18446744073709551615");
+  ReadOptions more;
+  more.max_relin_powers = 14;
+  EXPECT_ERROR(read_relin_keys(ctx, patch(b, 48, 15), more), "relinearization key count 15 is not in 1..14");
+  // A second power announced but absent: truncated.
+  EXPECT_ERROR(read_relin_keys(ctx, patch(b, 48, 2), more), "truncated");
   EXPECT_ERROR(read_relin_keys(ctx, patch(b, 56, 5)), "key 0 has 5 components (expected 0 or L = 2)");
   EXPECT_ERROR(read_relin_keys(ctx, patch(b, 16, 9)), "is not the key level");
   // Nested public key claiming the wrong size.

@@ -13,6 +13,8 @@
 //       Same for many files in one process; ok is true when all loaded.
 //   node oracle.js decrypt --dir DIR --file F [--sk FILE]
 //       Decrypts F (with DIR's secret key, or FILE) and decodes it.
+//   node oracle.js decryptmany --dir DIR --files F1,F2,... [--sk FILE]
+//       Same for many files in one process: {ok, results: [...]}.
 //   node oracle.js encrypt --dir DIR --pk FILE --out F --values 1,2,3 [--compr none]
 //       Encrypts (BFV: batch-encoded ints, CKKS: reals at DIR's scale) with the given public key.
 //   node oracle.js resave --dir DIR --type T --file F --out G [--compr none]
@@ -150,10 +152,10 @@ async function gen(seal, a) {
   return { ok: true, out, chain, seal_version: seal.Version };
 }
 
-function decrypt(seal, env, a) {
+function decrypt(seal, env, a, file) {
   const { manifest, ctx } = env;
   const sk = loadObject(seal, ctx, 'sk', fs.readFileSync(a.sk || path.join(a.dir, 'sk.none.bin')));
-  const ct = loadObject(seal, ctx, 'ct', fs.readFileSync(a.file));
+  const ct = loadObject(seal, ctx, 'ct', fs.readFileSync(file || a.file));
   const dec = seal.Decryptor(ctx, sk);
   const pt = dec.decrypt(ct);
   const res = { ok: true, size: ct.size, parms_id: hexId(ct.parmsId), scale: ct.scale, is_ntt_form: ct.isNttForm };
@@ -204,6 +206,12 @@ function encrypt(seal, env, a) {
         });
         res = { ok: results.every((r) => r.ok), results };
       } else if (a._ === 'decrypt') res = decrypt(seal, env, a);
+      else if (a._ === 'decryptmany') {
+        const results = a.files.split(',').map((f) => {
+          try { return decrypt(seal, env, a, f); } catch (e) { return { ok: false, file: f, error: errText(seal, e) }; }
+        });
+        res = { ok: results.every((r) => r.ok), results };
+      }
       else if (a._ === 'encrypt') res = encrypt(seal, env, a);
       else if (a._ === 'resave') {
         const o = loadObject(seal, env.ctx, a.type, fs.readFileSync(a.file));
