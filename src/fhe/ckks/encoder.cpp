@@ -221,10 +221,10 @@ Plaintext Encoder::encode_scalar(double value, double scale, std::size_t k) cons
   pt.n = n;
   pt.num_primes = k;
   pt.scale = scale;
-  pt.data.assign(n * k, 0);
   std::vector<u64> r(k);
   integer_to_rns(*ctx_, c, k, r.data(), 1);
-  for (std::size_t j = 0; j < k; ++j) std::fill(pt.residue(j), pt.residue(j) + n, r[j]);
+  pt.data.reserve(n * k);  // one write pass: no zero-fill first
+  for (std::size_t j = 0; j < k; ++j) pt.data.insert(pt.data.end(), n, r[j]);
   return pt;
 }
 
