@@ -42,7 +42,8 @@ class Evaluator {
   void multiply_inplace(Ciphertext& a, const Ciphertext& b) const;
   void square_inplace(Ciphertext& a) const;
   void relinearize_inplace(Ciphertext& a, const rlwe::RelinKeys& rk) const;
-  // Rotates both rows of the 2 x N/2 slot matrix left by `step` (right if negative).
+  // Rotates both rows of the 2 x N/2 slot matrix left by `step` (right if negative),
+  // with the step's own key or, failing that, as a product of power-of-two rotations.
   void rotate_rows_inplace(Ciphertext& a, int step, const rlwe::GaloisKeys& gk) const;
   // Swaps the two rows.
   void rotate_columns_inplace(Ciphertext& a, const rlwe::GaloisKeys& gk) const;

@@ -21,6 +21,32 @@ u64 galois_elt_from_step(int step, std::size_t n) {
   return g;
 }
 
+std::vector<u64> rotation_galois_elts(int step, std::size_t n, const std::function<bool(u64)>& available) {
+  const long half = static_cast<long>(n / 2);
+  const long s = ((static_cast<long>(step) % half) + half) % half;
+  if (s == 0) return {};
+  const u64 direct = galois_elt_from_step(static_cast<int>(s), n);
+  if (available(direct)) return {direct};
+  std::vector<u64> elts;
+  long rest = s;
+  for (int j = 0; rest != 0; ++j, rest >>= 1) {
+    if ((rest & 1) == 0) continue;
+    const long digit = 2 - (rest & 3);  // +1 or -1 (non-adjacent form)
+    rest -= digit;
+    const long sub_step = digit << j;
+    if (sub_step % half == 0) continue;  // rotating by N/2 is the identity
+    const u64 g = galois_elt_from_step(static_cast<int>(sub_step), n);
+    if (!available(g)) {
+      throw std::invalid_argument("rotation by " + std::to_string(step) + ": Galois keys lack element " +
+                                  std::to_string(direct) + " and the element " + std::to_string(g) +
+                                  " of its power-of-two part " + std::to_string(sub_step) +
+                                  "; generate keys for this step or for powers of two");
+    }
+    elts.push_back(g);
+  }
+  return elts;
+}
+
 void check_galois_elt(u64 g, std::size_t n) {
   if ((g & 1) == 0 || g >= 2 * n) {
     throw std::invalid_argument("Galois element " + std::to_string(g) + " is not odd and below 2N = " +

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "math/modulus.h"
@@ -20,6 +21,12 @@ u64 galois_elt_from_step(int step, std::size_t n);
 inline u64 galois_elt_conjugate(std::size_t n) { return 2 * n - 1; }
 // Throws std::invalid_argument unless g is odd and < 2N.
 void check_galois_elt(u64 g, std::size_t n);
+
+// The Galois elements that rotate by `step` (mod N/2) with the keys at hand: the
+// direct element if `available` has it, otherwise the signed-binary (non-adjacent)
+// decomposition into +-2^j rotations, SEAL's fallback. Empty for a multiple of N/2.
+// Throws std::invalid_argument naming the step and the missing element.
+std::vector<u64> rotation_galois_elts(int step, std::size_t n, const std::function<bool(u64)>& available);
 
 // Coefficient form: out[i*g mod 2N] = ±in[i] (negated past N). out != in.
 void apply_galois_coeff(const u64* in, u64 g, const math::Modulus& q, std::size_t n, u64* out);

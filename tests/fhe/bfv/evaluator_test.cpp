@@ -153,13 +153,29 @@ TEST_P(BfvRotations, RowsByPowersOfTwoAndRandomStepsAndColumns) {
   std::vector<u64> swapped(v.begin() + row, v.end());
   swapped.insert(swapped.end(), v.begin(), v.begin() + row);
   EXPECT_EQ(S.decrypt(r), swapped);
-  // A step without a key names the missing element.
+  // Without its own key, a step is composed from power-of-two keys (as SEAL does) ...
+  std::vector<int> pow2;
+  for (std::size_t p = 1; p < row; p <<= 1) {
+    pow2.push_back(static_cast<int>(p));
+    pow2.push_back(-static_cast<int>(p));
+  }
+  const auto gk2 = S.keygen->create_galois_keys_for_steps(pow2);
+  for (int step : {3, -7, 1000, static_cast<int>(row) - 3}) {
+    auto r3 = c;
+    S.evaluator->rotate_rows_inplace(r3, step, gk2);
+    const auto got = S.decrypt(r3);
+    for (std::size_t i = 0; i < row; ++i) {
+      ASSERT_EQ(got[i], v[(i + row + static_cast<std::size_t>(step % static_cast<long>(row) + static_cast<long>(row))) % row])
+          << "step " << step;
+    }
+  }
+  // ... and a step that cannot be composed names the missing element.
   auto r2 = c;
   try {
     S.evaluator->rotate_rows_inplace(r2, 3, S.keygen->create_galois_keys_for_steps({1}));
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("Galois keys lack element"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("Galois keys lack element"), std::string::npos) << e.what();
   }
 }
 
