@@ -21,8 +21,14 @@ for f in scripts/setup.d/*.apt; do
   done < "$f"
 done
 
+# Node.js and npm: machines of this kind ship NodeSource's nodejs (which bundles npm and
+# conflicts with Debian's npm package). Ask apt for them only when the commands are missing.
+node_ok=0
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && node_ok=1
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+  if [ "$node_ok" = 1 ] && { [ "$p" = nodejs ] || [ "$p" = npm ]; }; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
