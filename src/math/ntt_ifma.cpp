@@ -6,6 +6,9 @@
 // butterfly distance t >= 8 work on contiguous vectors; t = 4, 2, 1 regroup two
 // vectors with permutes so that one register holds the X and one the Y operands.
 // Compiled with target attributes; called only when the CPU has AVX-512 IFMA.
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized through _mm512_undefined_epi32.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <immintrin.h>
 
 #include "math/ntt.h"
