@@ -231,7 +231,8 @@ TEST(CkksOps, RotationsByEveryPowerOfTwoAndRandomStepsAndConjugation) {
   }
   // Random steps (composed from power-of-two keys) and the direct key for 3.
   std::uniform_int_distribution<int> d(-static_cast<int>(half) + 1, static_cast<int>(half) - 1);
-  std::vector<int> rsteps = {3, half - 1, -(static_cast<int>(half) - 3), 0, static_cast<int>(half) + 5};
+  const int h = static_cast<int>(half);
+  std::vector<int> rsteps = {3, h - 1, -(h - 3), 0, h + 5};
   for (int i = 0; i < 3; ++i) rsteps.push_back(d(rng));
   for (int s : rsteps) {
     const auto r = S.evaluator->rotate(ct, s, gk);
