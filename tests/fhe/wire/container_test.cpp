@@ -113,7 +113,7 @@ TEST(Envelope, CompressionRoundTripsEveryMode) {
     EXPECT_EQ(h.size, stored.size()) << to_string(c);
     EXPECT_EQ(h.compression, c);
     EXPECT_EQ(h.version, kVersion40);
-    if (c != Compression::none) EXPECT_LT(stored.size(), plain.size()) << to_string(c);
+    if (c != Compression::none) { EXPECT_LT(stored.size(), plain.size()) << to_string(c); }
     const Envelope e = open_envelope(stored, "x", plain.size());
     ASSERT_EQ(e.body.size(), plain.size() - 16);
     EXPECT_TRUE(std::equal(e.body.begin(), e.body.end(), plain.begin() + 16)) << to_string(c);

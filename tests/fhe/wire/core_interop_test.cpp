@@ -136,7 +136,7 @@ TEST(CoreInterop, BfvNodeSealInputsHecnnEvaluatesNodeSealDecrypts) {
     ASSERT_TRUE(d.contains("values")) << c.op << ": " << d.dump();
     EXPECT_EQ(ints(d["values"]), c.expect) << c.op << " " << c.step;
     EXPECT_GT(d["noise_budget"].get<int>(), 0) << c.op;
-    if (c.op == "mod_switch") EXPECT_EQ(d["parms_id"].get<std::string>(), f.manifest["chain"][2]["parms_id"].get<std::string>());
+    if (c.op == "mod_switch") { EXPECT_EQ(d["parms_id"].get<std::string>(), f.manifest["chain"][2]["parms_id"].get<std::string>()); }
   }
 }
 

@@ -51,7 +51,7 @@ TEST_P(Interop, CiphertextsSeededAndFullAgreeAndRewriteByteExact) {
     EXPECT_EQ(to_string(seeded.header.compression), mode);
     // c1 regenerated from the seed equals what SEAL expanded.
     EXPECT_EQ(seeded.value.data, full.value.data) << mode;
-    if (std::string(mode) == "none") EXPECT_EQ(write_ciphertext(ctx(), seeded.value), seeded_bytes);
+    if (std::string(mode) == "none") { EXPECT_EQ(write_ciphertext(ctx(), seeded.value), seeded_bytes); }
     EXPECT_EQ(read_ciphertext(ctx(), file(std::string("ct.full.") + mode + ".bin")).value.data, full.value.data);
     const auto pkenc = read_ciphertext(ctx(), file(std::string("ct.pk.") + mode + ".bin"));
     EXPECT_FALSE(pkenc.value.seed.has_value());
@@ -85,7 +85,7 @@ TEST_P(Interop, KeysSeededAndFullAgreeAndRewriteByteExact) {
     const auto pk = read_public_key(ctx(), file(std::string("pk.seeded.") + mode + ".bin"));
     ASSERT_TRUE(pk.value.ct.seed.has_value());
     EXPECT_EQ(pk.value.ct.data, pk_full.value.ct.data) << mode;
-    if (std::string(mode) == "none") EXPECT_EQ(write_public_key(ctx(), pk.value), file("pk.seeded.none.bin"));
+    if (std::string(mode) == "none") { EXPECT_EQ(write_public_key(ctx(), pk.value), file("pk.seeded.none.bin")); }
     EXPECT_EQ(read_public_key(ctx(), file(std::string("pk.full.") + mode + ".bin")).value.ct.data, pk_full.value.ct.data);
   }
   // Relinearization keys.
@@ -102,7 +102,7 @@ TEST_P(Interop, KeysSeededAndFullAgreeAndRewriteByteExact) {
       ASSERT_TRUE(rk.value.ks.keys[0][c].ct.seed.has_value());
       EXPECT_EQ(rk.value.ks.keys[0][c].ct.data, rk_full.value.ks.keys[0][c].ct.data) << mode << " component " << c;
     }
-    if (std::string(mode) == "none") EXPECT_EQ(write_relin_keys(ctx(), rk.value), file("rk.seeded.none.bin"));
+    if (std::string(mode) == "none") { EXPECT_EQ(write_relin_keys(ctx(), rk.value), file("rk.seeded.none.bin")); }
   }
   // Galois keys (steps 0, 1, -1: elements 2N-1, 3, 3^(N/2-1) mod 2N).
   const auto gk_full_bytes = file("gk.full.none.bin");
@@ -121,7 +121,7 @@ TEST_P(Interop, KeysSeededAndFullAgreeAndRewriteByteExact) {
         EXPECT_EQ(gk.value.ks.keys[e][c].ct.data, gk_full.value.ks.keys[e][c].ct.data) << mode << " key " << e;
       }
     }
-    if (std::string(mode) == "none") EXPECT_EQ(write_galois_keys(ctx(), gk.value), file("gk.seeded.none.bin"));
+    if (std::string(mode) == "none") { EXPECT_EQ(write_galois_keys(ctx(), gk.value), file("gk.seeded.none.bin")); }
   }
 }
 

@@ -93,7 +93,7 @@ TEST(Objects, CiphertextRoundTripsWithFormulaSizes) {
         for (Version v : {kVersion40, kVersion41}) {
           for (Compression c : kModes) {
             const auto bytes = write_ciphertext(*ctx, ct, {v, c});
-            if (c == Compression::none) EXPECT_EQ(bytes.size(), ciphertext_size(size, ctx->n(), level.prime_count));
+            if (c == Compression::none) { EXPECT_EQ(bytes.size(), ciphertext_size(size, ctx->n(), level.prime_count)); }
             const auto back = read_ciphertext(*ctx, bytes);
             EXPECT_EQ(back.value.data, ct.data);
             EXPECT_EQ(back.value.parms_id, ct.parms_id);
@@ -106,7 +106,7 @@ TEST(Objects, CiphertextRoundTripsWithFormulaSizes) {
       const auto s = seeded(*ctx, random_ct(*ctx, level, 2, ntt));
       for (Compression c : kModes) {
         const auto bytes = write_ciphertext(*ctx, s, {kVersion41, c});
-        if (c == Compression::none) EXPECT_EQ(bytes.size(), seeded_ciphertext_size(ctx->n(), level.prime_count));
+        if (c == Compression::none) { EXPECT_EQ(bytes.size(), seeded_ciphertext_size(ctx->n(), level.prime_count)); }
         const auto back = read_ciphertext(*ctx, bytes);
         EXPECT_EQ(back.value.data, s.data);
         ASSERT_TRUE(back.value.seed.has_value());
@@ -124,16 +124,16 @@ TEST(Objects, KeysAndPlaintextsRoundTripWithFormulaSizes) {
       const WriteOptions o{kVersion41, c};
       const auto pk = random_pk(ctx, with_seed);
       auto b = write_public_key(ctx, pk, o);
-      if (c == Compression::none) EXPECT_EQ(b.size(), public_key_size(n, k, with_seed));
+      if (c == Compression::none) { EXPECT_EQ(b.size(), public_key_size(n, k, with_seed)); }
       EXPECT_EQ(read_public_key(ctx, b).value.ct.data, pk.ct.data);
       const RelinKeysData rk{random_ks(ctx, 1, {0}, with_seed)};
       b = write_relin_keys(ctx, rk, o);
-      if (c == Compression::none) EXPECT_EQ(b.size(), relin_keys_size(n, k, with_seed));
+      if (c == Compression::none) { EXPECT_EQ(b.size(), relin_keys_size(n, k, with_seed)); }
       const auto rk2 = read_relin_keys(ctx, b).value;
       EXPECT_EQ(rk2.ks.keys[0][1].ct.data, rk.ks.keys[0][1].ct.data);
       const GaloisKeysData gk{random_ks(ctx, n, {1, 4, n - 1}, with_seed)};
       b = write_galois_keys(ctx, gk, o);
-      if (c == Compression::none) EXPECT_EQ(b.size(), galois_keys_size(n, k, 3, with_seed));
+      if (c == Compression::none) { EXPECT_EQ(b.size(), galois_keys_size(n, k, 3, with_seed)); }
       const auto gk2 = read_galois_keys(ctx, b).value;
       EXPECT_TRUE(gk2.has(3) && gk2.has(9) && gk2.has(2 * n - 1) && !gk2.has(5));
       EXPECT_EQ(gk2.key(9)[0].ct.data, gk.ks.keys[4][0].ct.data);

@@ -46,7 +46,7 @@ TEST(Params, RoundTripsEveryCompressionAndVersion) {
   for (Version v : {kVersion40, kVersion41}) {
     for (Compression c : {Compression::none, Compression::zlib, Compression::zstd}) {
       const auto bytes = write_parameters(p, {v, c});
-      if (c == Compression::none) EXPECT_EQ(bytes.size(), parameters_size(5));
+      if (c == Compression::none) { EXPECT_EQ(bytes.size(), parameters_size(5)); }
       const auto loaded = read_parameters(bytes);
       EXPECT_EQ(loaded.parms, p);
       EXPECT_EQ(loaded.header.version, v);
