@@ -144,6 +144,28 @@ TEST(CkksOps, MultiplyRelinearizeRescaleAtLeast20Bits) {
   EXPECT_THROW(S.evaluator->rescale_to_next_inplace(sq), std::invalid_argument);
 }
 
+TEST(CkksOps, LargerSizesWithoutRelinearization) {
+  auto& S = S8();
+  std::mt19937_64 rng(9);
+  const auto a = S.random_values(rng), b = S.random_values(rng), d = S.random_values(rng);
+  const auto ca = S.encrypt(a), cb = S.encrypt(b), cd = S.encrypt(d);
+  auto ab = S.evaluator->multiply(ca, cb);  // size 3
+  auto cd2 = S.evaluator->multiply(cd, ca);  // size 3, same scale
+  auto sum = S.evaluator->add(ab, cd2);
+  EXPECT_EQ(sum.size, 3u);
+  std::vector<cplx> want(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) want[i] = a[i] * b[i] + d[i] * a[i];
+  EXPECT_GE(precision_bits(S.decrypt(sum), want, 8.0), 26.0);
+  // Size 3 x size 2 -> size 4 (convolution), then rescale; decryption handles s^3.
+  auto abd = S.evaluator->multiply(ab, cd);
+  EXPECT_EQ(abd.size, 4u);
+  S.evaluator->rescale_to_next_inplace(abd);
+  for (std::size_t i = 0; i < a.size(); ++i) want[i] = a[i] * b[i] * d[i];
+  // Scale 2^120 / q_2 = ~2^80 at 2 primes: decodes at full precision before a second rescale.
+  EXPECT_GE(precision_bits(S.decrypt(abd), want, 8.0), 24.0);
+  EXPECT_THROW(S.evaluator->rotate_inplace(abd, 1, rlwe::GaloisKeys{}), std::invalid_argument);
+}
+
 TEST(CkksOps, MixedLevelAdditionAfterModSwitch) {
   auto& S = S8();
   std::mt19937_64 rng(5);
