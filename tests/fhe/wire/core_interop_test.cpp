@@ -148,9 +148,11 @@ TEST(CoreInterop, CkksNodeSealInputsHecnnEvaluatesNodeSealDecrypts) {
   const auto ct2 = f.file("ct.full.zstd.bin");
   const auto rk = f.file("rk.seeded.none.bin");
   const auto gk = f.file("gk.seeded.zlib.bin");
+  const auto pt = f.file("pt.zstd.bin");  // node-seal's encoding of v at scale 2^40 (NTT form)
   const std::size_t h = v.size();
-  std::vector<double> sq(h), rot(h), rotm(h);
+  std::vector<double> sq(h), rot(h), rotm(h), twice(h);
   for (std::size_t i = 0; i < h; ++i) {
+    twice[i] = 2 * v[i];
     sq[i] = v[i] * v[i];
     rot[i] = v[(i + 1) % h];
     rotm[i] = v[(i + h - 1) % h];
@@ -162,7 +164,8 @@ TEST(CoreInterop, CkksNodeSealInputsHecnnEvaluatesNodeSealDecrypts) {
     std::vector<double> expect;
   };
   const std::vector<Case> cases{{"multiply", 0, true, sq}, {"rotate", 1, false, rot}, {"rotate", -1, false, rotm},
-                                {"conjugate", 0, false, v}, {"mod_switch", 0, false, v}, {"square", 0, true, sq}};
+                                {"conjugate", 0, false, v}, {"mod_switch", 0, false, v}, {"square", 0, true, sq},
+                                {"add_plain", 0, false, twice}, {"multiply_plain", 0, true, sq}};
   std::vector<std::pair<std::string, std::vector<std::uint8_t>>> results;
   std::vector<double> scales;
   for (const auto& c : cases) {
@@ -172,6 +175,7 @@ TEST(CoreInterop, CkksNodeSealInputsHecnnEvaluatesNodeSealDecrypts) {
     if (c.op == "multiply") in.ciphertexts.push_back(ct2);
     in.relin_keys = std::span<const std::uint8_t>(rk);
     in.galois_keys = std::span<const std::uint8_t>(gk);
+    in.plaintext = std::span<const std::uint8_t>(pt);
     EvalRequest req;
     req.op = c.op;
     req.step = c.step;
