@@ -99,7 +99,10 @@ inline const std::string& oracle_missing() {
 inline fs::path fixtures(const std::vector<std::string>& config) {
   std::string key;
   for (const auto& c : config) key += c + " ";
-  const auto oracle = read_file(js_dir() / "oracle.js");
+  // The cache key covers the oracle script and the installed node-seal version.
+  auto oracle = read_file(js_dir() / "oracle.js");
+  const auto pkg = read_file(js_dir() / "node_modules" / "node-seal" / "package.json");
+  oracle.insert(oracle.end(), pkg.begin(), pkg.end());
   key += std::to_string(std::hash<std::string>{}(std::string(oracle.begin(), oracle.end())));
   const fs::path root = fs::temp_directory_path() / ("hecnn-wire-fixtures-" + std::to_string(getuid()));
   const fs::path dir = root / std::to_string(std::hash<std::string>{}(key));
@@ -122,13 +125,18 @@ inline nlohmann::json manifest(const fs::path& dir) {
   return nlohmann::json::parse(f);
 }
 
+// A per-process scratch folder, removed when the process exits.
 inline fs::path scratch_dir() {
-  static const fs::path d = [] {
-    fs::path p = fs::temp_directory_path() / ("hecnn-wire-scratch-" + std::to_string(getpid()));
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
+  struct Scratch {
+    fs::path path = fs::temp_directory_path() / ("hecnn-wire-scratch-" + std::to_string(getpid()));
+    Scratch() { fs::create_directories(path); }
+    ~Scratch() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static const Scratch s;
+  return s.path;
 }
 
 }  // namespace hecnn::wire::testing
