@@ -15,7 +15,9 @@ namespace {
 
 struct Args {
   std::vector<std::string> models, images;
-  std::string dataset = "mnist", combiner = "mean", scheme = "bfv";
+  std::string dataset = "mnist", scheme = "bfv";
+  std::vector<std::string> combiners = {"mean"};
+  double temperature = 0;
   std::vector<double> weights;
   std::size_t count = 0, offset = 0, batch = 0, poly_degree = 0;
   int input_bits = 8, weight_bits = 8, coeff_bits = 8;
@@ -30,9 +32,15 @@ void run(const Args& a) {
   std::vector<nn::Model> members;
   for (const auto& p : a.models) members.push_back(nn::read_model(p));
   nn::compiler::EnsembleOptions ens;
-  ens.combiner = nn::compiler::parse_combiner(a.combiner);
+  ens.combiners.clear();
+  bool weighted = false;
+  for (const auto& c : a.combiners) {
+    ens.combiners.push_back(nn::compiler::parse_combiner(c));
+    weighted |= ens.combiners.back() == nn::compiler::Combiner::weighted_mean;
+  }
   ens.weights = a.weights;
-  if (ens.combiner == nn::compiler::Combiner::weighted_mean && ens.weights.empty()) {
+  ens.temperature = a.temperature;
+  if (weighted && ens.weights.empty()) {
     for (const auto& m : members) {
       if (m.meta.test_accuracy < 0) throw std::invalid_argument("--combiner weighted: give --weights (a model has no recorded accuracy)");
       ens.weights.push_back(m.meta.test_accuracy);
@@ -70,6 +78,11 @@ void run(const Args& a) {
     labels.assign(ds.labels.begin() + std::ptrdiff_t(a.offset), ds.labels.begin() + std::ptrdiff_t(a.offset + count));
   }
   opt.batch_images = a.batch ? std::min(a.batch, count) : count;
+  for (auto c : ens.combiners) {
+    if (c == nn::compiler::Combiner::poly_softmax && ens.temperature <= 0 && members.size() > 1) {
+      ens.temperature = calibrate_temperature(members, nn::load_named_dataset(a.dataset, true), 500);
+    }
+  }
   const auto prog = nn::compiler::compile(members, ens, opt);
   if (!a.json) std::printf("%s", nn::compiler::cost_report(prog).c_str());
   if (a.plan) {
@@ -122,7 +135,8 @@ void setup(CLI::App& app) {
   app.add_option("--offset", a->offset, "first test image");
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)");
   app.add_option("--scheme", a->scheme, "bfv (ckks when available)");
-  app.add_option("--combiner", a->combiner, "ensemble combiner: mean, weighted, poly-softmax");
+  app.add_option("--combiner", a->combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list: one output each)")->delimiter(',');
+  app.add_option("--temperature", a->temperature, "poly-softmax temperature T (default: from the members' logit bounds)");
   app.add_option("--weights", a->weights, "weighted combiner: one weight per member (default: recorded test accuracy)")->delimiter(',');
   app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8)");
   app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24)");

@@ -14,6 +14,7 @@
 
 #include "nn/compiler/compiler.h"
 #include "nn/model/dataset.h"
+#include "nn/model/forward.h"
 #include "nn/model/model_io.h"
 #include "nn/runtime/inference.h"
 
@@ -83,6 +84,7 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
     j["outputs"].push_back({{"name", o.name},
                             {"accuracy_encrypted", o.correct / n},
                             {"accuracy_plaintext_float", o.plain_correct / n},
+                            {"accuracy_plaintext_quantized", o.quant_correct / n},
                             {"agreement_float", o.agree_float / n},
                             {"agreement_quantized", o.agree_quantized / n},
                             {"exact_scores", o.exact_scores / n},
@@ -90,6 +92,7 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
   }
   for (const auto& l : r.layers) j["layers"].push_back({{"layer", l.layer}, {"seconds", l.seconds}, {"ciphertexts_out", l.ciphertexts_out}});
   j["seconds"] = {{"keygen", r.keygen_s}, {"encrypt", r.encrypt_s}, {"evaluate", r.evaluate_s}, {"decrypt", r.decrypt_s}, {"total", r.total_s}};
+  j["evaluate_cpu_seconds"] = r.evaluate_cpu_s;
   j["images_per_second"] = r.images_per_second();
   j["images_per_second_end_to_end"] = r.total_s > 0 ? double(r.images) / r.total_s : 0.0;
   j["bytes"] = {{"input", r.input_bytes}, {"output", r.output_bytes}, {"evaluation_keys", r.key_bytes}};
@@ -100,12 +103,13 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
 inline void print_report(const nn::compiler::Program& prog, const nn::runtime::InferReport& r, bool labels) {
   std::printf("\nresults on %zu images (%zu batch%s of up to %zu, %s):\n", r.images, r.batches, r.batches == 1 ? "" : "es",
               prog.params.poly_degree, r.scheme.c_str());
-  std::printf("  %-10s %12s %12s %12s %12s %12s %8s\n", "output", "acc (HE)", "acc (float)", "agree float", "agree quant",
-              "exact scores", "budget");
+  std::printf("  %-14s %10s %10s %10s %12s %12s %12s %8s\n", "output", "acc HE", "acc quant", "acc float", "agree float",
+              "agree quant", "exact scores", "budget");
   for (const auto& o : r.outputs) {
     const double n = double(r.images);
-    std::printf("  %-10s %12s %12s %12s %12s %12s %6d b\n", o.name.c_str(),
+    std::printf("  %-14s %10s %10s %10s %12s %12s %12s %6d b\n", o.name.c_str(),
                 labels ? fmt("%.2f%%", 100.0 * o.correct / n).c_str() : "-",
+                labels ? fmt("%.2f%%", 100.0 * o.quant_correct / n).c_str() : "-",
                 labels ? fmt("%.2f%%", 100.0 * o.plain_correct / n).c_str() : "-", fmt("%.2f%%", 100.0 * o.agree_float / n).c_str(),
                 fmt("%.2f%%", 100.0 * o.agree_quantized / n).c_str(), fmt("%.2f%%", 100.0 * o.exact_scores / n).c_str(),
                 o.min_noise_budget);
@@ -115,10 +119,22 @@ inline void print_report(const nn::compiler::Program& prog, const nn::runtime::I
   for (const auto& l : r.layers) std::printf("  %-22s %9.3f s  (%zu ciphertexts out)\n", l.layer.c_str(), l.seconds, l.ciphertexts_out);
   std::printf("\ntime: keygen %.2f s, encrypt %.2f s, evaluate %.2f s, decrypt %.2f s, total %.2f s\n", r.keygen_s, r.encrypt_s,
               r.evaluate_s, r.decrypt_s, r.total_s);
-  std::printf("throughput: %.1f images/s (server evaluation), %.1f images/s end to end\n", r.images_per_second(),
-              r.total_s > 0 ? double(r.images) / r.total_s : 0.0);
+  std::printf("throughput: %.1f images/s (server evaluation), %.1f images/s end to end; server CPU time %.2f s (all threads)\n",
+              r.images_per_second(), r.total_s > 0 ? double(r.images) / r.total_s : 0.0, r.evaluate_cpu_s);
   std::printf("bytes: encrypted input %s, encrypted outputs %s, evaluation keys %s; peak memory %s\n", mib(r.input_bytes).c_str(),
               mib(r.output_bytes).c_str(), mib(r.key_bytes).c_str(), mib(r.peak_rss_bytes).c_str());
+}
+
+// Poly-softmax temperature from the members' float logits on `count` calibration images:
+// T such that (1 + z / 2T)^2 stays monotone (z > -2T) with 25% headroom.
+inline double calibrate_temperature(std::span<const nn::Model> members, const nn::Dataset& ds, std::size_t count) {
+  double zmin = 0;
+  for (std::size_t i = 0; i < std::min(count, ds.count()); ++i)
+    for (const auto& m : members) {
+      const auto z = nn::forward(m, nn::prepare_input(m, std::span<const std::uint8_t>(ds.image(i), ds.image_size())));
+      for (double v : z) zmin = std::min(zmin, v);
+    }
+  return std::max(1.0, -zmin / 2 * 1.25);
 }
 
 }  // namespace hecnn::app

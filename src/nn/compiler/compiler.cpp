@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "nn/compiler/params_internal.h"
@@ -57,17 +58,20 @@ struct Scale {
   int a = 0;
 };
 
+// Guaranteed integer range [lo, hi] of every element (interval arithmetic): tighter
+// than |x| <= B because pixels and squares are nonnegative.
 struct Value {
   int tensor = -1;
   Scale scale;
-  double bound = 0;             // guaranteed |integer| bound over all elements
-  std::vector<double> bounds;   // per element (empty: all equal to `bound`)
-  double at(std::size_t i) const { return bounds.empty() ? bound : bounds[i]; }
+  double bound = 0;             // max |integer| over all elements
+  std::vector<double> lo, hi;   // per element
+  double L(std::size_t i) const { return lo.empty() ? -bound : lo[i]; }
+  double H(std::size_t i) const { return hi.empty() ? bound : hi[i]; }
 };
 
-std::vector<double> squared(const Value& v) {
-  std::vector<double> b(v.bounds);
-  for (auto& x : b) x *= x;
+double max_abs(const std::vector<double>& lo, const std::vector<double>& hi) {
+  double b = 0;
+  for (std::size_t i = 0; i < lo.size(); ++i) b = std::max({b, std::fabs(lo[i]), std::fabs(hi[i])});
   return b;
 }
 
@@ -124,24 +128,34 @@ class Lowering {
     for (const auto& v : ins_v) ins.inputs.push_back(v.tensor);
     ins.size = rows.size();
     ins.shape = shape;
-    double bound = 0, norm = 1;
-    std::vector<double> bounds(rows.size());
+    double norm = 1;
+    std::vector<double> lo(rows.size()), hi(rows.size());
     for (std::size_t o = 0; o < rows.size(); ++o) {
-      double b = std::fabs(double(bias[o])), n = 0;
+      double l = double(bias[o]), h = l, n = 0;
       for (const auto& t : rows[o]) {
-        b += std::fabs(double(t.weight)) * ins_v[t.input].at(std::size_t(t.index));
-        n += double(t.weight) * double(t.weight);
+        const double w = double(t.weight);
+        const auto& v = ins_v[t.input];
+        const std::size_t i = std::size_t(t.index);
+        if (w > 0) {
+          l += w * v.L(i);
+          h += w * v.H(i);
+        } else {
+          l += w * v.H(i);
+          h += w * v.L(i);
+        }
+        n += w * w;
       }
-      bounds[o] = b;
-      bound = std::max(bound, b);
+      lo[o] = l;
+      hi[o] = h;
       norm = std::max(norm, std::sqrt(n));
     }
+    const double bound = max_abs(lo, hi);
     ins.rows = std::move(rows);
     ins.bias = std::move(bias);
     ins.scale = real_scale(out_scale);
     ins.log2_bound = std::log2(std::max(bound, 1.0));
     ins.log2_weight_norm = std::log2(norm);
-    Value out{emit(std::move(ins)), out_scale, bound, std::move(bounds)};
+    Value out{emit(std::move(ins)), out_scale, bound, std::move(lo), std::move(hi)};
     if (!opt_.lazy_relinearize && prog_.instrs[out.tensor].parts == 3) out = relinearized(out, member, label);
     return out;
   }
@@ -157,8 +171,20 @@ class Lowering {
     ins.shape = prog_.instrs[v.tensor].shape;
     Scale s{2 * v.scale.p, 2 * v.scale.a};
     ins.scale = real_scale(s);
-    ins.log2_bound = 2 * std::log2(std::max(v.bound, 1.0));
-    Value out{emit(std::move(ins)), s, v.bound * v.bound, squared(v)};
+    std::vector<double> lo(ins.size), hi(ins.size);
+    for (std::size_t i = 0; i < ins.size; ++i) {
+      const double l = v.L(i), h = v.H(i);
+      if (l >= 0) {
+        lo[i] = l * l, hi[i] = h * h;
+      } else if (h <= 0) {
+        lo[i] = h * h, hi[i] = l * l;
+      } else {
+        lo[i] = 0, hi[i] = std::max(l * l, h * h);
+      }
+    }
+    const double bound = max_abs(lo, hi);
+    ins.log2_bound = std::log2(std::max(bound, 1.0));
+    Value out{emit(std::move(ins)), s, bound, std::move(lo), std::move(hi)};
     if (!opt_.lazy_relinearize) out = relinearized(out, member, label);
     return out;
   }
@@ -175,11 +201,15 @@ class Lowering {
     ins.shape = prog_.instrs[a.tensor].shape;
     Scale s{a.scale.p + b.scale.p, a.scale.a + b.scale.a};
     ins.scale = real_scale(s);
-    ins.log2_bound = std::log2(std::max(a.bound * b.bound, 1.0));
-    std::vector<double> bs;
-    if (!a.bounds.empty() || !b.bounds.empty())
-      for (std::size_t i = 0; i < ins.size; ++i) bs.push_back(a.at(i) * b.at(i));
-    Value out{emit(std::move(ins)), s, a.bound * b.bound, std::move(bs)};
+    std::vector<double> lo(ins.size), hi(ins.size);
+    for (std::size_t i = 0; i < ins.size; ++i) {
+      const double c[4] = {a.L(i) * b.L(i), a.L(i) * b.H(i), a.H(i) * b.L(i), a.H(i) * b.H(i)};
+      lo[i] = *std::min_element(c, c + 4);
+      hi[i] = *std::max_element(c, c + 4);
+    }
+    const double bound = max_abs(lo, hi);
+    ins.log2_bound = std::log2(std::max(bound, 1.0));
+    Value out{emit(std::move(ins)), s, bound, std::move(lo), std::move(hi)};
     if (!opt_.lazy_relinearize) out = relinearized(out, member, label);
     return out;
   }
@@ -194,6 +224,12 @@ class Lowering {
   const CompileOptions& opt_;
   double r_;
 };
+
+std::string fmt_double(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
 
 // Power-of-two exponent k with max|w| * 2^k < 2^(bits - 1).
 int weight_exponent(const std::vector<double>& w, int bits, const std::string& where) {
@@ -388,7 +424,9 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
   in.scale = prog.input_scale;
   const double in_bound = std::ceil(255.0 * prog.input_quant);
   in.log2_bound = std::log2(std::max(in_bound, 1.0));
-  Value x{L.emit(std::move(in)), Scale{1, opt.input_bits - 8}, in_bound};
+  const std::size_t in_size = spec.shape.size();
+  Value x{L.emit(std::move(in)), Scale{1, opt.input_bits - 8}, in_bound, std::vector<double>(in_size, 0.0),
+          std::vector<double>(in_size, in_bound)};
 
   std::vector<Value> outs;
   for (std::size_t i = 0; i < members.size(); ++i) {
@@ -411,65 +449,72 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
       factor[i] = to_int(std::pow(r, common.p - outs[i].scale.p) * std::ldexp(1.0, common.a - outs[i].scale.a),
                          "ensemble alignment");
     }
-    std::vector<std::int64_t> mw(outs.size(), 1);
-    Scale ens_scale = common;
-    if (ens.combiner == Combiner::weighted_mean) {
-      if (ens.weights.size() != outs.size()) {
-        throw CompileError("weighted ensemble needs " + std::to_string(outs.size()) + " weights, got " +
-                           std::to_string(ens.weights.size()));
+    const std::vector<Value> member_outs = outs;
+    if (ens.combiners.empty()) throw CompileError("ensemble: no combiner");
+    std::string names;
+    for (const Combiner comb : ens.combiners) {
+      std::vector<std::int64_t> mw(member_outs.size(), 1);
+      Scale ens_scale = common;
+      const std::string name = combiner_name(comb);
+      const std::string oname = ens.combiners.size() == 1 ? std::string("ensemble") : "ens-" + name;
+      Value y;
+      if (comb == Combiner::weighted_mean) {
+        if (ens.weights.size() != member_outs.size()) {
+          throw CompileError("weighted ensemble needs " + std::to_string(member_outs.size()) + " weights, got " +
+                             std::to_string(ens.weights.size()));
+        }
+        double wmax = 0;
+        for (double w : ens.weights) {
+          if (!(w >= 0) || !std::isfinite(w)) throw CompileError("ensemble weights must be finite and >= 0");
+          wmax = std::max(wmax, w);
+        }
+        if (wmax == 0) throw CompileError("ensemble weights are all zero");
+        prog.member_weights.clear();
+        for (std::size_t i = 0; i < member_outs.size(); ++i) {
+          mw[i] = std::llround(ens.weights[i] / wmax * std::ldexp(1.0, ens.weight_bits));
+          prog.member_weights.push_back(double(mw[i]));
+        }
+        ens_scale.a += ens.weight_bits;  // scores are sum w_i z_i at 2^wb (divide by sum w for the mean)
       }
-      double wmax = 0;
-      for (double w : ens.weights) {
-        if (!(w >= 0) || !std::isfinite(w)) throw CompileError("ensemble weights must be finite and >= 0");
-        wmax = std::max(wmax, w);
-      }
-      if (wmax == 0) throw CompileError("ensemble weights are all zero");
-      for (std::size_t i = 0; i < outs.size(); ++i) mw[i] = std::llround(ens.weights[i] / wmax * std::ldexp(1.0, ens.weight_bits));
-      ens_scale.a += ens.weight_bits;  // scores are sum w_i z_i at 2^wb (divide by sum w for the mean)
-    }
-    std::string name = combiner_name(ens.combiner);
-    prog.combiner = name;
-    for (auto w : mw) prog.member_weights.push_back(double(w));
-    if (ens.combiner == Combiner::poly_softmax) {
-      // v_i = S (2T + z_i) = F_i Z_i + round(2 T S); y = sum v_i^2 = 4 T^2 S^2 sum (1 + z_i / 2T)^2.
-      double T = ens.temperature;
-      if (T <= 0) {
-        double zb = 0;
-        for (const auto& o : outs) zb = std::max(zb, o.bound / L.real_scale(o.scale));
-        T = std::max(1.0, zb / 2);
-      }
-      const double S = L.real_scale(common);
-      prog.temperature = T;
-      std::vector<Value> sq;
-      for (std::size_t i = 0; i < outs.size(); ++i) {
+      if (comb == Combiner::poly_softmax) {
+        // v_i = S (2T + z_i) = F_i Z_i + round(2 T S); y = sum v_i^2 = 4 T^2 S^2 sum (1 + z_i / 2T)^2.
+        double T = ens.temperature;
+        if (T <= 0) {
+          double zb = 0;
+          for (const auto& o : member_outs) zb = std::max(zb, o.bound / L.real_scale(o.scale));
+          T = std::max(1.0, zb / 2);
+        }
+        const double S = L.real_scale(common);
+        prog.temperature = T;
+        std::vector<Value> sq;
+        for (std::size_t i = 0; i < member_outs.size(); ++i) {
+          std::vector<std::vector<Term>> rows(classes);
+          for (std::size_t c = 0; c < classes; ++c) rows[c].push_back({0, int(c), factor[i]});
+          Value v = L.linear({member_outs[i]}, std::move(rows), std::vector<__int128>(classes, to_wide(2 * T * S, "poly-softmax shift")),
+                             common, Shape{int(classes), 1, 1}, -1, "ensemble/" + name + "/shift" + std::to_string(i));
+          sq.push_back(L.square(v, -1, "ensemble/" + name + "/square" + std::to_string(i)));
+        }
         std::vector<std::vector<Term>> rows(classes);
-        for (std::size_t c = 0; c < classes; ++c) rows[c].push_back({0, int(c), factor[i]});
-        Value v = L.linear({outs[i]}, std::move(rows), std::vector<__int128>(classes, to_wide(2 * T * S, "poly-softmax shift")),
-                           common, Shape{int(classes), 1, 1}, -1, "ensemble/shift" + std::to_string(i));
-        sq.push_back(L.square(v, -1, "ensemble/square" + std::to_string(i)));
+        for (std::size_t c = 0; c < classes; ++c)
+          for (std::size_t i = 0; i < sq.size(); ++i) rows[c].push_back({int(i), int(c), 1});
+        ens_scale = Scale{2 * common.p, 2 * common.a};
+        y = L.linear(sq, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
+                     "ensemble/" + name);
+      } else {
+        std::vector<std::vector<Term>> rows(classes);
+        for (std::size_t c = 0; c < classes; ++c)
+          for (std::size_t i = 0; i < member_outs.size(); ++i)
+            if (mw[i] != 0) rows[c].push_back({int(i), int(c), factor[i] * mw[i]});
+        y = L.linear(member_outs, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
+                     "ensemble/" + name);
       }
-      std::vector<std::vector<Term>> rows(classes);
-      for (std::size_t c = 0; c < classes; ++c)
-        for (std::size_t i = 0; i < sq.size(); ++i) rows[c].push_back({int(i), int(c), 1});
-      ens_scale = Scale{2 * common.p, 2 * common.a};
-      Value y = L.linear(sq, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
-                         "ensemble/poly-softmax");
-      outs.push_back(y);
-      name += " T=" + std::to_string(T);
-    } else {
-      std::vector<std::vector<Term>> rows(classes);
-      for (std::size_t c = 0; c < classes; ++c)
-        for (std::size_t i = 0; i < outs.size(); ++i)
-          if (mw[i] != 0) rows[c].push_back({int(i), int(c), factor[i] * mw[i]});
-      Value y = L.linear(outs, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
-                         "ensemble/" + name);
-      outs.push_back(y);
+      // Relinearize the final result (smaller download); members' outputs stay as they are.
+      y = L.relinearized(y, -1, "ensemble/" + name);
+      L.mark_layer_end(y.tensor);
+      prog.outputs.push_back({y.tensor, oname, -1, prog.instrs[y.tensor].scale, prog.instrs[y.tensor].log2_bound, name});
+      names += (names.empty() ? "" : ", ") + name + (comb == Combiner::poly_softmax ? " T=" + fmt_double(prog.temperature) : "");
     }
-    // Relinearize the final result (smaller download), members' outputs stay as they are.
-    Value y = L.relinearized(outs.back(), -1, "ensemble");
-    L.mark_layer_end(y.tensor);
-    prog.outputs.push_back({y.tensor, "ensemble", -1, prog.instrs[y.tensor].scale, prog.instrs[y.tensor].log2_bound});
-    prog.description = std::to_string(members.size()) + "-member ensemble (" + name + ")";
+    prog.description = std::to_string(members.size()) + "-member ensemble (" + names + ")";
   } else {
     Value y = L.relinearized(outs[0], 0, "m0/output");
     L.mark_layer_end(y.tensor);

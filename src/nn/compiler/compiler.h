@@ -30,7 +30,8 @@ const char* combiner_name(Combiner c);
 Combiner parse_combiner(const std::string& s);  // "mean" | "weighted" | "poly-softmax"
 
 struct EnsembleOptions {
-  Combiner combiner = Combiner::mean;
+  // One ensemble output per combiner (all computed from the same member outputs).
+  std::vector<Combiner> combiners = {Combiner::mean};
   std::vector<double> weights;     // weighted_mean: one per member (e.g. validation accuracy)
   int weight_bits = 8;             // weights rounded to integers at 2^weight_bits / max
   // poly_softmax: mean over members of (1 + z / (2 T))^2 ~ exp(z / T); z clipped below at

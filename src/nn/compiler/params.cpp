@@ -22,7 +22,7 @@ double NoiseModel::log2_q(int level) const {
   return s;
 }
 
-double NoiseModel::fresh(int level) const { return log2_q(level) - log2_t - (0.5 * std::log2(double(n)) + 3.5); }
+double NoiseModel::fresh(int level) const { return log2_q(level) - log2_t - (0.5 * std::log2(double(n)) + 2.0); }
 
 namespace {
 double switch_budget(const NoiseModel& m, double b, int from, int to) {
@@ -40,7 +40,7 @@ double simulate_budget(const Program& prog, const NoiseModel& m, std::vector<dou
     for (int t : ins.inputs) in_b = std::min(in_b, switch_budget(m, b[t], prog.instrs[t].level, ins.level));
     switch (ins.op) {
       case OpKind::input: b[i] = m.fresh(ins.level); break;
-      case OpKind::linear: b[i] = in_b - std::max(0.0, ins.log2_weight_norm) - 1.0; break;
+      case OpKind::linear: b[i] = in_b - std::max(0.0, ins.log2_weight_norm) - 0.5; break;
       case OpKind::square:
       case OpKind::multiply: b[i] = in_b - mul_loss; break;
       case OpKind::relinearize: b[i] = std::min(in_b - 1.0, m.fresh(ins.level)); break;
@@ -112,16 +112,19 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
     if (opt.max_plain_bits > 0) max_bits = std::min(max_bits, opt.max_plain_bits);
     const int min_bits = int(std::log2(double(n))) + 4;
     for (int m = 1; m <= 8; ++m) {
-      const int bits = std::max(min_bits, int(std::ceil((need + 2.0) / m)) + 1);
-      if (bits > max_bits) continue;
+      int bits = std::max(min_bits, int(std::ceil((need + 2.0) / m)) + 1);
       Candidate c;
       c.n = n;
       c.coeff = coeff;
-      try {
-        c.plain = math::ntt_primes(bits, n, std::size_t(m), coeff);
-      } catch (const std::exception&) {
-        continue;  // not enough batching primes of this size
+      for (; bits <= max_bits && c.plain.empty(); ++bits) {
+        try {
+          c.plain = math::ntt_primes(bits, n, std::size_t(m), coeff);
+        } catch (const std::exception&) {
+          // not enough batching primes of exactly this size: try one bit more
+        }
       }
+      --bits;
+      if (c.plain.empty()) continue;
       NoiseModel model{n, coeff, std::log2(double(c.plain[0]))};
       c.drop.assign(prog.instrs.size(), 0);
       assign_levels(prog, top, c.drop);

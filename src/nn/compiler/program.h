@@ -78,6 +78,7 @@ struct Output {
   int member = -1;
   double scale = 1.0;        // real class score = integer / scale
   double log2_bound = 0.0;
+  std::string combiner;      // ensemble outputs: "mean" | "weighted" | "poly-softmax"; empty for members
 };
 
 struct Program {
@@ -88,7 +89,6 @@ struct Program {
   std::vector<Instr> instrs;            // instrs[i] produces tensor i; instrs[0] is the input
   std::vector<Output> outputs;          // member outputs and the ensemble output (if any)
   int members = 1;
-  std::string combiner;                 // ensemble: "mean" | "weighted" | "poly-softmax"
   std::vector<double> member_weights;   // ensemble: the weights actually used (after rounding)
   double temperature = 0;               // poly-softmax: T
   BfvParams params;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <sys/resource.h>
+
 #include "nn/compiler/compiler.h"
 #include "nn/model/forward.h"
 #include "nn/runtime/simulator.h"
@@ -18,6 +20,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 template <typename T>
 int argmax_int(const std::vector<T>& v) {
@@ -61,18 +69,20 @@ std::vector<std::vector<double>> float_reference(const Program& prog, std::span<
   std::vector<std::vector<double>> out;
   const std::size_t sz = members[0].input.shape.size();
   for (const auto& m : members) out.push_back(forward(m, prepare_input(m, std::span<const std::uint8_t>(image, sz))));
-  if (members.size() > 1) {
+  const std::size_t nm = members.size();
+  for (const auto& o : prog.outputs) {
+    if (o.combiner.empty()) continue;
     std::vector<double> y(out[0].size(), 0.0);
-    for (std::size_t i = 0; i < members.size(); ++i) {
+    for (std::size_t i = 0; i < nm; ++i) {
       for (std::size_t c = 0; c < y.size(); ++c) {
         const double z = out[i][c];
-        if (prog.combiner == "poly-softmax") {
+        if (o.combiner == "poly-softmax") {
           const double u = 1 + z / (2 * prog.temperature);
           y[c] += u * u;
-        } else if (prog.combiner == "weighted") {
+        } else if (o.combiner == "weighted") {
           y[c] += prog.member_weights.at(i) * z;
         } else {
-          y[c] += z / double(members.size());
+          y[c] += z / double(nm);
         }
       }
     }
@@ -124,10 +134,12 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
       rep.encrypt_s += since(t0);
       for (const auto& ct : in) rep.input_bytes += ct.data.size() * 8;
       t0 = Clock::now();
+      const double c0 = cpu_seconds();
       auto outs = server.evaluate(r, std::move(in), &rep.layers, [&](std::size_t done, std::size_t total, const std::string& what) {
         bar.show(b + 1, rep.batches, r * total + done, residues * total, what);
       });
       rep.evaluate_s += since(t0);
+      rep.evaluate_cpu_s += cpu_seconds() - c0;
       t0 = Clock::now();
       for (std::size_t o = 0; o < outs.size(); ++o) {
         for (const auto& ct : outs[o]) rep.output_bytes += ct.data.size() * 8;
@@ -167,6 +179,7 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
           }
           orep.exact_scores += same;
           orep.agree_quantized += argmax_int(q) == pred;
+          orep.quant_correct += labels && argmax_int(q) == labels[first + i];
         }
       }
     }
@@ -204,6 +217,7 @@ InferReport run_quantized(const Program& prog, std::span<const Model> members, c
         r.plain_correct += labels && fpred == labels[first + i];
         r.agree_float += pred == fpred;
         r.agree_quantized += 1;
+        r.quant_correct += labels && pred == labels[first + i];
         r.exact_scores += 1;
       }
     }

@@ -29,6 +29,7 @@ struct OutputReport {
   std::string name;              // "m0", ..., "ensemble"
   std::size_t correct = 0;       // encrypted prediction == label
   std::size_t plain_correct = 0; // float model prediction == label
+  std::size_t quant_correct = 0; // quantized plaintext model prediction == label
   std::size_t agree_float = 0;   // encrypted prediction == float model prediction
   std::size_t agree_quantized = 0;  // encrypted prediction == quantized plaintext prediction
   std::size_t exact_scores = 0;  // images whose every decrypted score equals the quantized model's
@@ -41,6 +42,7 @@ struct InferReport {
   std::vector<OutputReport> outputs;
   std::vector<LayerTiming> layers;   // server time per layer, summed over batches and CRT residues
   double keygen_s = 0, encrypt_s = 0, evaluate_s = 0, decrypt_s = 0, total_s = 0;
+  double evaluate_cpu_s = 0;         // CPU time of the server evaluation, all threads (robust to a busy machine)
   std::size_t input_bytes = 0, output_bytes = 0, key_bytes = 0;
   std::size_t peak_rss_bytes = 0;
   double images_per_second() const { return evaluate_s > 0 ? double(images) / evaluate_s : 0; }

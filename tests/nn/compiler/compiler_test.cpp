@@ -95,7 +95,7 @@ TEST(Compiler, RejectsBadModelsAndOptions) {
   // Weighted ensemble needs one weight per member.
   std::vector<Model> two = {m, testing::tiny_model(2, false)};
   EnsembleOptions e;
-  e.combiner = Combiner::weighted_mean;
+  e.combiners = {Combiner::weighted_mean};
   e.weights = {1.0};
   EXPECT_THROW(compile(two, e, {}), CompileError);
   // Precision that no parameter set can hold.

@@ -65,7 +65,7 @@ TEST(BfvBackendSlow, EnsemblePredictionsEqualQuantizedModel) {
   opt.weight_bits = 3;
   for (auto comb : {compiler::Combiner::mean, compiler::Combiner::weighted_mean, compiler::Combiner::poly_softmax}) {
     EnsembleOptions ens;
-    ens.combiner = comb;
+    ens.combiners = {comb};
     ens.weights = {0.9, 0.6};
     const auto prog = compiler::compile(ms, ens, opt);
     ASSERT_EQ(prog.outputs.size(), 3u);

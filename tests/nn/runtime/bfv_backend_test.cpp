@@ -64,7 +64,7 @@ TEST(BfvBackend, WeightedEnsembleEqualsQuantizedModel) {
   opt.input_bits = 3;
   opt.weight_bits = 3;
   EnsembleOptions ens;
-  ens.combiner = compiler::Combiner::weighted_mean;
+  ens.combiners = {compiler::Combiner::weighted_mean};
   ens.weights = {0.9, 0.6};
   const auto prog = compiler::compile(ms, ens, opt);
   ASSERT_EQ(prog.outputs.size(), 3u);
