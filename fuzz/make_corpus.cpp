@@ -14,12 +14,19 @@ using namespace hecnn::wire;
 namespace {
 std::mt19937_64 rng(1);
 
-void emit(const fs::path& dir, const std::string& target, const std::string& name, std::uint8_t selector,
-          const std::vector<std::uint8_t>& bytes) {
+void emit_one(const fs::path& dir, const std::string& target, const std::string& name, std::uint8_t selector,
+              const std::vector<std::uint8_t>& bytes) {
   fs::create_directories(dir / target);
   std::ofstream f(dir / target / name, std::ios::binary);
   f.put(static_cast<char>(selector));
   f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Every seed also goes to the inspect target (with parameters: selector bit 1).
+void emit(const fs::path& dir, const std::string& target, const std::string& name, std::uint8_t selector,
+          const std::vector<std::uint8_t>& bytes) {
+  emit_one(dir, target, name, selector, bytes);
+  emit_one(dir, "inspect", target + "." + name, static_cast<std::uint8_t>(selector | 2), bytes);
 }
 
 CiphertextData random_ct(const Context& ctx, const Level& level, bool ntt, bool seeded) {
