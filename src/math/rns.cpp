@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "math/ntt.h"
 #include "math/parallel.h"
 #include <numeric>
 #include <stdexcept>
@@ -69,12 +70,27 @@ BaseConverter::BaseConverter(RnsBase from, RnsBase to) : from_(std::move(from)),
     for (std::size_t v = 0; v <= k; ++v) vq_mod_to_.push_back(to_[j].mul(q_mod, v));
   }
   for (std::size_t i = 0; i < k; ++i) inv_from_.push_back(1.0 / static_cast<double>(from_[i].value()));
+  bool small = k < 8;
+  for (const auto& m : from_.moduli()) small &= m.bits() <= 50;
+  for (const auto& m : to_.moduli()) small &= m.bits() <= 50;
+  use_ifma_ = small && cpu_has_ifma();
+  vq_mod_to_.resize(vq_mod_to_.size() + 8, 0);  // 8-wide table loads stay in bounds
+  if (use_ifma_) {
+    auto quot52 = [](u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 52) / q); };
+    for (std::size_t i = 0; i < k; ++i) inv_punctured_q52_.push_back(quot52(from_.inv_punctured(i).operand, from_[i].value()));
+    for (std::size_t j = 0; j < to_.size(); ++j)
+      for (std::size_t i = 0; i < k; ++i) punctured_q52_.push_back(quot52(punctured_mod_to_[j * k + i], to_[j].value()));
+  }
 }
 
 void BaseConverter::fast(const u64* in, u64* out, std::size_t n) const { convert(in, out, n, false); }
 void BaseConverter::exact(const u64* in, u64* out, std::size_t n) const { convert(in, out, n, true); }
 
 void BaseConverter::convert(const u64* in, u64* out, std::size_t n, bool exact) const {
+  if (use_ifma_ && n % 8 == 0) {
+    convert_ifma(in, out, n, exact);
+    return;
+  }
   const std::size_t k = from_.size();
   const std::size_t kp = to_.size();
   constexpr std::size_t kBlock = 256;
