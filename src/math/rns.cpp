@@ -70,11 +70,11 @@ BaseConverter::BaseConverter(RnsBase from, RnsBase to) : from_(std::move(from)),
     for (std::size_t v = 0; v <= k; ++v) vq_mod_to_.push_back(to_[j].mul(q_mod, v));
   }
   for (std::size_t i = 0; i < k; ++i) inv_from_.push_back(1.0 / static_cast<double>(from_[i].value()));
-  bool small = k < 8;
+  bool small = k < 16;
   for (const auto& m : from_.moduli()) small &= m.bits() <= 50;
   for (const auto& m : to_.moduli()) small &= m.bits() <= 50;
   use_ifma_ = small && cpu_has_ifma();
-  vq_mod_to_.resize(vq_mod_to_.size() + 8, 0);  // 8-wide table loads stay in bounds
+  vq_mod_to_.resize(vq_mod_to_.size() + 16, 0);  // 16-entry table loads stay in bounds
   if (use_ifma_) {
     auto quot52 = [](u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 52) / q); };
     for (std::size_t i = 0; i < k; ++i) inv_punctured_q52_.push_back(quot52(from_.inv_punctured(i).operand, from_[i].value()));

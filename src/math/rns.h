@@ -64,7 +64,7 @@ class BaseConverter {
   void convert_ifma(const u64* in, u64* out, std::size_t n, bool exact) const;
   void convert_ifma_block(const u64* in, u64* out, std::size_t n, bool exact, std::size_t c0, std::size_t c1) const;
   RnsBase from_, to_;
-  // AVX-512 IFMA path: all moduli < 2^50, |from| < 8; 52-bit Shoup quotients.
+  // AVX-512 IFMA path: all moduli < 2^50, |from| < 16; 52-bit Shoup quotients.
   bool use_ifma_ = false;
   std::vector<u64> inv_punctured_q52_;  // floor([(Q/q_i)^-1] 2^52 / q_i)
   std::vector<u64> punctured_q52_;      // [j * |from| + i] = floor(((Q/q_i) mod p_j) 2^52 / p_j)

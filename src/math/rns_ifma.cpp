@@ -1,5 +1,5 @@
 // AVX-512 IFMA base conversion (see rns.h for the algorithm); same results as the
-// portable path, word for word. Requires every modulus < 2^50 and |from| < 8.
+// portable path, word for word. Requires every modulus < 2^50 and |from| < 16.
 //   y_i   = [x_i (Q/q_i)^-1]_{q_i}                       52-bit Shoup, 8 lanes
 //   v     = round(sum_i y_i / q_i)                        doubles (exact conversion)
 //   out_j = sum_i [y_i (Q/q_i)]_{p_j} - [v Q]_{p_j}       Shoup per term, kept in [0, p_j)
@@ -42,7 +42,7 @@ HECNN_IFMA void BaseConverter::convert_ifma_block(const u64* in, u64* out, std::
   const std::size_t kp = to_.size();
   {
     for (std::size_t c = c0; c < c1; c += 8) {
-      __m512i y[8];
+      __m512i y[16];
       __m512d s = _mm512_setzero_pd();
       for (std::size_t i = 0; i < k; ++i) {
         const __m512i q = _mm512_set1_epi64(static_cast<long long>(from_[i].value()));
@@ -68,8 +68,8 @@ HECNN_IFMA void BaseConverter::convert_ifma_block(const u64* in, u64* out, std::
           acc = _mm512_min_epu64(acc, _mm512_sub_epi64(acc, p));
         }
         if (exact) {
-          const __m512i table = _mm512_loadu_si512(vq_mod_to_.data() + j * (k + 1));  // k + 1 <= 8 entries
-          const __m512i vq = _mm512_permutexvar_epi64(v, table);
+          const u64* t = vq_mod_to_.data() + j * (k + 1);  // k + 1 <= 16 entries
+          const __m512i vq = _mm512_permutex2var_epi64(_mm512_loadu_si512(t), v, _mm512_loadu_si512(t + 8));
           const __m512i r = _mm512_sub_epi64(acc, vq);
           acc = _mm512_min_epu64(r, _mm512_add_epi64(r, p));
         }

@@ -63,8 +63,11 @@ namespace {
 
 // The IFMA path (taken for moduli < 2^50 on CPUs that have it) must equal the
 // portable path word for word; both are checked against exact CRT arithmetic above.
-TEST(BaseConverter, IfmaPathMatchesBigIntegerReference) {
-  const RnsBase q(ntt_primes(44, 8192, 4)), p(ntt_primes(50, 8192, 5));
+class BaseConverterSizes : public ::testing::TestWithParam<std::pair<int, int>> {};
+
+TEST_P(BaseConverterSizes, ExactMatchesBigIntegerReference) {
+  const auto [kq, kp] = GetParam();
+  const RnsBase q(ntt_primes(44, 8192, static_cast<std::size_t>(kq))), p(ntt_primes(50, 8192, static_cast<std::size_t>(kp)));
   const BaseConverter to_p(q, p), to_q(p, q);
   const std::size_t n = 1024;
   std::mt19937_64 rng(5);
@@ -88,6 +91,13 @@ TEST(BaseConverter, IfmaPathMatchesBigIntegerReference) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Bases, BaseConverterSizes,
+                         ::testing::Values(std::pair{1, 2}, std::pair{4, 5}, std::pair{7, 8}, std::pair{9, 10},
+                                           std::pair{15, 16}),
+                         [](const auto& info) {
+                           return "Q" + std::to_string(info.param.first) + "_P" + std::to_string(info.param.second);
+                         });
 
 }  // namespace
 }  // namespace hecnn::math

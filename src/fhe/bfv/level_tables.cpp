@@ -69,6 +69,30 @@ LevelTables build(const rlwe::Context& ctx, std::size_t k) {
     const u64 q_mod_p = base.product().mod(pj.value());
     L.mul_t_over_q.emplace_back(pj.mul(pj.reduce(t), pj.inv(q_mod_p)), pj);
   }
+
+  bool small = k <= 16;
+  for (std::size_t i = 0; i < k; ++i) small &= base[i].bits() <= 50;
+  for (std::size_t j = 0; j < kp; ++j) small &= L.aux[j].bits() <= 50;
+  L.ifma = small && math::cpu_has_ifma();
+  if (L.ifma) {
+    auto quot52 = [](u64 w, u64 m) { return static_cast<u64>((static_cast<u128>(w) << 52) / m); };
+    for (std::size_t i = 0; i < k; ++i) {
+      L.mul_y_q52.push_back(quot52(L.mul_y[i].operand, base[i].value()));
+      // theta * 2^104 = hi * 2^52 + lo, from the 128-bit fraction theta * 2^128.
+      const u128 f = (static_cast<u128>(L.mul_theta[i].hi) << 64) | L.mul_theta[i].lo;
+      L.mul_theta52_hi.push_back(static_cast<u64>(f >> 76));
+      L.mul_theta52_lo.push_back(static_cast<u64>(f >> 24) & ((u64{1} << 52) - 1));
+    }
+    for (std::size_t j = 0; j < kp; ++j) {
+      for (std::size_t i = 0; i < k; ++i) L.mul_omega_q52.push_back(quot52(L.mul_omega[j * k + i], L.aux[j].value()));
+      L.mul_t_over_q_q52.push_back(quot52(L.mul_t_over_q[j].operand, L.aux[j].value()));
+    }
+    auto barrett = [](const math::Modulus& m) {
+      return static_cast<u64>((u128{1} << (m.bits() + 51)) / m.value());
+    };
+    for (std::size_t i = 0; i < k; ++i) L.barrett52.push_back(barrett(base[i]));
+    for (std::size_t j = 0; j < kp; ++j) L.barrett52.push_back(barrett(L.aux[j]));
+  }
   return L;
 }
 

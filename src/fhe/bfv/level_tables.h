@@ -40,6 +40,14 @@ struct LevelTables {
   std::vector<Fraction128> mul_theta;      // frac(t P / q_i)
   std::vector<u64> mul_omega;              // [j * k + i] = floor(t P / q_i) mod p_j
   std::vector<math::ShoupOperand> mul_t_over_q;  // [t Q^-1]_{p_j}
+
+  // AVX-512 IFMA variants (all primes of Q and P below 2^50, k <= 16): 52-bit
+  // Shoup quotients of the constants above, the fractions in 2 x 52-bit fixed
+  // point, and Barrett factors floor(2^(L+51) / m) for every modulus of Q u P.
+  bool ifma = false;
+  std::vector<u64> mul_y_q52, mul_omega_q52, mul_t_over_q_q52;
+  std::vector<u64> mul_theta52_hi, mul_theta52_lo;
+  std::vector<u64> barrett52;  // [r], r over Q then P
 };
 
 class BfvTables {

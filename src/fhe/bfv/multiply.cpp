@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fhe/bfv/evaluator.h"
+#include "fhe/bfv/multiply_ifma.h"
 #include "math/parallel.h"
 #include "math/scratch.h"
 
@@ -55,6 +56,10 @@ void scale_round(const LevelTables& L, const u64* d, u64* z, std::size_t n, std:
   const std::size_t blocks = (n + kBlock - 1) / kBlock;
   math::parallel_for(blocks, [&](std::size_t b) {
     const std::size_t c0 = b * kBlock, len = std::min(kBlock, n - c0);
+    if (L.ifma) {
+      detail::scale_round_ifma(L, ctx, d, z, n, c0, c0 + len);
+      return;
+    }
     std::vector<u64> y(k * kBlock), r(kBlock);
     for (std::size_t i = 0; i < k; ++i) {
       const u64 q = ctx.key_base()[i].value();
@@ -122,6 +127,10 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
     u64* d0 = d.poly(0) + r * n;
     u64* d1 = d.poly(1) + r * n;
     u64* d2 = d.poly(2) + r * n;
+    if (L.ifma) {
+      detail::tensor_ifma(x0, x1, y0, y1, d0, d1, d2, n, m.value(), m.bits(), L.barrett52[r]);
+      return;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       d0[i] = m.mul(x0[i], y0[i]);
       d1[i] = m.reduce(static_cast<u128>(x0[i]) * y1[i] + static_cast<u128>(x1[i]) * y0[i]);
