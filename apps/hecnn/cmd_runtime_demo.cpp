@@ -26,7 +26,7 @@ struct Args {
   std::vector<std::string> combiners = {"mean", "weighted"};
   std::string dataset = "mnist";
   std::size_t count = 8192;
-  int input_bits = 4, weight_bits = 5;
+  int input_bits = 5, weight_bits = 6;
   bool json = false, quiet = false;
 };
 

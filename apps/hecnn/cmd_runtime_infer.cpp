@@ -20,7 +20,7 @@ struct Args {
   double temperature = 0;
   std::vector<double> weights;
   std::size_t count = 0, offset = 0, batch = 0, poly_degree = 0;
-  int input_bits = 8, weight_bits = 8, coeff_bits = 8;
+  int input_bits = 5, weight_bits = 6, coeff_bits = 8;
   bool json = false, plan = false, no_check = false, quiet = false, simulate = false;
 };
 

@@ -40,8 +40,8 @@ struct EnsembleOptions {
 };
 
 struct CompileOptions {
-  int input_bits = 8;              // 1..8: precision of the encrypted pixels
-  int weight_bits = 8;             // signed bits per conv/dense weight (2..24)
+  int input_bits = 5;              // 1..8: precision of the encrypted pixels
+  int weight_bits = 6;             // signed bits per conv/dense weight (2..24)
   int coeff_bits = 8;              // fractional bits of polynomial activation coefficients
   std::size_t poly_degree = 0;     // 0: automatic (4096, 8192 or 16384)
   std::size_t batch_images = 0;    // expected images (cost choice); 0: one full batch
