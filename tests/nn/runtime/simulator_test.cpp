@@ -24,6 +24,7 @@ TEST(Simulator, ModMatchesExactAndFloat) {
   const Model m = testing::small_cryptonets(9);
   compiler::CompileOptions opt;
   opt.weight_bits = 8;
+  opt.input_bits = 8;
   const auto prog = compiler::compile(std::span(&m, 1), {}, opt);
   const std::size_t count = 6;
   const auto raw = testing::random_images(count, 144, 3);
