@@ -2,6 +2,7 @@
 //   hecnn model-info FILE                      layers, metadata, parameter count
 //   hecnn model-eval FILE... [--dataset mnist]  accuracy of one model, or of the average ensemble
 //   hecnn model-import-csv --arch A --act ACT --out FILE L0.csv L1.csv ...
+//   hecnn model-import-onnx --out FILE model.onnx
 #include "hecnn/command.h"
 
 #include "nn/model/approx.h"
@@ -9,10 +10,12 @@
 #include "nn/model/dataset.h"
 #include "nn/model/forward.h"
 #include "nn/model/model_io.h"
+#include "nn/model/onnx_import.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 namespace {
@@ -130,10 +133,32 @@ void setup_import(CLI::App& app) {
   app.callback([a] { import_csv(*a); });
 }
 
+void setup_onnx(CLI::App& app) {
+  struct A {
+    std::string in, out, dataset = "mnist";
+    double scale = 1.0 / 255, offset = 0;
+  };
+  auto a = std::make_shared<A>();
+  app.add_option("onnx", a->in, "ONNX model (single chain of supported operators)")->required();
+  app.add_option("--out", a->out, "model file to write")->required();
+  app.add_option("--dataset", a->dataset)->capture_default_str();
+  app.add_option("--input-scale", a->scale)->capture_default_str();
+  app.add_option("--input-offset", a->offset)->capture_default_str();
+  app.callback([a] {
+    nn::Model m = nn::import_onnx(a->in, nn::InputSpec{{1, 1, 1}, a->scale, a->offset});
+    m.meta.name = std::filesystem::path(a->in).stem().string();
+    m.meta.dataset = a->dataset;
+    nn::write_model(m, a->out);
+    std::printf("wrote %s (%zu layers, %zu parameters)\n", a->out.c_str(), m.layers.size(), nn::parameter_count(m));
+  });
+}
+
 const bool r1 = hecnn::app::register_command({"model-info", "Describe a hecnn model file", &setup_info});
 const bool r2 = hecnn::app::register_command(
     {"model-eval", "Test accuracy of model files (several: average ensemble), no libtorch", &setup_eval});
 const bool r3 =
     hecnn::app::register_command({"model-import-csv", "Build a model file from per-layer CSV weights", &setup_import});
+const bool r4 = hecnn::app::register_command(
+    {"model-import-onnx", "Build a model file from an ONNX graph (Conv/Gemm/BN/AveragePool/square)", &setup_onnx});
 
 }  // namespace

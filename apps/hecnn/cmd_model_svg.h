@@ -48,10 +48,10 @@ inline void write_svg_plot(const std::string& path, const std::string& title, co
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
     const char* c = colors[k % 8];
-    f << "<polyline fill=\"none\" stroke=\"" << c << "\" stroke-width=\"" << (k == 0 ? 2.5 : 1.5) << "\""
-      << (s.dashed ? " stroke-dasharray=\"5,3\"" : "") << " points=\"";
+    f << "<path fill=\"none\" stroke=\"" << c << "\" stroke-width=\"" << (k == 0 ? 2.5 : 1.5) << "\""
+      << (s.dashed ? " stroke-dasharray=\"5,3\"" : "") << " d=\"";
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      std::snprintf(buf, sizeof buf, "%.1f,%.1f ", px(s.x[i]), py(s.y[i]));
+      std::snprintf(buf, sizeof buf, "%s%.1f,%.1f ", i ? "L" : "M", px(s.x[i]), py(s.y[i]));
       f << buf;
     }
     f << "\"/>\n";

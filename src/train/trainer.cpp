@@ -239,6 +239,7 @@ TrainResult train_model(const TrainOptions& opts, const nn::Dataset& train, cons
   nn::SplitRng rng(opts.seed * 0x9e3779b97f4a7c15ULL + 1);
   std::size_t step = 0;
   const auto train_start = Clock::now();
+  torch::Tensor last_pred;
   net->train();
   for (int epoch = 1; epoch <= opts.epochs; ++epoch) {
     const auto e0 = Clock::now();
@@ -285,7 +286,8 @@ TrainResult train_model(const TrainOptions& opts, const nn::Dataset& train, cons
     es.epoch = epoch;
     es.loss = loss_sum / double(seen);
     es.train_accuracy = double(correct) / double(seen);
-    es.test_accuracy = predict(net, x_test).eq(y_test).to(torch::kDouble).mean().item<double>();
+    last_pred = predict(net, x_test);
+    es.test_accuracy = last_pred.eq(y_test).to(torch::kDouble).mean().item<double>();
     es.seconds = since(e0);
     result.epochs.push_back(es);
     if (progress) {
@@ -302,7 +304,7 @@ TrainResult train_model(const TrainOptions& opts, const nn::Dataset& train, cons
       progress(p);
     }
   }
-  const torch::Tensor pred = predict(net, x_test);
+  const torch::Tensor pred = last_pred;  // eval-mode predictions after the last epoch
   result.test_accuracy = pred.eq(y_test).to(torch::kDouble).mean().item<double>();
   result.seconds = since(t0);
 

@@ -103,16 +103,16 @@ TEST(Onnx, ConvBnSquarePoolGemmMatchesExport) {
   sq->add_input(sq->input(0));
   Builder::ints(b.node("AveragePool"), "kernel_shape", {2, 2});
   b.node("Flatten");
-  auto* gemm = b.node("Gemm", {b.init(p[5].weight, {5, 48}), b.init(p[5].bias, {5})});
+  auto* gemm = b.node("Gemm", {b.init(p[4].weight, {5, 48}), b.init(p[4].bias, {5})});
   Builder::integer(gemm, "transB", 1);
   auto* pow_two = b.node("Pow", {b.init({2.0}, {})});
   (void)pow_two;
   // MatMul (weight stored [in, out]) + Add bias, then a final Softmax (dropped).
-  std::vector<double> wt(p[7].weight.size());
+  std::vector<double> wt(p[6].weight.size());
   for (int o = 0; o < 3; ++o)
-    for (int i = 0; i < 5; ++i) wt[std::size_t(i) * 3 + o] = p[7].weight[std::size_t(o) * 5 + i];
+    for (int i = 0; i < 5; ++i) wt[std::size_t(i) * 3 + o] = p[6].weight[std::size_t(o) * 5 + i];
   b.node("MatMul", {b.init(wt, {5, 3})});
-  b.node("Add", {b.init(p[7].bias, {3})});
+  b.node("Add", {b.init(p[6].bias, {3})});
   b.node("Softmax");
   Model got = import_onnx_bytes(b.bytes(), InputSpec{{1, 1, 1}, 1.0, 0.0});
   EXPECT_EQ(got.input.shape, (Shape{1, 8, 8}));
@@ -127,7 +127,7 @@ TEST(Onnx, UnsupportedOperatorsAndBadFilesAreClearErrors) {
   if (!onnx_supported()) GTEST_SKIP() << "hecnn_model built without ONNX";
   Builder b(1, 4, 4);
   b.node("Flatten");
-  b.node("Gemm", {b.init(std::vector<double>(32, 0.1), {2, 16})});
+  Builder::integer(b.node("Gemm", {b.init(std::vector<double>(32, 0.1), {2, 16})}), "transB", 1);
   b.node("Relu");
   try {
     import_onnx_bytes(b.bytes());
@@ -145,6 +145,17 @@ TEST(Onnx, UnsupportedOperatorsAndBadFilesAreClearErrors) {
     good = ok.bytes();
   }
   EXPECT_EQ(import_onnx_bytes(good).layers.size(), 1u);
+  {
+    Builder wrong(1, 4, 4);  // Gemm weight read as [in = 2, out = 16]: shape error naming the node
+    wrong.node("Flatten");
+    wrong.node("Gemm", {wrong.init(std::vector<double>(32, 0.1), {2, 16})});
+    try {
+      import_onnx_bytes(wrong.bytes());
+      ADD_FAILURE();
+    } catch (const ModelError& e) {
+      EXPECT_NE(std::string(e.what()).find("(Gemm)"), std::string::npos) << e.what();
+    }
+  }
   EXPECT_THROW(import_onnx_bytes(good.substr(0, good.size() / 2)), ModelError);
   EXPECT_THROW(import_onnx("/nonexistent/model.onnx"), ModelError);
 }
