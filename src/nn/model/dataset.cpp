@@ -121,7 +121,8 @@ std::string data_root() {
   std::error_code ec;
   auto dir = std::filesystem::current_path(ec);
   for (int up = 0; !ec && up < 6; ++up, dir = dir.parent_path()) {
-    if (std::filesystem::is_directory(dir / "data", ec)) return (dir / "data").string();
+    std::error_code missing;  // is_directory reports "no such file" through it
+    if (std::filesystem::is_directory(dir / "data", missing)) return (dir / "data").string();
     if (dir == dir.parent_path()) break;
   }
   return "data";
