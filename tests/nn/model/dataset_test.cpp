@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 namespace hecnn::nn {
@@ -91,6 +92,37 @@ TEST(Cifar10, ParsesRecordsAndRejectsTruncation) {
   batch[0] = 10;
   EXPECT_THROW(parse_cifar10(batch), std::runtime_error);
   EXPECT_THROW(parse_cifar10(""), std::runtime_error);
+}
+
+TEST(NamedDatasets, KmnistAndCifarFromTheDataRoot) {
+  auto dir = testing::temp_dir("root");
+  ::setenv("HECNN_DATA_DIR", dir.c_str(), 1);
+  // Missing files: the error says where to put them.
+  try {
+    load_named_dataset("kmnist", true);
+    ADD_FAILURE();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("kmnist"), std::string::npos) << e.what();
+  }
+  try {
+    load_named_dataset("cifar-10", false);
+    ADD_FAILURE();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot be fetched here"), std::string::npos) << e.what();
+  }
+  std::filesystem::create_directories(dir / "kmnist");
+  write(dir / "kmnist" / "t10k-images-idx3-ubyte", idx_bytes({3, 28, 28}, 3 * 784));
+  write(dir / "kmnist" / "t10k-labels-idx1-ubyte", idx_bytes({3}, 3));
+  EXPECT_EQ(load_named_dataset("kmnist", false).count(), 3u);
+  std::filesystem::create_directories(dir / "cifar-10");
+  std::string rec(3073, char(1));
+  write(dir / "cifar-10" / "test_batch.bin", rec + rec);
+  Dataset c = load_named_dataset("cifar-10", false);
+  EXPECT_EQ(c.count(), 2u);
+  EXPECT_EQ(c.image_size(), 3072u);
+  EXPECT_THROW(load_named_dataset("imagenet", true), std::runtime_error);
+  ::unsetenv("HECNN_DATA_DIR");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
