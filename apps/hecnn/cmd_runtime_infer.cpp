@@ -121,8 +121,12 @@ void run(const Args& a) {
   }
   print_report(prog, rep, !labels.empty());
   if (!a.images.empty()) {
-    // Per-file predictions need the decrypted scores; rerun is avoided by reporting agreement only.
-    std::printf("(image files carry no labels: accuracy is not reported)\n");
+    std::printf("\npredictions (decrypted by the client; image files carry no labels):\n");
+    for (std::size_t i = 0; i < a.images.size(); ++i) {
+      std::printf("  %s:", a.images[i].c_str());
+      for (const auto& o : rep.outputs) std::printf(" %s=%d", o.name.c_str(), o.predictions.at(i));
+      std::printf("\n");
+    }
   }
 }
 

@@ -88,7 +88,9 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
                             {"agreement_float", o.agree_float / n},
                             {"agreement_quantized", o.agree_quantized / n},
                             {"exact_scores", o.exact_scores / n},
-                            {"min_noise_budget_bits", o.min_noise_budget}});
+                            {"min_noise_budget_bits", o.min_noise_budget},
+                            {"predictions_first_100", std::vector<int>(o.predictions.begin(),
+                                                                       o.predictions.begin() + std::ptrdiff_t(std::min<std::size_t>(100, o.predictions.size())))}});
   }
   for (const auto& l : r.layers) j["layers"].push_back({{"layer", l.layer}, {"seconds", l.seconds}, {"ciphertexts_out", l.ciphertexts_out}});
   j["seconds"] = {{"keygen", r.keygen_s}, {"encrypt", r.encrypt_s}, {"evaluate", r.evaluate_s}, {"decrypt", r.decrypt_s}, {"total", r.total_s}};

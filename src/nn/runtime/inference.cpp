@@ -166,6 +166,7 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
         const int pred = argmax_int(scores);
         const int fpred = nn::argmax(ref[o]);
         auto& orep = rep.outputs[o];
+        orep.predictions.push_back(pred);
         orep.correct += labels && pred == labels[first + i];
         orep.plain_correct += labels && fpred == labels[first + i];
         orep.agree_float += pred == fpred;

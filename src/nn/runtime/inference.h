@@ -34,6 +34,7 @@ struct OutputReport {
   std::size_t agree_quantized = 0;  // encrypted prediction == quantized plaintext prediction
   std::size_t exact_scores = 0;  // images whose every decrypted score equals the quantized model's
   int min_noise_budget = 1 << 30;
+  std::vector<int> predictions;  // encrypted prediction per image, in input order
 };
 
 struct InferReport {
