@@ -8,6 +8,7 @@
 #include "fhe/rlwe/keyswitch.h"
 #include "fhe/rlwe/poly_ops.h"
 #include "math/parallel.h"
+#include "math/vec_ops.h"
 
 namespace hecnn::bfv {
 
@@ -86,7 +87,7 @@ void Evaluator::multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const 
     u64* r = a.residue(c, j);
     const u64* mj = m.data() + j * n;
     math::ntt_forward(r, ctx.ntt(j));
-    for (std::size_t i = 0; i < n; ++i) r[i] = qj.mul(r[i], mj[i]);
+    math::mul_mod_vec(r, mj, r, n, qj);
     math::ntt_inverse(r, ctx.ntt(j));
   });
 }

@@ -8,6 +8,7 @@
 #include "fhe/rlwe/poly_ops.h"
 #include "math/parallel.h"
 #include "math/scratch.h"
+#include "math/vec_ops.h"
 
 namespace hecnn::rlwe {
 
@@ -38,10 +39,20 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
   math::parallel_for(k + 1, [&](std::size_t r) {
     const std::size_t prime = r < k ? r : p_index;
     const auto& mod = ctx.key_base()[prime];
-    u128* a0 = math::scratch<struct Acc0Tag, u128>(n);
-    u128* a1 = math::scratch<struct Acc1Tag, u128>(n);
-    std::fill(a0, a0 + n, 0);
-    std::fill(a1, a1 + n, 0);
+    // Vector path (q < 2^50 with IFMA): reduced products accumulated in [0, q).
+    // Portable path: 128-bit lazy accumulation, one reduction at the end.
+    const bool vec = math::vec_ops_use_ifma(mod, n);
+    u128* a0 = vec ? nullptr : math::scratch<struct Acc0Tag, u128>(n);
+    u128* a1 = vec ? nullptr : math::scratch<struct Acc1Tag, u128>(n);
+    u64* o0 = acc_at(0, r);
+    u64* o1 = acc_at(1, r);
+    if (vec) {
+      std::fill(o0, o0 + n, 0);
+      std::fill(o1, o1 + n, 0);
+    } else {
+      std::fill(a0, a0 + n, 0);
+      std::fill(a1, a1 + n, 0);
+    }
     u64* tmp = math::scratch<struct DigitTmpTag, u64>(n);
     for (std::size_t j = 0; j < k; ++j) {
       const u64* d;
@@ -59,16 +70,21 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
       }
       const u64* k0 = key.parts[j].residue(0, prime);
       const u64* k1 = key.parts[j].residue(1, prime);
+      if (vec) {
+        math::mul_add_mod_vec(d, k0, o0, n, mod);
+        math::mul_add_mod_vec(d, k1, o1, n, mod);
+        continue;
+      }
       for (std::size_t i = 0; i < n; ++i) {
         a0[i] += static_cast<u128>(d[i]) * k0[i];
         a1[i] += static_cast<u128>(d[i]) * k1[i];
       }
     }
-    u64* o0 = acc_at(0, r);
-    u64* o1 = acc_at(1, r);
-    for (std::size_t i = 0; i < n; ++i) {
-      o0[i] = mod.reduce(a0[i]);
-      o1[i] = mod.reduce(a1[i]);
+    if (!vec) {
+      for (std::size_t i = 0; i < n; ++i) {
+        o0[i] = mod.reduce(a0[i]);
+        o1[i] = mod.reduce(a1[i]);
+      }
     }
   });
 

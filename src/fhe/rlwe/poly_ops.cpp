@@ -4,6 +4,7 @@
 
 #include "math/parallel.h"
 #include "math/scratch.h"
+#include "math/vec_ops.h"
 
 namespace hecnn::rlwe {
 
@@ -19,24 +20,12 @@ void ntt_inverse_poly(const Context& ctx, u64* poly, std::size_t k) {
 
 void add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
   const std::size_t n = ctx.n();
-  for (std::size_t j = 0; j < k; ++j) {
-    const u64 q = ctx.key_base()[j].value();
-    for (std::size_t i = j * n; i < (j + 1) * n; ++i) {
-      const u64 s = a[i] + b[i];
-      out[i] = s >= q ? s - q : s;
-    }
-  }
+  for (std::size_t j = 0; j < k; ++j) math::add_mod_vec(a + j * n, b + j * n, out + j * n, n, ctx.key_base()[j]);
 }
 
 void sub_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
   const std::size_t n = ctx.n();
-  for (std::size_t j = 0; j < k; ++j) {
-    const u64 q = ctx.key_base()[j].value();
-    for (std::size_t i = j * n; i < (j + 1) * n; ++i) {
-      const u64 d = a[i] + q - b[i];
-      out[i] = d >= q ? d - q : d;
-    }
-  }
+  for (std::size_t j = 0; j < k; ++j) math::sub_mod_vec(a + j * n, b + j * n, out + j * n, n, ctx.key_base()[j]);
 }
 
 void negate_poly(const Context& ctx, const u64* a, u64* out, std::size_t k) {
@@ -50,16 +39,14 @@ void negate_poly(const Context& ctx, const u64* a, u64* out, std::size_t k) {
 void mul_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
   const std::size_t n = ctx.n();
   math::parallel_for(k, [&](std::size_t j) {
-    const auto& q = ctx.key_base()[j];
-    for (std::size_t i = j * n; i < (j + 1) * n; ++i) out[i] = q.mul(a[i], b[i]);
+    math::mul_mod_vec(a + j * n, b + j * n, out + j * n, n, ctx.key_base()[j]);
   });
 }
 
 void mul_add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t k) {
   const std::size_t n = ctx.n();
   math::parallel_for(k, [&](std::size_t j) {
-    const auto& q = ctx.key_base()[j];
-    for (std::size_t i = j * n; i < (j + 1) * n; ++i) out[i] = q.add(out[i], q.mul(a[i], b[i]));
+    math::mul_add_mod_vec(a + j * n, b + j * n, out + j * n, n, ctx.key_base()[j]);
   });
 }
 

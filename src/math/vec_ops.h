@@ -1,0 +1,27 @@
+// Element-wise modular arithmetic on word arrays, the inner loops of polynomial
+// arithmetic in NTT form. With AVX-512 IFMA and q < 2^50 they run 8 lanes wide
+// (52-bit Barrett, see vec_ops_ifma.cpp); otherwise portable scalar loops.
+// Inputs must be reduced (< q); outputs are reduced. Output may alias inputs.
+#pragma once
+
+#include <cstddef>
+
+#include "math/modulus.h"
+
+namespace hecnn::math {
+
+void mul_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q);
+// out = out + a * b
+void mul_add_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q);
+void add_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q);
+void sub_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q);
+
+// True when the vector kernels are used for this modulus and length.
+bool vec_ops_use_ifma(const Modulus& q, std::size_t n);
+
+namespace detail {
+void mul_mod_ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, int bits, u64 mu, bool accumulate);
+void add_sub_mod_ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool subtract);
+}  // namespace detail
+
+}  // namespace hecnn::math
