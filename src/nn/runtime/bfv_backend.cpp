@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <sys/resource.h>
+
 #include "math/parallel.h"
 #include "nn/runtime/linear_kernel.h"
 
@@ -145,6 +147,12 @@ std::vector<EncryptedTensor> BfvServer::evaluate_all(std::size_t residue, Encryp
 }
 
 namespace {
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 // Takes the input tensor if this is its last use, else copies it.
 EncryptedTensor take(std::vector<EncryptedTensor>& val, int t, bool last_use) {
   if (last_use) return std::move(val[t]);
@@ -182,6 +190,7 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
     const Instr& ins = prog_.instrs[i];
     if (progress) progress(i - 1, count - 1, ins.label);
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = timings ? process_cpu_seconds() : 0.0;
     auto dies = [&](int t) { return !keep[t] && last[t] == i; };
     switch (ins.op) {
       case OpKind::input: throw std::logic_error("second input instruction");
@@ -243,10 +252,11 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
       const std::string layer = layer_of(ins.label);
       auto it = std::find_if(timings->begin(), timings->end(), [&](const LayerTiming& l) { return l.layer == layer; });
       if (it == timings->end()) {
-        timings->push_back({layer, 0, 0});
+        timings->push_back({layer, 0, 0, 0});
         it = timings->end() - 1;
       }
       it->seconds += dt;
+      it->cpu_seconds += process_cpu_seconds() - c0;
       it->ciphertexts_out = ins.size;
     }
   }

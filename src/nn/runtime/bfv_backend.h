@@ -33,7 +33,8 @@ struct BfvEvaluationKeys {
 // Per-layer timing of a server run.
 struct LayerTiming {
   std::string layer;   // e.g. "m0/conv1", "ensemble"
-  double seconds = 0;
+  double seconds = 0;              // wall clock
+  double cpu_seconds = 0;          // process CPU time (all threads) while the layer ran
   std::size_t ciphertexts_out = 0;
 };
 
