@@ -14,6 +14,7 @@
 #include "fhe/rlwe/keyswitch.h"
 #include "fhe/rlwe/poly_ops.h"
 #include "math/parallel.h"
+#include "math/vec_ops.h"
 
 namespace hecnn::ckks {
 
@@ -124,11 +125,7 @@ void Evaluator::multiply_plain_inplace(Ciphertext& a, const Plaintext& p) const 
   const std::size_t n = a.n, k = a.num_primes, size = a.size;
   math::parallel_for(k, [&](std::size_t j) {
     const auto& q = ctx_->key_base()[j];
-    const u64* pj = p.residue(j);
-    for (std::size_t c = 0; c < size; ++c) {
-      u64* x = a.residue(c, j);
-      for (std::size_t i = 0; i < n; ++i) x[i] = q.reduce(static_cast<u128>(x[i]) * pj[i]);
-    }
+    for (std::size_t c = 0; c < size; ++c) math::mul_mod_vec(a.residue(c, j), p.residue(j), a.residue(c, j), n, q);
   });
   a.scale = scale;
 }
@@ -209,22 +206,23 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
   check_product_scale(scale, a.num_primes, "CKKS multiply");
   const std::size_t n = a.n, k = a.num_primes;
   if (a.size == 2 && b.size == 2) {
-    const bool same = &a == &b;
+    if (&a == &b) {
+      square_inplace(a);
+      return;
+    }
     a.resize(3);
-    const Ciphertext& bb = same ? a : b;
     math::parallel_for(k, [&](std::size_t j) {
       const auto& q = ctx_->key_base()[j];
       u64* a0 = a.residue(0, j);
       u64* a1 = a.residue(1, j);
       u64* a2 = a.residue(2, j);
-      const u64* b0 = bb.residue(0, j);
-      const u64* b1 = bb.residue(1, j);
-      for (std::size_t i = 0; i < n; ++i) {
-        const u64 x0 = a0[i], x1 = a1[i], y0 = b0[i], y1 = b1[i];
-        a0[i] = q.reduce(static_cast<u128>(x0) * y0);
-        a1[i] = q.reduce(static_cast<u128>(x0) * y1 + static_cast<u128>(x1) * y0);
-        a2[i] = q.reduce(static_cast<u128>(x1) * y1);
-      }
+      const u64* b0 = b.residue(0, j);
+      const u64* b1 = b.residue(1, j);
+      // Order matters: each input word is read before it is overwritten.
+      math::mul_mod_vec(a1, b1, a2, n, q);      // c2 = a1 b1
+      math::mul_mod_vec(a1, b0, a1, n, q);      // c1 = a1 b0
+      math::mul_add_mod_vec(a0, b1, a1, n, q);  //    + a0 b1
+      math::mul_mod_vec(a0, b0, a0, n, q);      // c0 = a0 b0
     });
   } else {
     const std::size_t sa = a.size, sb = b.size, sr = sa + sb - 1;
@@ -262,13 +260,10 @@ void Evaluator::square_inplace(Ciphertext& a) const {
     u64* a0 = a.residue(0, j);
     u64* a1 = a.residue(1, j);
     u64* a2 = a.residue(2, j);
-    for (std::size_t i = 0; i < n; ++i) {
-      const u64 x0 = a0[i], x1 = a1[i];
-      a0[i] = q.reduce(static_cast<u128>(x0) * x0);
-      const u64 m = q.reduce(static_cast<u128>(x0) * x1);
-      a1[i] = q.add(m, m);
-      a2[i] = q.reduce(static_cast<u128>(x1) * x1);
-    }
+    math::mul_mod_vec(a1, a1, a2, n, q);  // c2 = a1^2
+    math::mul_mod_vec(a0, a1, a1, n, q);  // a0 a1
+    math::add_mod_vec(a1, a1, a1, n, q);  // c1 = 2 a0 a1
+    math::mul_mod_vec(a0, a0, a0, n, q);  // c0 = a0^2
   });
   a.scale = scale;
 }
