@@ -91,6 +91,10 @@ void decrypt(benchmark::State& s) {
   auto& f = Fixture::get(n_of(s));
   for (auto _ : s) benchmark::DoNotOptimize(f.decryptor->decrypt(f.ct));
 }
+void noise_budget(benchmark::State& s) {
+  auto& f = Fixture::get(n_of(s));
+  for (auto _ : s) benchmark::DoNotOptimize(f.decryptor->invariant_noise_budget(f.ct));
+}
 void add(benchmark::State& s) {
   auto& f = Fixture::get(n_of(s));
   auto c = f.ct;
@@ -147,6 +151,7 @@ void register_all() {
   const std::pair<const char*, void (*)(benchmark::State&)> ops[] = {
       {"ntt_forward", ntt_forward}, {"ntt_inverse", ntt_inverse}, {"encode", encode},
       {"decode", decode},           {"encrypt", encrypt},         {"decrypt", decrypt},
+      {"noise_budget", noise_budget},
       {"add", add},                 {"multiply_plain", multiply_plain}, {"multiply", multiply},
       {"relinearize", relinearize}, {"mul_relin", mul_relin},     {"rotate_rows", rotate_rows},
       {"mod_switch", mod_switch},   {"copy_baseline", copy_baseline}};
