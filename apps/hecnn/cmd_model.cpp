@@ -84,7 +84,16 @@ void import_csv(const ImportArgs& a) {
     for (std::size_t p = 0; p <= s.size();) {
       std::size_t c = s.find(',', p);
       if (c == std::string::npos) c = s.size();
-      coeffs.push_back(std::stod(s.substr(p, c - p)));
+      const std::string cell = s.substr(p, c - p);
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(cell, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != cell.size()) throw std::invalid_argument("--act coeffs: \"" + cell + "\" is not a number");
+      coeffs.push_back(v);
       p = c + 1;
     }
     info = {"custom", "csv", int(coeffs.size()) - 1, 0, 0};
