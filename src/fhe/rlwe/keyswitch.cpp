@@ -59,11 +59,19 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
       if (r == j && target_ntt) {
         d = target + j * n;
       } else {
+        // Lift digit j centered, into (-q_j/2, q_j/2]: any representative of
+        // d mod q_j keeps sum_j digit_j I_j = d, and centered digits halve the
+        // key-switching noise sum_j digit_j e_j (about 4 bits on rotations).
         const u64* src = digits + j * n;
-        if (ctx.key_base()[j].value() <= mod.value()) {
+        const u64 qj = ctx.key_base()[j].value();
+        if (r == j) {
           std::copy(src, src + n, tmp);
         } else {
-          for (std::size_t i = 0; i < n; ++i) tmp[i] = mod.reduce(src[i]);
+          const u64 half_j = qj >> 1;
+          for (std::size_t i = 0; i < n; ++i) {
+            const u64 x = src[i];
+            tmp[i] = x <= half_j ? mod.reduce(x) : mod.neg(mod.reduce(qj - x));
+          }
         }
         math::ntt_forward(tmp, ctx.ntt(prime));
         d = tmp;

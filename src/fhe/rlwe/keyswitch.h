@@ -2,7 +2,7 @@
 // shared by BFV (coefficient form) and CKKS (NTT form).
 //
 // Switching a polynomial d at a level with k data primes (SEAL's method): digit
-// j = d mod q_j; for each output modulus r in {q_0..q_{k-1}, P}: reduce, NTT,
+// j = d mod q_j, lifted centered; for each output modulus r in {q_0..q_{k-1}, P}: reduce, NTT,
 // multiply-accumulate with residue r of key part j; then divide by P with
 // rounding. Cost: k (k + 1) NTTs, plus 2 (k + 1) inverse NTTs (BFV) or
 // 2 + 2k NTTs (CKKS), 2 k (k + 1) N multiplies. Needs a special prime.
