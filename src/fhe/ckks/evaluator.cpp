@@ -317,32 +317,10 @@ void Evaluator::mod_switch_to_inplace(Plaintext& p, std::size_t num_primes) cons
 
 void Evaluator::rotate_inplace(Ciphertext& a, int step, const rlwe::GaloisKeys& gk) const {
   check(a, "CKKS rotate");
-  const long half = static_cast<long>(ctx_->n() / 2);
-  const long s = ((static_cast<long>(step) % half) + half) % half;
-  if (s == 0) return;
-  const u64 direct = rlwe::galois_elt_from_step(static_cast<int>(s), ctx_->n());
-  if (gk.has(direct)) {
-    rlwe::apply_galois_inplace(*ctx_, a, direct, gk);
-    return;
+  // The step's own key, or SEAL's fallback: a product of power-of-two rotations.
+  for (u64 g : rlwe::rotation_galois_elts(step, ctx_->n(), [&](u64 e) { return gk.has(e); })) {
+    rlwe::apply_galois_inplace(*ctx_, a, g, gk);
   }
-  // Signed binary (non-adjacent) form of s: a sum of +-2^j.
-  std::vector<u64> elts;
-  long rest = s;
-  for (int j = 0; rest != 0; ++j, rest >>= 1) {
-    if ((rest & 1) == 0) continue;
-    const long digit = 2 - (rest & 3);  // +1 or -1
-    rest -= digit;
-    const long sub_step = digit << j;
-    if (sub_step % half == 0) continue;  // a rotation by N/2 is the identity
-    const u64 g = rlwe::galois_elt_from_step(static_cast<int>(sub_step), ctx_->n());
-    if (!gk.has(g)) {
-      throw std::invalid_argument("CKKS rotate: no Galois key for step " + std::to_string(step) + " (element " +
-                                  std::to_string(direct) + ") nor for its power-of-two part " +
-                                  std::to_string(sub_step) + " (element " + std::to_string(g) + ")");
-    }
-    elts.push_back(g);
-  }
-  for (u64 g : elts) rlwe::apply_galois_inplace(*ctx_, a, g, gk);
 }
 
 void Evaluator::conjugate_inplace(Ciphertext& a, const rlwe::GaloisKeys& gk) const {

@@ -37,7 +37,7 @@ std::vector<u64> rotation_galois_elts(int step, std::size_t n, const std::functi
     if (sub_step % half == 0) continue;  // rotating by N/2 is the identity
     const u64 g = galois_elt_from_step(static_cast<int>(sub_step), n);
     if (!available(g)) {
-      throw std::invalid_argument("rotation by " + std::to_string(step) + ": Galois keys lack element " +
+      throw std::invalid_argument("rotation by step " + std::to_string(step) + ": Galois keys lack element " +
                                   std::to_string(direct) + " and the element " + std::to_string(g) +
                                   " of its power-of-two part " + std::to_string(sub_step) +
                                   "; generate keys for this step or for powers of two");
