@@ -4,6 +4,7 @@
 //   hecnn train --split regular --setting 3 --member all --out models/regular-s3.hecnn   (3 members)
 // Progress (epoch, loss, accuracy, ETA) goes to stderr; --json prints a summary on stdout.
 #include "hecnn/command.h"
+#include "hecnn/cmd_train_env.h"
 
 #include "nn/model/dataset.h"
 #include "nn/model/model_io.h"
@@ -63,6 +64,7 @@ std::string member_path(const std::string& out, int member, bool several) {
 }
 
 void run(const Args& a) {
+  app::ensure_passive_omp_wait();
   const auto t0 = std::chrono::steady_clock::now();
   train::set_threads(a.threads);
   train::TrainOptions o;

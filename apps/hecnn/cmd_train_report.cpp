@@ -4,6 +4,7 @@
 //            approximation methods (degree 2; degree 3 for the derivative method, as in the paper).
 //   Table 2: ReLU, Sigmoid and Tanh against their polynomial replacements (default cryptodl2).
 #include "hecnn/command.h"
+#include "hecnn/cmd_train_env.h"
 #include "hecnn/cmd_model_svg.h"
 
 #include "nn/model/approx.h"
@@ -90,6 +91,7 @@ std::string fmt_interval(double lo, double hi) {
 }
 
 void run(const Args& a) {
+  app::ensure_passive_omp_wait();
   const auto t0 = std::chrono::steady_clock::now();
   train::set_threads(a.threads);
   std::filesystem::create_directories(a.out_dir);

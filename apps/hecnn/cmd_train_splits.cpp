@@ -3,6 +3,7 @@
 // default), saves them with their accuracies, measures the average ensemble with the reference
 // forward pass, and writes a Markdown report with one SVG chart per split (seed 001 Figs. 5-7).
 #include "hecnn/command.h"
+#include "hecnn/cmd_train_env.h"
 #include "hecnn/cmd_model_svg.h"
 
 #include "nn/model/dataset.h"
@@ -47,6 +48,7 @@ double ensemble_accuracy(const std::vector<nn::Model>& ms, const nn::Dataset& te
 }
 
 void run(const Args& a) {
+  app::ensure_passive_omp_wait();
   const auto t0 = std::chrono::steady_clock::now();
   train::set_threads(a.threads);
   std::filesystem::create_directories(a.out_dir);
