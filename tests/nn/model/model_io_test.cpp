@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 
 namespace hecnn::nn {
 namespace {
@@ -150,6 +151,29 @@ TEST(ModelIo, HostileTensorOffsetAndShape) {
   b = good;
   b.replace(pos, 12, "\"offset\": 72");
   EXPECT_THROW(parse_model(b), ModelError);  // past the end
+}
+
+TEST(ModelIo, RandomByteFlipsNeverCrash) {
+  // Every mutation must give either a valid model or a ModelError (run under ASan/UBSan in CI).
+  const std::string good = serialize_model(sample_model());
+  std::mt19937_64 rng(99);
+  int errors = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string b = good;
+    const int flips = 1 + int(rng() % 4);
+    for (int f = 0; f < flips; ++f) {
+      // Mostly the header (where the structure is), sometimes the data.
+      const std::size_t at = rng() % 4 ? 16 + rng() % 3000 : rng() % b.size();
+      b[at % b.size()] = char(rng());
+    }
+    try {
+      Model m = parse_model(b);
+      validate(m);
+    } catch (const ModelError&) {
+      ++errors;
+    }
+  }
+  EXPECT_GT(errors, 100);
 }
 
 TEST(Model, ValidateCatchesInconsistentLayers) {
