@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "math/ifma_constants.h"
 #include "math/primes.h"
 
 namespace hecnn::math {
@@ -34,7 +35,7 @@ NttTables::NttTables(std::size_t n, const Modulus& q) : n_(n), q_(q) {
   inv_n_ = ShoupOperand(q.inv(n % q.value()), q);
   use_ifma_ = cpu_has_ifma() && q.bits() <= 50 && n >= 16;
   if (use_ifma_) {
-    auto quot52 = [&](u64 w) { return static_cast<u64>((static_cast<u128>(w) << 52) / q.value()); };
+    auto quot52 = [&](u64 w) { return ifma::shoup_quotient52(w, q.value()); };
     for (std::size_t i = 0; i < n; ++i) {
       ifma_w_.push_back(roots_[i].operand);
       ifma_wq_.push_back(quot52(roots_[i].operand));
@@ -52,7 +53,8 @@ bool cpu_has_ifma() {
   static const bool has = [] {
     if (std::getenv("HECNN_DISABLE_AVX512") != nullptr) return false;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512ifma");
   }();
   return has;
 }

@@ -6,44 +6,27 @@
 // butterfly distance t >= 8 work on contiguous vectors; t = 4, 2, 1 regroup two
 // vectors with permutes so that one register holds the X and one the Y operands.
 // Compiled with target attributes; called only when the CPU has AVX-512 IFMA.
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized through _mm512_undefined_epi32.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-#include <immintrin.h>
-
+#include "math/ifma.h"
 #include "math/ntt.h"
-
-#define HECNN_IFMA __attribute__((target("avx512f,avx512ifma")))
 
 namespace hecnn::math::detail {
 
 namespace {
 
-HECNN_IFMA inline __m512i mul_shoup52_lazy(__m512i x, __m512i w, __m512i wq, __m512i neg_q, __m512i mask52) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i qhat = _mm512_madd52hi_epu64(zero, x, wq);
-  __m512i r = _mm512_madd52lo_epu64(zero, x, w);
-  r = _mm512_madd52lo_epu64(r, qhat, neg_q);
-  return _mm512_and_si512(r, mask52);
-}
-
-// v - m if v >= m else v (unsigned, v < 2m).
-HECNN_IFMA inline __m512i reduce_once(__m512i v, __m512i m) { return _mm512_min_epu64(v, _mm512_sub_epi64(v, m)); }
+using ifma::reduce_once;
 
 struct Consts {
   __m512i q, two_q, neg_q, mask52;
 };
 
 HECNN_IFMA inline Consts consts(u64 q) {
-  return {_mm512_set1_epi64(static_cast<long long>(q)), _mm512_set1_epi64(static_cast<long long>(2 * q)),
-          _mm512_set1_epi64(static_cast<long long>(((u64{1} << 52) - q))),
-          _mm512_set1_epi64(static_cast<long long>((u64{1} << 52) - 1))};
+  return {ifma::set1(q), ifma::set1(2 * q), ifma::set1((u64{1} << 52) - q), ifma::set1(ifma::kMask52)};
 }
 
 // Forward (Cooley-Tukey) butterfly on vectors: X, Y < 4q.
 HECNN_IFMA inline void ct_butterfly(__m512i& x, __m512i& y, __m512i w, __m512i wq, const Consts& c) {
   x = reduce_once(x, c.two_q);
-  const __m512i t = mul_shoup52_lazy(y, w, wq, c.neg_q, c.mask52);
+  const __m512i t = ifma::mul_shoup_lazy(y, w, wq, c.neg_q);
   y = _mm512_add_epi64(_mm512_sub_epi64(x, t), c.two_q);
   x = _mm512_add_epi64(x, t);
 }
@@ -52,7 +35,7 @@ HECNN_IFMA inline void ct_butterfly(__m512i& x, __m512i& y, __m512i w, __m512i w
 HECNN_IFMA inline void gs_butterfly(__m512i& x, __m512i& y, __m512i w, __m512i wq, const Consts& c) {
   const __m512i t = _mm512_add_epi64(_mm512_sub_epi64(x, y), c.two_q);
   x = reduce_once(_mm512_add_epi64(x, y), c.two_q);
-  y = mul_shoup52_lazy(t, w, wq, c.neg_q, c.mask52);
+  y = ifma::mul_shoup_lazy(t, w, wq, c.neg_q);
 }
 
 // Lane patterns for the short stages (two vectors A = a[0..7], B = a[8..15]).
@@ -165,10 +148,10 @@ HECNN_IFMA void ntt_inverse_ifma(u64* a, const NttTables& tab) {
   // Multiply by 1/N and reduce fully.
   const u64 inv_n = tab.inv_n().operand;
   const __m512i vw = _mm512_set1_epi64(static_cast<long long>(inv_n));
-  const __m512i vwq = _mm512_set1_epi64(static_cast<long long>((static_cast<u128>(inv_n) << 52) / q));
+  const __m512i vwq = ifma::set1(ifma::shoup_quotient52(inv_n, q));
   for (std::size_t i = 0; i < n; i += 8) {
     __m512i v = _mm512_loadu_si512(a + i);
-    v = mul_shoup52_lazy(v, vw, vwq, c.neg_q, c.mask52);
+    v = ifma::mul_shoup_lazy(v, vw, vwq, c.neg_q);
     _mm512_storeu_si512(a + i, reduce_once(v, c.q));
   }
 }

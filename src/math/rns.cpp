@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "math/ifma_constants.h"
 #include "math/ntt.h"
 #include "math/parallel.h"
 #include <numeric>
@@ -76,7 +77,7 @@ BaseConverter::BaseConverter(RnsBase from, RnsBase to) : from_(std::move(from)),
   use_ifma_ = small && cpu_has_ifma();
   vq_mod_to_.resize(vq_mod_to_.size() + 16, 0);  // 16-entry table loads stay in bounds
   if (use_ifma_) {
-    auto quot52 = [](u64 w, u64 q) { return static_cast<u64>((static_cast<u128>(w) << 52) / q); };
+    const auto quot52 = ifma::shoup_quotient52;
     for (std::size_t i = 0; i < k; ++i) inv_punctured_q52_.push_back(quot52(from_.inv_punctured(i).operand, from_[i].value()));
     for (std::size_t j = 0; j < to_.size(); ++j)
       for (std::size_t i = 0; i < k; ++i) punctured_q52_.push_back(quot52(punctured_mod_to_[j * k + i], to_[j].value()));

@@ -3,30 +3,11 @@
 //   y_i   = [x_i (Q/q_i)^-1]_{q_i}                       52-bit Shoup, 8 lanes
 //   v     = round(sum_i y_i / q_i)                        doubles (exact conversion)
 //   out_j = sum_i [y_i (Q/q_i)]_{p_j} - [v Q]_{p_j}       Shoup per term, kept in [0, p_j)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-#include <immintrin.h>
-
+#include "math/ifma.h"
 #include "math/parallel.h"
 #include "math/rns.h"
 
-#define HECNN_IFMA __attribute__((target("avx512f,avx512dq,avx512ifma")))
-
 namespace hecnn::math {
-
-namespace {
-
-HECNN_IFMA inline __m512i shoup52(__m512i x, __m512i w, __m512i wq, __m512i q) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i mask52 = _mm512_set1_epi64(static_cast<long long>((u64{1} << 52) - 1));
-  const __m512i qhat = _mm512_madd52hi_epu64(zero, x, wq);
-  __m512i r = _mm512_madd52lo_epu64(zero, x, w);
-  r = _mm512_madd52lo_epu64(r, qhat, _mm512_sub_epi64(_mm512_set1_epi64(static_cast<long long>(u64{1} << 52)), q));
-  r = _mm512_and_si512(r, mask52);                    // [0, 2q)
-  return _mm512_min_epu64(r, _mm512_sub_epi64(r, q));  // [0, q)
-}
-
-}  // namespace
 
 void BaseConverter::convert_ifma(const u64* in, u64* out, std::size_t n, bool exact) const {
   constexpr std::size_t kBlock = 256;
@@ -45,10 +26,9 @@ HECNN_IFMA void BaseConverter::convert_ifma_block(const u64* in, u64* out, std::
       __m512i y[16];
       __m512d s = _mm512_setzero_pd();
       for (std::size_t i = 0; i < k; ++i) {
-        const __m512i q = _mm512_set1_epi64(static_cast<long long>(from_[i].value()));
-        const __m512i w = _mm512_set1_epi64(static_cast<long long>(from_.inv_punctured(i).operand));
-        const __m512i wq = _mm512_set1_epi64(static_cast<long long>(inv_punctured_q52_[i]));
-        y[i] = shoup52(_mm512_loadu_si512(in + i * n + c), w, wq, q);
+        const u64 qi = from_[i].value();
+        y[i] = ifma::mul_shoup(_mm512_loadu_si512(in + i * n + c), ifma::set1(from_.inv_punctured(i).operand),
+                               ifma::set1(inv_punctured_q52_[i]), ifma::set1(qi), ifma::set1((u64{1} << 52) - qi));
         // Multiply then add (no FMA) to round exactly like the portable path.
         if (exact) s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_cvtepu64_pd(y[i]), _mm512_set1_pd(inv_from_[i])));
       }
@@ -59,19 +39,19 @@ HECNN_IFMA void BaseConverter::convert_ifma_block(const u64* in, u64* out, std::
         v = _mm512_min_epu64(v, _mm512_set1_epi64(static_cast<long long>(k)));
       }
       for (std::size_t j = 0; j < kp; ++j) {
-        const __m512i p = _mm512_set1_epi64(static_cast<long long>(to_[j].value()));
+        const u64 pj = to_[j].value();
+        const __m512i p = ifma::set1(pj), neg_p = ifma::set1((u64{1} << 52) - pj);
         __m512i acc = _mm512_setzero_si512();
         for (std::size_t i = 0; i < k; ++i) {
-          const __m512i w = _mm512_set1_epi64(static_cast<long long>(punctured_mod_to_[j * k + i]));
-          const __m512i wq = _mm512_set1_epi64(static_cast<long long>(punctured_q52_[j * k + i]));
-          acc = _mm512_add_epi64(acc, shoup52(y[i], w, wq, p));
-          acc = _mm512_min_epu64(acc, _mm512_sub_epi64(acc, p));
+          const __m512i t = ifma::mul_shoup(y[i], ifma::set1(punctured_mod_to_[j * k + i]),
+                                            ifma::set1(punctured_q52_[j * k + i]), p, neg_p);
+          acc = ifma::reduce_once(_mm512_add_epi64(acc, t), p);
         }
         if (exact) {
           const u64* t = vq_mod_to_.data() + j * (k + 1);  // k + 1 <= 16 entries
           const __m512i vq = _mm512_permutex2var_epi64(_mm512_loadu_si512(t), v, _mm512_loadu_si512(t + 8));
           const __m512i r = _mm512_sub_epi64(acc, vq);
-          acc = _mm512_min_epu64(r, _mm512_add_epi64(r, p));
+          acc = _mm512_min_epu64(r, _mm512_add_epi64(r, p));  // r + p where r wrapped below 0
         }
         _mm512_storeu_si512(out + j * n + c, acc);
       }

@@ -1,18 +1,15 @@
 #include "math/vec_ops.h"
 
+#include "math/ifma_constants.h"
 #include "math/ntt.h"
 
 namespace hecnn::math {
-
-namespace {
-u64 barrett52(const Modulus& q) { return static_cast<u64>((u128{1} << (q.bits() + 51)) / q.value()); }
-}  // namespace
 
 bool vec_ops_use_ifma(const Modulus& q, std::size_t n) { return n % 8 == 0 && q.bits() <= 50 && cpu_has_ifma(); }
 
 void mul_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q) {
   if (vec_ops_use_ifma(q, n)) {
-    detail::mul_mod_ifma(a, b, out, n, q.value(), q.bits(), barrett52(q), false);
+    detail::mul_mod_ifma(a, b, out, n, q.value(), q.bits(), ifma::barrett_factor52(q), false);
     return;
   }
   for (std::size_t i = 0; i < n; ++i) out[i] = q.mul(a[i], b[i]);
@@ -20,7 +17,7 @@ void mul_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modu
 
 void mul_add_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q) {
   if (vec_ops_use_ifma(q, n)) {
-    detail::mul_mod_ifma(a, b, out, n, q.value(), q.bits(), barrett52(q), true);
+    detail::mul_mod_ifma(a, b, out, n, q.value(), q.bits(), ifma::barrett_factor52(q), true);
     return;
   }
   for (std::size_t i = 0; i < n; ++i) out[i] = q.add(out[i], q.mul(a[i], b[i]));

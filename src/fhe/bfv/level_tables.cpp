@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "math/ifma_constants.h"
 #include "math/primes.h"
 
 namespace hecnn::bfv {
@@ -75,7 +76,7 @@ LevelTables build(const rlwe::Context& ctx, std::size_t k) {
   for (std::size_t j = 0; j < kp; ++j) small &= L.aux[j].bits() <= 50;
   L.ifma = small && math::cpu_has_ifma();
   if (L.ifma) {
-    auto quot52 = [](u64 w, u64 m) { return static_cast<u64>((static_cast<u128>(w) << 52) / m); };
+    const auto quot52 = math::ifma::shoup_quotient52;
     for (std::size_t i = 0; i < k; ++i) {
       L.mul_y_q52.push_back(quot52(L.mul_y[i].operand, base[i].value()));
       // theta * 2^104 = hi * 2^52 + lo, from the 128-bit fraction theta * 2^128.
@@ -87,11 +88,8 @@ LevelTables build(const rlwe::Context& ctx, std::size_t k) {
       for (std::size_t i = 0; i < k; ++i) L.mul_omega_q52.push_back(quot52(L.mul_omega[j * k + i], L.aux[j].value()));
       L.mul_t_over_q_q52.push_back(quot52(L.mul_t_over_q[j].operand, L.aux[j].value()));
     }
-    auto barrett = [](const math::Modulus& m) {
-      return static_cast<u64>((u128{1} << (m.bits() + 51)) / m.value());
-    };
-    for (std::size_t i = 0; i < k; ++i) L.barrett52.push_back(barrett(base[i]));
-    for (std::size_t j = 0; j < kp; ++j) L.barrett52.push_back(barrett(L.aux[j]));
+    for (std::size_t i = 0; i < k; ++i) L.barrett52.push_back(math::ifma::barrett_factor52(base[i]));
+    for (std::size_t j = 0; j < kp; ++j) L.barrett52.push_back(math::ifma::barrett_factor52(L.aux[j]));
   }
   return L;
 }

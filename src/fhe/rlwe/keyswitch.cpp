@@ -68,9 +68,19 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
           std::copy(src, src + n, tmp);
         } else {
           const u64 half_j = qj >> 1;
-          for (std::size_t i = 0; i < n; ++i) {
-            const u64 x = src[i];
-            tmp[i] = x <= half_j ? mod.reduce(x) : mod.neg(mod.reduce(qj - x));
+          const u64 rv = mod.value();
+          if (qj < 2 * rv) {
+            // Both x <= q_j/2 and x - q_j + r already lie in [0, r): a select, no reduction.
+            const u64 shift = rv - qj;  // mod 2^64
+            for (std::size_t i = 0; i < n; ++i) {
+              const u64 x = src[i];
+              tmp[i] = x <= half_j ? x : x + shift;
+            }
+          } else {
+            for (std::size_t i = 0; i < n; ++i) {
+              const u64 x = src[i];
+              tmp[i] = x <= half_j ? mod.reduce(x) : mod.neg(mod.reduce(qj - x));
+            }
           }
         }
         math::ntt_forward(tmp, ctx.ntt(prime));
