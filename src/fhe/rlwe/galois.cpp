@@ -1,6 +1,9 @@
 #include "fhe/rlwe/galois.h"
 
 #include <bit>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -15,9 +18,11 @@ u64 galois_elt_from_step(int step, std::size_t n) {
                                 std::to_string(half));
   }
   const u64 m = 2 * n;
-  const u64 exp = step > 0 ? static_cast<u64>(step) : static_cast<u64>(half + step);
-  u64 g = 1;
-  for (u64 i = 0; i < exp; ++i) g = (g * 3) % m;
+  u64 exp = step > 0 ? static_cast<u64>(step) : static_cast<u64>(half + step);
+  u64 g = 1, base = 3;  // 3^exp mod 2N by squaring (2N <= 2^17, products fit)
+  for (; exp != 0; exp >>= 1, base = base * base % m) {
+    if (exp & 1) g = g * base % m;
+  }
   return g;
 }
 
@@ -78,6 +83,15 @@ std::vector<std::uint32_t> galois_ntt_permutation(u64 g, std::size_t n) {
     perm[j] = static_cast<std::uint32_t>(math::bit_reverse((eg - 1) >> 1, log_n));
   }
   return perm;
+}
+
+const std::vector<std::uint32_t>& galois_ntt_permutation_cached(u64 g, std::size_t n) {
+  static std::mutex mutex;
+  static std::map<std::pair<u64, std::size_t>, std::unique_ptr<const std::vector<std::uint32_t>>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[{g, n}];
+  if (!slot) slot = std::make_unique<const std::vector<std::uint32_t>>(galois_ntt_permutation(g, n));
+  return *slot;
 }
 
 void apply_galois_ntt(const u64* in, const std::vector<std::uint32_t>& perm, std::size_t n, u64* out) {

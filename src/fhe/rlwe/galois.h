@@ -33,6 +33,9 @@ void apply_galois_coeff(const u64* in, u64 g, const math::Modulus& q, std::size_
 
 // NTT form (SEAL order): out[j] = in[perm[j]]. Build the table once per g.
 std::vector<std::uint32_t> galois_ntt_permutation(u64 g, std::size_t n);
+// The same table, built once per (g, N) for the whole process and shared between
+// threads (the reference stays valid until exit). A few hundred KB per element at most.
+const std::vector<std::uint32_t>& galois_ntt_permutation_cached(u64 g, std::size_t n);
 void apply_galois_ntt(const u64* in, const std::vector<std::uint32_t>& perm, std::size_t n, u64* out);
 
 }  // namespace hecnn::rlwe

@@ -159,7 +159,7 @@ void apply_galois_inplace(const Context& ctx, Ciphertext& ct, u64 galois_elt, co
   u64* t0 = math::scratch<struct GaloisT0Tag, u64>(n * k);
   u64* t1 = math::scratch<struct GaloisT1Tag, u64>(n * k);
   if (ct.ntt_form) {
-    const auto perm = galois_ntt_permutation(galois_elt, n);
+    const auto& perm = galois_ntt_permutation_cached(galois_elt, n);
     for (std::size_t j = 0; j < k; ++j) {
       apply_galois_ntt(ct.residue(0, j), perm, n, t0 + j * n);
       apply_galois_ntt(ct.residue(1, j), perm, n, t1 + j * n);
