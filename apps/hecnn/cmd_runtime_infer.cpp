@@ -20,15 +20,15 @@ struct Args {
   double temperature = 0;
   std::vector<double> weights;
   std::size_t count = 0, offset = 0, batch = 0, poly_degree = 0;
-  int input_bits = 5, weight_bits = 6, coeff_bits = 8;
+  int input_bits = 0, weight_bits = 0, coeff_bits = 0, ckks_precision = 24;
+  bool real_packing = false;
   bool json = false, plan = false, no_check = false, quiet = false, simulate = false;
 };
 
 void run(const Args& a) {
   if (a.models.empty()) throw std::invalid_argument("give at least one --model");
-  if (a.scheme != "bfv") {
-    throw std::invalid_argument("--scheme " + a.scheme + ": only bfv is available in this build (the CKKS backend is not wired in yet)");
-  }
+  const auto scheme = nn::compiler::parse_scheme(a.scheme);
+  const bool ckks = scheme == nn::compiler::Scheme::ckks;
   std::vector<nn::Model> members;
   for (const auto& p : a.models) members.push_back(nn::read_model(p));
   nn::compiler::EnsembleOptions ens;
@@ -47,9 +47,13 @@ void run(const Args& a) {
     }
   }
   nn::compiler::CompileOptions opt;
-  opt.input_bits = a.input_bits;
-  opt.weight_bits = a.weight_bits;
-  opt.coeff_bits = a.coeff_bits;
+  // Defaults: BFV pays for every bit with plaintext modulus (CRT primes), CKKS only with levels.
+  opt.scheme = scheme;
+  opt.input_bits = a.input_bits ? a.input_bits : (ckks ? 8 : 5);
+  opt.weight_bits = a.weight_bits ? a.weight_bits : (ckks ? 10 : 6);
+  opt.coeff_bits = a.coeff_bits ? a.coeff_bits : (ckks ? 12 : 8);
+  opt.complex_packing = !a.real_packing;
+  opt.ckks_precision_bits = a.ckks_precision;
   opt.poly_degree = a.poly_degree;
 
   // Inputs.
@@ -114,7 +118,7 @@ void run(const Args& a) {
   io.batch = a.batch;
   io.check_quantized = !a.no_check;
   io.progress = !a.json && !a.quiet;
-  const auto rep = nn::runtime::run_bfv(prog, members, images.data(), count, image_size, labels.empty() ? nullptr : labels.data(), io);
+  const auto rep = nn::runtime::run_encrypted(prog, members, images.data(), count, image_size, labels.empty() ? nullptr : labels.data(), io);
   if (a.json) {
     std::cout << report_json(prog, rep).dump(2) << "\n";
     return;
@@ -138,13 +142,15 @@ void setup(CLI::App& app) {
   app.add_option("--count", a->count, "number of test images (default 8192)");
   app.add_option("--offset", a->offset, "first test image");
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)");
-  app.add_option("--scheme", a->scheme, "bfv (ckks when available)");
+  app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate)");
+  app.add_option("--ckks-precision", a->ckks_precision, "CKKS: bits of every value's worst-case bound kept above the noise (8..40, default 24)");
+  app.add_flag("--real-packing", a->real_packing, "CKKS: one image per slot (N/2 per ciphertext) instead of two per complex slot");
   app.add_option("--combiner", a->combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list: one output each)")->delimiter(',');
   app.add_option("--temperature", a->temperature, "poly-softmax temperature T (default: from the members' logit bounds)");
   app.add_option("--weights", a->weights, "weighted combiner: one weight per member (default: recorded test accuracy)")->delimiter(',');
-  app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8)");
-  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24)");
-  app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients");
+  app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; default 5 for BFV, 8 for CKKS)");
+  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24; default 6 for BFV, 10 for CKKS)");
+  app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients (default 8 for BFV, 12 for CKKS)");
   app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384); default automatic");
   app.add_flag("--plan", a->plan, "print the compiled program's cost report and stop");
   app.add_flag("--simulate", a->simulate, "run only the quantized plaintext model (exact integers) and report its accuracy");

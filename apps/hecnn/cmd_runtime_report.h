@@ -69,28 +69,42 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
   nlohmann::json j;
   j["scheme"] = r.scheme;
   j["program"] = prog.description;
-  j["poly_degree"] = prog.params.poly_degree;
-  j["plain_moduli"] = prog.params.plain_moduli;
-  j["coeff_modulus"] = prog.params.coeff_modulus;
+  const bool ckks = prog.scheme == nn::compiler::Scheme::ckks;
+  j["poly_degree"] = prog.poly_degree();
+  j["images_per_ciphertext"] = prog.batch_capacity();
+  if (ckks) {
+    j["coeff_modulus"] = prog.ckks.coeff_modulus;
+    j["complex_packing"] = prog.ckks.complex_packing;
+    j["predicted_precision_bits"] = prog.predicted_precision_bits;
+  } else {
+    j["plain_moduli"] = prog.params.plain_moduli;
+    j["coeff_modulus"] = prog.params.coeff_modulus;
+    j["predicted_noise_budget_bits"] = prog.predicted_final_budget;
+  }
   j["images"] = r.images;
   j["batches"] = r.batches;
   j["depth"] = c.depth;
   j["ct_mults_per_residue"] = c.ct_mults;
   j["relins_per_residue"] = c.relins;
   j["scalar_mults_per_residue"] = c.scalar_mults;
-  j["predicted_noise_budget_bits"] = prog.predicted_final_budget;
   for (const auto& o : r.outputs) {
     const double n = double(r.images);
+    nlohmann::json extra;
+    if (ckks) {
+      extra = {{"max_abs_error_vs_quantized", o.max_error}, {"max_abs_score", o.max_score},
+               {"precision_bits", o.max_error > 0 ? std::log2(o.max_score / o.max_error) : 99.0}};
+    } else {
+      extra = {{"exact_scores", o.exact_scores / n}, {"min_noise_budget_bits", o.min_noise_budget}};
+    }
     j["outputs"].push_back({{"name", o.name},
                             {"accuracy_encrypted", o.correct / n},
                             {"accuracy_plaintext_float", o.plain_correct / n},
                             {"accuracy_plaintext_quantized", o.quant_correct / n},
                             {"agreement_float", o.agree_float / n},
                             {"agreement_quantized", o.agree_quantized / n},
-                            {"exact_scores", o.exact_scores / n},
-                            {"min_noise_budget_bits", o.min_noise_budget},
                             {"predictions_first_100", std::vector<int>(o.predictions.begin(),
                                                                        o.predictions.begin() + std::ptrdiff_t(std::min<std::size_t>(100, o.predictions.size())))}});
+    j["outputs"].back().update(extra);
   }
   for (const auto& l : r.layers) j["layers"].push_back({{"layer", l.layer}, {"seconds", l.seconds}, {"cpu_seconds", l.cpu_seconds}, {"ciphertexts_out", l.ciphertexts_out}});
   j["seconds"] = {{"keygen", r.keygen_s}, {"encrypt", r.encrypt_s}, {"evaluate", r.evaluate_s}, {"decrypt", r.decrypt_s}, {"total", r.total_s}};
@@ -104,11 +118,26 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
 
 inline void print_report(const nn::compiler::Program& prog, const nn::runtime::InferReport& r, bool labels) {
   std::printf("\nresults on %zu images (%zu batch%s of up to %zu, %s):\n", r.images, r.batches, r.batches == 1 ? "" : "es",
-              prog.params.poly_degree, r.scheme.c_str());
-  std::printf("  %-14s %10s %10s %10s %12s %12s %12s %8s\n", "output", "acc HE", "acc quant", "acc float", "agree float",
-              "agree quant", "exact scores", "budget");
+              prog.batch_capacity(), r.scheme.c_str());
+  const bool ckks = prog.scheme == nn::compiler::Scheme::ckks;
+  if (ckks) {
+    std::printf("  %-14s %10s %10s %10s %12s %12s %14s %10s\n", "output", "acc HE", "acc quant", "acc float", "agree float",
+                "agree quant", "max |error|", "precision");
+  } else {
+    std::printf("  %-14s %10s %10s %10s %12s %12s %12s %8s\n", "output", "acc HE", "acc quant", "acc float", "agree float",
+                "agree quant", "exact scores", "budget");
+  }
   for (const auto& o : r.outputs) {
     const double n = double(r.images);
+    if (ckks) {
+      std::printf("  %-14s %10s %10s %10s %12s %12s %14s %8.1f b\n", o.name.c_str(),
+                  labels ? fmt("%.2f%%", 100.0 * o.correct / n).c_str() : "-",
+                  labels ? fmt("%.2f%%", 100.0 * o.quant_correct / n).c_str() : "-",
+                  labels ? fmt("%.2f%%", 100.0 * o.plain_correct / n).c_str() : "-", fmt("%.2f%%", 100.0 * o.agree_float / n).c_str(),
+                  fmt("%.2f%%", 100.0 * o.agree_quantized / n).c_str(), fmt("%.3g", o.max_error).c_str(),
+                  o.max_error > 0 ? std::log2(o.max_score / o.max_error) : 99.0);
+      continue;
+    }
     std::printf("  %-14s %10s %10s %10s %12s %12s %12s %6d b\n", o.name.c_str(),
                 labels ? fmt("%.2f%%", 100.0 * o.correct / n).c_str() : "-",
                 labels ? fmt("%.2f%%", 100.0 * o.quant_correct / n).c_str() : "-",
@@ -116,8 +145,14 @@ inline void print_report(const nn::compiler::Program& prog, const nn::runtime::I
                 fmt("%.2f%%", 100.0 * o.agree_quantized / n).c_str(), fmt("%.2f%%", 100.0 * o.exact_scores / n).c_str(),
                 o.min_noise_budget);
   }
-  std::printf("\nserver time per layer (summed over batches and %zu CRT prime%s):\n", prog.params.plain_moduli.size(),
-              prog.params.plain_moduli.size() > 1 ? "s" : "");
+  if (ckks) {
+    std::printf("  (max |error|: largest difference of a decrypted score from the quantized model's, in logit units;\n"
+                "   precision: log2 of the largest score over that error)\n");
+    std::printf("\nserver time per layer (summed over batches):\n");
+  } else {
+    std::printf("\nserver time per layer (summed over batches and %zu CRT prime%s):\n", prog.params.plain_moduli.size(),
+                prog.params.plain_moduli.size() > 1 ? "s" : "");
+  }
   for (const auto& l : r.layers) {
     std::printf("  %-22s %9.3f s wall %9.3f s CPU  (%zu ciphertexts out)\n", l.layer.c_str(), l.seconds, l.cpu_seconds,
                 l.ciphertexts_out);

@@ -1,6 +1,7 @@
 // Lowering of models to the slot-vector program, quantization and bounds.
 // Parameter choice and the cost model live in params.cpp.
 #include "nn/compiler/compiler.h"
+#include "nn/compiler/ckks_plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,14 @@
 #include "nn/compiler/params_internal.h"
 
 namespace hecnn::nn::compiler {
+
+const char* scheme_name(Scheme s) { return s == Scheme::ckks ? "CKKS" : "BFV"; }
+
+Scheme parse_scheme(const std::string& s) {
+  if (s == "bfv" || s == "BFV") return Scheme::bfv;
+  if (s == "ckks" || s == "CKKS") return Scheme::ckks;
+  throw CompileError("unknown scheme '" + s + "' (bfv, ckks)");
+}
 
 const char* op_name(OpKind k) {
   switch (k) {
@@ -522,7 +531,11 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
     prog.description = members[0].meta.name.empty() ? "model" : members[0].meta.name;
   }
   prog.description += ", input " + std::to_string(opt.input_bits) + " bits, weights " + std::to_string(opt.weight_bits) + " bits";
-  choose_parameters(prog, opt);
+  if (opt.scheme == Scheme::ckks) {
+    plan_ckks(prog, opt);
+  } else {
+    choose_parameters(prog, opt);
+  }
   return prog;
 }
 

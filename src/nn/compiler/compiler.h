@@ -40,6 +40,7 @@ struct EnsembleOptions {
 };
 
 struct CompileOptions {
+  Scheme scheme = Scheme::bfv;     // bfv: exact integers; ckks: approximate, see ckks_plan.h
   int input_bits = 5;              // 1..8: precision of the encrypted pixels
   int weight_bits = 6;             // signed bits per conv/dense weight (2..24)
   int coeff_bits = 8;              // fractional bits of polynomial activation coefficients
@@ -49,6 +50,9 @@ struct CompileOptions {
   bool lazy_relinearize = true;    // relinearize after the next linear layer, not after each square
   bool mod_switch = true;          // drop coefficient primes when the budget allows
   double budget_margin_bits = 12;  // predicted noise budget kept at the outputs
+  // CKKS (see ckks_plan.h).
+  bool complex_packing = true;     // two images per complex slot
+  int ckks_precision_bits = 24;    // bits of every tensor's worst-case bound kept above the noise
 };
 
 // One model (members.size() == 1, ensemble ignored) or an ensemble of members that
@@ -62,6 +66,8 @@ struct Cost {
   std::size_t ct_mults = 0;       // ciphertext x ciphertext
   std::size_t relins = 0;
   std::size_t mod_switches = 0;
+  std::size_t rescales = 0;       // CKKS: ciphertext rescales (one per dropped prime)
+  std::size_t conjugations = 0;   // CKKS complex packing: one per squared / multiplied operand
   int depth = 0;
   std::size_t peak_ciphertexts = 0;      // live 2-part-equivalent ciphertexts at the worst point
   std::size_t peak_bytes = 0;            // of those, at their levels, one CRT residue at a time

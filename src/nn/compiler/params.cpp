@@ -217,8 +217,9 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
 
 Cost cost(const Program& prog) {
   Cost c;
-  const std::size_t n = prog.params.poly_degree;
-  const std::size_t residues = prog.params.plain_moduli.size();
+  const bool ckks = prog.scheme == Scheme::ckks;
+  const std::size_t n = prog.poly_degree();
+  const std::size_t residues = ckks ? 1 : prog.params.plain_moduli.size();
   // Liveness: last use of every tensor.
   std::vector<std::size_t> last(prog.instrs.size(), 0);
   for (std::size_t i = 0; i < prog.instrs.size(); ++i)
@@ -235,10 +236,14 @@ Cost cost(const Program& prog) {
         for (auto b : ins.bias) c.plain_adds += b != 0;
         break;
       case OpKind::square:
-      case OpKind::multiply: c.ct_mults += ins.size; break;
+      case OpKind::multiply:
+        c.ct_mults += ins.size;
+        if (ckks && prog.ckks.complex_packing) c.conjugations += ins.size * (ins.op == OpKind::square ? 1 : 2);
+        break;
       case OpKind::relinearize: c.relins += ins.size; break;
       case OpKind::mod_switch: c.mod_switches += ins.size; break;
     }
+    c.rescales += ins.size * std::size_t(ins.rescale);
     live_cts += ins.size;
     live_bytes += ins.size * ciphertext_bytes(n, ins.level, ins.parts);
     c.peak_ciphertexts = std::max(c.peak_ciphertexts, live_cts);
@@ -260,8 +265,8 @@ Cost cost(const Program& prog) {
     c.output_bytes += residues * t.size * ciphertext_bytes(n, t.level, t.parts);
   }
   if (!prog.keys.empty()) {
-    const std::size_t k = prog.params.coeff_modulus.size();
-    c.key_bytes = residues * (k - 1) * 2 * k * n * 8;
+    const std::size_t k = ckks ? prog.ckks.coeff_modulus.size() : prog.params.coeff_modulus.size();
+    c.key_bytes = residues * prog.keys.size() * (k - 1) * 2 * k * n * 8;
   }
   return c;
 }
@@ -275,8 +280,48 @@ std::string mib(std::size_t b) {
 }
 }  // namespace
 
+namespace {
+std::string ckks_cost_report(const Program& prog, const Cost& c) {
+  std::ostringstream os;
+  const auto& p = prog.ckks;
+  os << "program: " << prog.description << "\n";
+  os << "CKKS parameters (128-bit security): N = " << p.poly_degree << ", primes";
+  double lq = 0;
+  for (auto q : p.coeff_modulus) {
+    os << " " << int(std::round(std::log2(double(q))));
+    lq += std::log2(double(q));
+  }
+  os << " bits (log2 q = " << int(std::round(lq)) << ", " << p.data_primes() << " data primes + special prime)\n";
+  os << "batch: " << p.images_per_ciphertext() << " images per ciphertext ("
+     << (p.complex_packing ? "two images per complex slot" : "one image per slot")
+     << ", one ciphertext per input value); input factor 2^" << std::log2(p.input_factor) << "\n";
+  os << "depth " << c.depth << ": " << c.scalar_mults << " ciphertext x integer products (zero weights skipped), " << c.plain_adds
+     << " constant adds, " << c.ct_mults << " ciphertext multiplications, " << c.conjugations << " conjugations, " << c.relins
+     << " relinearizations, " << c.rescales << " rescales\n";
+  os << "predicted precision at the outputs: " << std::fixed;
+  os.precision(1);
+  os << prog.predicted_precision_bits << " bits of the worst-case bound above the noise (assumed 2^" << p.noise_log2 << ")\n";
+  os << "memory: peak " << c.peak_ciphertexts << " live ciphertexts, " << mib(c.peak_bytes) << "\n";
+  os << "transfer: encrypted input " << mib(c.input_bytes) << ", encrypted outputs " << mib(c.output_bytes)
+     << ", evaluation keys " << mib(c.key_bytes) << "\n";
+  os << "keys the client must provide: public parameters";
+  for (const auto& k : prog.keys) os << ", " << k;
+  os << "\nlevels:";
+  int last_level = -1;
+  for (const auto& ins : prog.instrs) {
+    if (ins.level != last_level) {
+      os << " " << ins.label << "@" << ins.level;
+      last_level = ins.level;
+    }
+  }
+  os << "\n";
+  return os.str();
+}
+}  // namespace
+
 std::string cost_report(const Program& prog) {
   const Cost c = cost(prog);
+  if (prog.scheme == Scheme::ckks) return ckks_cost_report(prog, c);
   std::ostringstream os;
   const auto& p = prog.params;
   os << "program: " << prog.description << "\n";

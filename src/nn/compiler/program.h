@@ -33,7 +33,7 @@ enum class OpKind : std::uint8_t {
   square,       // out[i] = in[i]^2, leaves 3-part ciphertexts (not relinearized)
   multiply,     // out[i] = a[i] * b[i] (both relinearized)
   relinearize,  // 3 parts -> 2 parts, values unchanged
-  mod_switch,   // drop one coefficient prime, values unchanged
+  mod_switch,   // drop one coefficient prime, values unchanged (BFV)
 };
 const char* op_name(OpKind k);
 
@@ -62,7 +62,17 @@ struct Instr {
   int parts = 2;                      // ciphertext polynomials (3 after square)
   int level = 0;                      // data primes the values live at (after parameter choice)
   bool is_layer_end = false;          // last instruction of a model layer (for per-layer timings)
+  // CKKS only (the integers are approximated: ciphertext message = integer * factor).
+  int rescale = 0;                    // primes dropped by rescaling after the op (level is after them)
+  double factor = 1.0;                // message per integer unit after the op (and its rescales)
+  std::vector<double> input_mult;     // linear: term weight w on input i becomes round(w * input_mult[i]);
+                                      // empty: all 1 (inputs already share one factor)
+  double log2_message = 0.0;          // log2 bound on |message| before the rescales
 };
+
+enum class Scheme : std::uint8_t { bfv, ckks };
+const char* scheme_name(Scheme s);
+Scheme parse_scheme(const std::string& s);  // "bfv" | "ckks"; throws CompileError
 
 // What the client must provide and what the server runs with.
 struct BfvParams {
@@ -70,6 +80,17 @@ struct BfvParams {
   std::vector<std::uint64_t> coeff_modulus;   // special prime last (SEAL convention)
   std::vector<std::uint64_t> plain_moduli;    // CRT primes; one full evaluation each
   int data_primes() const { return int(coeff_modulus.size()) - 1; }
+};
+
+// CKKS: one chain of primes; rescales drop them from the end.
+struct CkksParams {
+  std::size_t poly_degree = 0;
+  std::vector<std::uint64_t> coeff_modulus;   // special prime last
+  bool complex_packing = true;                // two images per complex slot (N images per ciphertext)
+  double input_factor = 1.0;                  // input message = integer pixel * input_factor
+  double noise_log2 = 0.0;                    // assumed log2 |noise| in message units (planning)
+  int data_primes() const { return int(coeff_modulus.size()) - 1; }
+  std::size_t images_per_ciphertext() const { return complex_packing ? poly_degree : poly_degree / 2; }
 };
 
 struct Output {
@@ -91,9 +112,16 @@ struct Program {
   int members = 1;
   std::vector<double> member_weights;   // ensemble: the weights actually used (after rounding)
   double temperature = 0;               // poly-softmax: T
-  BfvParams params;
+  Scheme scheme = Scheme::bfv;
+  BfvParams params;                     // scheme == bfv
+  CkksParams ckks;                      // scheme == ckks
+  double predicted_precision_bits = 0;  // CKKS: predicted bits of the outputs' worst-case bound above the noise
   double predicted_final_budget = 0.0;  // noise budget (bits) predicted at the outputs
-  std::vector<std::string> keys;        // evaluation keys the client must send ("relin")
+  std::vector<std::string> keys;        // evaluation keys the client must send ("relin", "conjugation")
+
+  std::size_t poly_degree() const { return scheme == Scheme::ckks ? ckks.poly_degree : params.poly_degree; }
+  // Images in one encrypted batch.
+  std::size_t batch_capacity() const { return scheme == Scheme::ckks ? ckks.images_per_ciphertext() : params.poly_degree; }
 
   std::size_t num_classes() const { return outputs.empty() ? 0 : instrs[outputs.back().tensor].size; }
   // Integer input for one image (raw bytes, CHW). Throws CompileError on a wrong size.

@@ -93,6 +93,7 @@ std::vector<std::vector<double>> float_reference(const Program& prog, std::span<
 
 InferReport run_bfv(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
                     std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt) {
+  if (prog.scheme != compiler::Scheme::bfv) throw std::invalid_argument("run_bfv: the program was compiled for CKKS");
   if (count == 0) throw std::invalid_argument("no images to run");
   if (image_size != prog.input_shape.size()) {
     throw std::invalid_argument("images have " + std::to_string(image_size) + " values, the model expects " +
@@ -189,6 +190,97 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
   rep.total_s = since(t_all);
   rep.peak_rss_bytes = peak_rss_bytes();
   return rep;
+}
+
+InferReport run_ckks(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
+                     std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt) {
+  if (prog.scheme != compiler::Scheme::ckks) throw std::invalid_argument("run_ckks: the program was compiled for BFV");
+  if (count == 0) throw std::invalid_argument("no images to run");
+  if (image_size != prog.input_shape.size()) {
+    throw std::invalid_argument("images have " + std::to_string(image_size) + " values, the model expects " +
+                                std::to_string(prog.input_shape.size()));
+  }
+  if (members.size() != std::size_t(prog.members)) throw std::invalid_argument("member count does not match the program");
+  const auto t_all = Clock::now();
+  InferReport rep;
+  rep.scheme = "CKKS";
+  const std::size_t cap = prog.batch_capacity();
+  const std::size_t batch = opt.batch ? std::min(opt.batch, cap) : cap;
+  rep.images = count;
+  rep.batches = (count + batch - 1) / batch;
+  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  rep.key_bytes = compiler::cost(prog).key_bytes;
+
+  auto t0 = Clock::now();
+  math::SystemPrng prng;
+  CkksClient client(prog, prng);
+  CkksServer server(prog, client.evaluation_keys());
+  rep.keygen_s = since(t0);
+
+  ProgressBar bar(opt.progress);
+  for (std::size_t b = 0; b < rep.batches; ++b) {
+    const std::size_t first = b * batch, m = std::min(batch, count - first);
+    std::vector<std::vector<std::int64_t>> imgs(m);
+    for (std::size_t i = 0; i < m; ++i) imgs[i] = prog.quantize_input(images + (first + i) * image_size, image_size);
+    const auto slots = to_slots(imgs);
+    t0 = Clock::now();
+    EncryptedTensor in = client.encrypt(slots);
+    rep.encrypt_s += since(t0);
+    for (const auto& ct : in) rep.input_bytes += ct.data.size() * 8;
+    t0 = Clock::now();
+    const double c0 = cpu_seconds();
+    auto outs = server.evaluate(std::move(in), &rep.layers, [&](std::size_t done, std::size_t total, const std::string& what) {
+      bar.show(b + 1, rep.batches, done, total, what);
+    });
+    rep.evaluate_s += since(t0);
+    rep.evaluate_cpu_s += cpu_seconds() - c0;
+    t0 = Clock::now();
+    std::vector<std::vector<std::vector<double>>> dec(outs.size());
+    for (std::size_t o = 0; o < outs.size(); ++o) {
+      for (const auto& ct : outs[o]) rep.output_bytes += ct.data.size() * 8;
+      dec[o] = client.decrypt(outs[o], m);
+    }
+    rep.decrypt_s += since(t0);
+    TensorValues<i128> exact;
+    if (opt.check_quantized) exact = simulate_exact(prog, slots);
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto ref = float_reference(prog, members, images + (first + i) * image_size);
+      for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
+        const std::size_t classes = dec[o].size();
+        const double scale = prog.outputs[o].scale;
+        std::vector<double> scores(classes);
+        for (std::size_t c = 0; c < classes; ++c) scores[c] = dec[o][c][i];
+        const int pred = argmax_int(scores);
+        const int fpred = nn::argmax(ref[o]);
+        auto& orep = rep.outputs[o];
+        orep.predictions.push_back(pred);
+        orep.correct += labels && pred == labels[first + i];
+        orep.plain_correct += labels && fpred == labels[first + i];
+        orep.agree_float += pred == fpred;
+        if (opt.check_quantized) {
+          const auto& ex = exact[std::size_t(prog.outputs[o].tensor)];
+          std::vector<i128> q(classes);
+          for (std::size_t c = 0; c < classes; ++c) {
+            q[c] = ex[c][i];
+            orep.max_error = std::max(orep.max_error, std::fabs(scores[c] - double(q[c])) / scale);
+            orep.max_score = std::max(orep.max_score, std::fabs(double(q[c])) / scale);
+          }
+          orep.agree_quantized += argmax_int(q) == pred;
+          orep.quant_correct += labels && argmax_int(q) == labels[first + i];
+        }
+      }
+    }
+  }
+  bar.done();
+  rep.total_s = since(t_all);
+  rep.peak_rss_bytes = peak_rss_bytes();
+  return rep;
+}
+
+InferReport run_encrypted(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
+                          std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt) {
+  if (prog.scheme == compiler::Scheme::ckks) return run_ckks(prog, members, images, count, image_size, labels, opt);
+  return run_bfv(prog, members, images, count, image_size, labels, opt);
 }
 
 InferReport run_quantized(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,

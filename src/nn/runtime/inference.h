@@ -15,11 +15,12 @@
 #include "nn/compiler/program.h"
 #include "nn/model/model.h"
 #include "nn/runtime/bfv_backend.h"
+#include "nn/runtime/ckks_backend.h"
 
 namespace hecnn::nn::runtime {
 
 struct InferOptions {
-  std::size_t batch = 0;         // images per encrypted batch; 0: the slot count N
+  std::size_t batch = 0;         // images per encrypted batch; 0: a full ciphertext (Program::batch_capacity)
   bool check_quantized = true;   // compare every output integer with the exact quantized model
   bool progress = false;         // progress bar on stderr
   bool noise_budget = true;      // client measures the remaining noise budget of the outputs
@@ -33,7 +34,9 @@ struct OutputReport {
   std::size_t agree_float = 0;   // encrypted prediction == float model prediction
   std::size_t agree_quantized = 0;  // encrypted prediction == quantized plaintext prediction
   std::size_t exact_scores = 0;  // images whose every decrypted score equals the quantized model's
-  int min_noise_budget = 1 << 30;
+  int min_noise_budget = 1 << 30;  // BFV
+  double max_error = 0;          // CKKS: largest |decrypted - quantized model| over all scores (real units)
+  double max_score = 0;          // CKKS: largest |quantized model score| seen (real units)
   std::vector<int> predictions;  // encrypted prediction per image, in input order
 };
 
@@ -57,6 +60,15 @@ std::vector<std::vector<double>> float_reference(const compiler::Program& prog, 
 // Runs `count` images (CHW bytes, image_size each) with labels. Throws on bad input.
 InferReport run_bfv(const compiler::Program& prog, std::span<const Model> members, const std::uint8_t* images,
                     std::size_t count, std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt);
+
+// The same with CKKS (prog.scheme == ckks): predictions are compared with the float
+// model (agree_float) and the quantized integer model (agree_quantized, max_error).
+InferReport run_ckks(const compiler::Program& prog, std::span<const Model> members, const std::uint8_t* images,
+                     std::size_t count, std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt);
+
+// Dispatches on prog.scheme.
+InferReport run_encrypted(const compiler::Program& prog, std::span<const Model> members, const std::uint8_t* images,
+                          std::size_t count, std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt);
 
 // The quantized plaintext model alone (exact integers, no encryption): accuracy and
 // agreement with the float model. Fills the outputs' correct / plain_correct / agree_float

@@ -1,6 +1,7 @@
 #include "nn/runtime/linear_kernel.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 
@@ -44,39 +45,53 @@ struct GroupTerm {
   i64 w;
 };
 
+// Signed accumulator -> [0, q).
+inline u64 reduce_signed(i64 a, const math::Modulus& q) {
+  if (a >= 0) return q.reduce(u64(a));
+  const u64 r = q.reduce(u64(-a));
+  return r ? q.value() - r : 0;
+}
+
 }  // namespace
 
-std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const compiler::Instr& ins,
-                                             const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs) {
+std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compiler::Instr& ins,
+                                           const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs) {
   static const MacFn mac = pick_mac();
-  const auto& ctx = tables.context();
   const std::size_t n = ctx.n();
-  const std::size_t level = std::size_t(ins.level);
+  const std::size_t level = std::size_t(ins.level + ins.rescale);
   std::size_t parts = 2;
+  bool ntt = false, first = true;
   for (const auto* s : srcs) {
     for (const auto& ct : *s) {
       if (ct.num_primes != level || ct.n != n) throw std::invalid_argument("linear: input ciphertext at the wrong level");
+      if (!first && ct.ntt_form != ntt) throw std::invalid_argument("linear: inputs mix NTT and coefficient form");
+      ntt = ct.ntt_form;
+      first = false;
       parts = std::max(parts, ct.size);
     }
   }
   const std::size_t outs = ins.size;
   if (ins.rows.size() != outs || ins.bias.size() != outs) throw std::invalid_argument("linear: malformed instruction");
+  if (!ins.input_mult.empty() && ins.input_mult.size() != ins.inputs.size()) throw std::invalid_argument("linear: malformed weight multipliers");
   std::vector<rlwe::Ciphertext> out(outs);
-  for (auto& ct : out) ct = rlwe::Ciphertext(n, level, parts, false);
+  for (auto& ct : out) ct = rlwe::Ciphertext(n, level, parts, ntt);
 
   // Terms of each group, sorted by source so consecutive terms reuse the cached block.
   const std::size_t groups = (outs + kGroup - 1) / kGroup;
   std::vector<std::vector<GroupTerm>> gterms(groups);
-  std::vector<std::vector<double>> wsum(groups, std::vector<double>(kGroup, 0.0));
   for (std::size_t o = 0; o < outs; ++o) {
     for (const auto& t : ins.rows[o]) {
       const auto& tensor = *srcs.at(std::size_t(t.input));
-      gterms[o / kGroup].push_back({&tensor.at(std::size_t(t.index)), std::uint32_t(o % kGroup), t.weight});
-      wsum[o / kGroup][o % kGroup] += double(t.weight < 0 ? -t.weight : t.weight);
+      i64 w = t.weight;
+      if (!ins.input_mult.empty()) w = i64(std::llround(double(t.weight) * ins.input_mult[std::size_t(t.input)]));
+      gterms[o / kGroup].push_back({&tensor.at(std::size_t(t.index)), std::uint32_t(o % kGroup), w});
     }
   }
   for (auto& g : gterms) std::stable_sort(g.begin(), g.end(), [](const GroupTerm& a, const GroupTerm& b) { return a.src < b.src; });
 
+  // Products accumulate lazily in signed 64-bit words; an accumulator is folded back
+  // to [0, q) before the sum of |w| * q it holds could pass 2^63. Weights too large
+  // for that are reduced per product (Shoup) and count as weight 1.
   const std::size_t tasks = groups * parts * level;
   math::parallel_for(tasks, [&](std::size_t task) {
     const std::size_t gi = task / (parts * level);
@@ -84,48 +99,55 @@ std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const
     const std::size_t j = task % level;
     const math::Modulus& q = ctx.key_base()[j];
     const u64 qv = q.value();
+    const double cap = 9.0e18 / double(qv);  // sum of |w| (plus 1 per fold) an accumulator may hold
     const auto& terms = gterms[gi];
     const std::size_t gsize = std::min(kGroup, outs - gi * kGroup);
-    bool lazy = true;
-    for (std::size_t g = 0; g < gsize; ++g) lazy &= (wsum[gi][g] + 1.0) * double(qv) < 9.0e18;
-    if (lazy) {
-      alignas(64) static thread_local i64 acc[kGroup][kBlock];
-      for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
-        const std::size_t len = std::min(kBlock, n - b0);
-        for (std::size_t g = 0; g < gsize; ++g) std::fill(acc[g], acc[g] + len, 0);
-        for (const auto& t : terms) {
-          if (c >= t.src->size) continue;
-          mac(acc[t.g], t.src->residue(c, j) + b0, t.w, len);
+    alignas(64) static thread_local i64 acc[kGroup][kBlock];
+    for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
+      const std::size_t len = std::min(kBlock, n - b0);
+      double used[kGroup];
+      for (std::size_t g = 0; g < gsize; ++g) {
+        std::fill(acc[g], acc[g] + len, 0);
+        used[g] = 0;
+      }
+      for (const auto& t : terms) {
+        if (c >= t.src->size) continue;
+        const u64* x = t.src->residue(c, j) + b0;
+        i64* a = acc[t.g];
+        const double aw = std::fabs(double(t.w));
+        const bool big = aw + 1 >= cap / 2;
+        const double add = big ? 1.0 : aw;
+        if (used[t.g] + add >= cap) {
+          for (std::size_t i = 0; i < len; ++i) a[i] = i64(reduce_signed(a[i], q));
+          used[t.g] = 1;
         }
-        for (std::size_t g = 0; g < gsize; ++g) {
-          u64* dst = out[gi * kGroup + g].residue(c, j) + b0;
+        used[t.g] += add;
+        if (!big) {
+          mac(a, x, t.w, len);
+        } else {
+          const u64 wm = t.w >= 0 ? q.reduce(u64(t.w)) : q.neg(q.reduce(u64(-(t.w + 1)) + 1));
+          const math::ShoupOperand ws(wm, q);
           for (std::size_t i = 0; i < len; ++i) {
-            const i64 a = acc[g][i];
-            if (a >= 0) {
-              dst[i] = q.reduce(u64(a));
-            } else {
-              const u64 r = q.reduce(u64(-a));
-              dst[i] = r ? qv - r : 0;
-            }
+            u64 p = math::mul_shoup_lazy(x[i], ws, qv);
+            a[i] += i64(p >= qv ? p - qv : p);
           }
         }
       }
-    } else {
-      // Large weights: reduce every product.
-      for (const auto& t : terms) {
-        if (c >= t.src->size) continue;
-        const u64 wm = t.w >= 0 ? q.reduce(u64(t.w)) : q.neg(q.reduce(u64(-(t.w + 1)) + 1));
-        const math::ShoupOperand ws(wm, q);
-        const u64* x = t.src->residue(c, j);
-        u64* dst = out[gi * kGroup + t.g].residue(c, j);
-        for (std::size_t i = 0; i < n; ++i) {
-          u64 p = math::mul_shoup_lazy(x[i], ws, qv);
-          p = p >= qv ? p - qv : p;
-          dst[i] = q.add(dst[i], p);
-        }
+      for (std::size_t g = 0; g < gsize; ++g) {
+        u64* dst = out[gi * kGroup + g].residue(c, j) + b0;
+        for (std::size_t i = 0; i < len; ++i) dst[i] = reduce_signed(acc[g][i], q);
       }
     }
   });
+  return out;
+}
+
+std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const compiler::Instr& ins,
+                                             const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs) {
+  const auto& ctx = tables.context();
+  const std::size_t n = ctx.n();
+  const std::size_t outs = ins.size;
+  std::vector<rlwe::Ciphertext> out = linear_terms(ctx, ins, srcs);
 
   // Bias: add round(Q b / t) to c0, i.e. encode the constant b and add it as a plaintext.
   const u64 t = ctx.plain_modulus().value();

@@ -17,8 +17,16 @@
 
 namespace hecnn::nn::runtime {
 
-// srcs[i] is the tensor of ins.inputs[i], all at level ins.level. Result: ins.size
-// ciphertexts at ins.level with max(input parts) polynomials.
+// The weighted sums alone, for either scheme and either form (a weight multiplies
+// every coefficient or NTT value alike): out[o] = sum_k w_k * in[k] with
+// w_k = round(weight * ins.input_mult[input]) when input_mult is set (CKKS).
+// srcs[i] is the tensor of ins.inputs[i], all at level ins.level + ins.rescale
+// (the level before the instruction's rescales). Result: ins.size ciphertexts at
+// that level with max(input parts) polynomials, in the inputs' form, scale 1.
+std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compiler::Instr& ins,
+                                           const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs);
+
+// BFV: the weighted sums plus the bias (encoded as a constant plaintext).
 std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const compiler::Instr& ins,
                                              const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs);
 

@@ -1,0 +1,241 @@
+#include "nn/compiler/ckks_plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "fhe/rlwe/params.h"
+#include "math/primes.h"
+
+namespace hecnn::nn::compiler {
+
+namespace {
+
+constexpr int kMaxPrimeBits = 50;   // keeps every data prime on the 52-bit IFMA kernels
+constexpr int kMinPrimeBits = 22;   // smaller drops are not worth a rescale
+constexpr double kFitMargin = 2.0;  // |message| < Q / 4
+constexpr double kAlignBits = 22.0; // realigned weights keep this many bits
+
+struct Pass {
+  // Chain of droppable primes from the top (position 0 is dropped first); bits or exact values.
+  std::vector<double> log2_prime;     // per position
+  bool exact = false;                 // log2_prime are real primes (pass 2): no new positions
+  double noise = 13, precision = 24;
+  bool complex = true;
+  double input_log2_factor = 0;
+  // Outputs per instruction.
+  std::vector<int> drop;              // positions dropped after the op
+  std::vector<double> log2_f, m_before;
+  std::vector<std::vector<double>> mult;
+  double need_bottom = 0;             // bits the never-dropped primes must provide
+};
+
+double log2_sum(const std::vector<double>& v, std::size_t from, std::size_t to) {
+  double s = 0;
+  for (std::size_t i = from; i < to && i < v.size(); ++i) s += v[i];
+  return s;
+}
+
+// Runs the plan over the program. Pass 1 (exact == false) appends positions as
+// rescales need them; pass 2 reuses the recorded rescale counts.
+void run_pass(const Program& prog, Pass& p, const std::vector<int>* fixed_rescale) {
+  const std::size_t n = prog.instrs.size();
+  p.drop.assign(n, 0);
+  p.log2_f.assign(n, 0);
+  p.m_before.assign(n, 0);
+  p.mult.assign(n, {});
+  std::vector<bool> is_output(n, false);
+  for (const auto& o : prog.outputs) is_output[std::size_t(o.tensor)] = true;
+  // Requirement on the total: at drop count d, message M needs M + margin <= bottom + sum(positions >= d).
+  std::vector<std::pair<int, double>> needs;  // (positions dropped, bits needed)
+  for (std::size_t i = 0; i < n; ++i) {
+    const Instr& ins = prog.instrs[i];
+    int d = 0;
+    for (int t : ins.inputs) d = std::max(d, p.drop[std::size_t(t)]);
+    double lf = 0;
+    switch (ins.op) {
+      case OpKind::input: lf = p.input_log2_factor; break;
+      case OpKind::linear: {
+        double fmax = -1e300;
+        for (int t : ins.inputs) fmax = std::max(fmax, p.log2_f[std::size_t(t)]);
+        double e = 0;
+        bool mismatch = false;
+        for (std::size_t k = 0; k < ins.inputs.size(); ++k) {
+          const double r = fmax - p.log2_f[std::size_t(ins.inputs[k])];
+          if (r < 1e-12) continue;
+          mismatch = true;
+          double wmin = 1e300;
+          for (const auto& row : ins.rows)
+            for (const auto& term : row)
+              if (std::size_t(term.input) == k) wmin = std::min(wmin, std::fabs(double(term.weight)));
+          if (wmin < 1e300) e = std::max(e, std::ceil(kAlignBits - (std::log2(wmin) + r)));
+        }
+        if (mismatch) {
+          for (int t : ins.inputs) p.mult[i].push_back(std::exp2(e + fmax - p.log2_f[std::size_t(t)]));
+        }
+        lf = fmax + e;
+        break;
+      }
+      case OpKind::square: lf = 2 * p.log2_f[std::size_t(ins.inputs[0])] + (p.complex ? 2 : 0); break;
+      case OpKind::multiply:
+        lf = p.log2_f[std::size_t(ins.inputs[0])] + p.log2_f[std::size_t(ins.inputs[1])] + (p.complex ? 2 : 0);
+        break;
+      case OpKind::relinearize:
+      case OpKind::mod_switch: lf = p.log2_f[std::size_t(ins.inputs[0])]; break;
+    }
+    const double m = ins.log2_bound + lf;
+    p.m_before[i] = m;
+    for (int t : ins.inputs) needs.push_back({d, prog.instrs[std::size_t(t)].log2_bound + p.log2_f[std::size_t(t)]});  // mod-switched inputs
+    needs.push_back({d, m});
+    // Rescale after relinearizations (lazy: after the linear layer that follows a product).
+    int drops = 0;
+    if (fixed_rescale) {
+      drops = (*fixed_rescale)[i];
+    } else if (ins.op == OpKind::relinearize || (is_output[i] && ins.op != OpKind::input)) {
+      const double target = is_output[i] ? p.precision + p.noise + 1 : p.precision + p.noise;
+      double want = m - target;
+      std::size_t pos = std::size_t(d);
+      while (want >= kMinPrimeBits) {
+        if (pos < p.log2_prime.size()) {
+          if (p.log2_prime[pos] > want + 4) break;  // the shared prime overshoots: keep the excess
+          want -= p.log2_prime[pos];
+        } else {
+          const int k = int(std::ceil(want / kMaxPrimeBits));
+          const double bits = std::min<double>(kMaxPrimeBits, std::round(want / k));
+          p.log2_prime.push_back(bits);
+          want -= bits;
+        }
+        ++pos;
+        ++drops;
+      }
+    }
+    for (int k = 0; k < drops; ++k) lf -= p.log2_prime.at(std::size_t(d + k));
+    p.drop[i] = d + drops;
+    p.log2_f[i] = lf;
+    if (drops) needs.push_back({d + drops, ins.log2_bound + lf});
+  }
+  // Bottom primes: every need, minus the droppable primes still present at that point.
+  const double all = log2_sum(p.log2_prime, 0, p.log2_prime.size());
+  p.need_bottom = 0;
+  for (const auto& [d, m] : needs) p.need_bottom = std::max(p.need_bottom, m + kFitMargin - (all - log2_sum(p.log2_prime, 0, std::size_t(d))));
+}
+
+std::vector<int> rescale_counts(const Program& prog, const Pass& p) {
+  std::vector<int> r(prog.instrs.size(), 0);
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    int d = 0;
+    for (int t : prog.instrs[i].inputs) d = std::max(d, p.drop[std::size_t(t)]);
+    r[i] = p.drop[i] - d;
+  }
+  return r;
+}
+
+std::vector<int> split_bits(double bits) {
+  bits = std::max(bits, double(kMinPrimeBits));
+  const int k = int(std::ceil(bits / kMaxPrimeBits));
+  std::vector<int> out;
+  double left = std::ceil(bits);
+  for (int i = k; i > 0; --i) {
+    const int b = int(std::ceil(left / i));
+    out.push_back(std::max(b, kMinPrimeBits));
+    left -= b;
+  }
+  return out;
+}
+
+}  // namespace
+
+void plan_ckks(Program& prog, const CompileOptions& opt) {
+  if (opt.ckks_precision_bits < 8 || opt.ckks_precision_bits > 40) throw CompileError("--ckks-precision must be in 8..40 bits");
+  for (const auto& ins : prog.instrs)
+    if (ins.op == OpKind::mod_switch) throw CompileError("CKKS planning: unexpected mod_switch instruction");
+  Pass p;
+  p.complex = opt.complex_packing;
+  p.precision = opt.ckks_precision_bits;
+  p.noise = 13;  // log2 of rescale / encryption noise in message units at N = 16384 (measured: 10..12)
+  const double in_bound = prog.instrs[0].log2_bound;
+  p.input_log2_factor = std::ceil(p.noise + p.precision - in_bound);
+  run_pass(prog, p, nullptr);
+  const std::vector<int> rescales = rescale_counts(prog, p);
+
+  // Chain: bottom primes, then the droppable positions from the last to the first, then the special prime.
+  const std::vector<int> bottom = split_bits(p.need_bottom);
+  std::vector<int> bits(bottom);
+  for (std::size_t k = p.log2_prime.size(); k-- > 0;) bits.push_back(int(p.log2_prime[k]));
+  int maxb = 0;
+  double total = 0;
+  for (int b : bits) {
+    maxb = std::max(maxb, b);
+    total += b;
+  }
+  const int special = std::min(60, std::max(maxb + 10, 40));
+  bits.push_back(special);
+  total += special;
+  std::size_t n = 0;
+  for (std::size_t cand : {std::size_t(4096), std::size_t(8192), std::size_t(16384), std::size_t(32768)}) {
+    if (total <= rlwe::max_coeff_bits_128(cand)) {
+      n = cand;
+      break;
+    }
+  }
+  if (n == 0) {
+    std::ostringstream os;
+    os << "no 128-bit secure CKKS parameters: the program needs a " << int(total)
+       << "-bit coefficient modulus (more than N = 32768 allows); try lower --weight-bits / --input-bits or "
+          "--ckks-precision";
+    throw CompileError(os.str());
+  }
+  std::vector<std::uint64_t> chain = math::create_coeff_modulus(n, bits);
+
+  // Pass 2: exact factors with the real primes.
+  Pass q = p;
+  q.exact = true;
+  const std::size_t L = chain.size() - 1;
+  const std::size_t nb = bottom.size();
+  q.log2_prime.assign(p.log2_prime.size(), 0);
+  for (std::size_t k = 0; k < q.log2_prime.size(); ++k) q.log2_prime[k] = std::log2(double(chain[L - 1 - k]));
+  run_pass(prog, q, &rescales);
+  double bottom_bits = 0;
+  for (std::size_t k = 0; k < nb; ++k) bottom_bits += std::log2(double(chain[k]));
+  if (q.need_bottom > bottom_bits + 1e-9) {
+    throw CompileError("CKKS planning: the chosen primes leave " + std::to_string(bottom_bits) + " bits at the bottom, " +
+                       std::to_string(q.need_bottom) + " needed (internal error)");
+  }
+
+  prog.scheme = Scheme::ckks;
+  prog.params = {};
+  prog.ckks.poly_degree = n;
+  prog.ckks.coeff_modulus = chain;
+  prog.ckks.complex_packing = opt.complex_packing;
+  prog.ckks.input_factor = std::exp2(q.input_log2_factor);
+  prog.ckks.noise_log2 = p.noise;
+  double prec = 1e300;
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    Instr& ins = prog.instrs[i];
+    ins.rescale = rescales[i];
+    ins.factor = std::exp2(q.log2_f[i]);
+    ins.log2_message = q.m_before[i];
+    ins.level = int(L) - q.drop[i];
+    ins.input_mult = q.mult[i];
+    if (ins.op == OpKind::linear && !ins.input_mult.empty()) {
+      for (const auto& row : ins.rows)
+        for (const auto& t : row)
+          if (std::fabs(double(t.weight) * ins.input_mult[std::size_t(t.input)]) >= 0x1p62) {
+            throw CompileError(ins.label + ": realigned CKKS weights exceed 62 bits");
+          }
+    }
+  }
+  for (const auto& o : prog.outputs) prec = std::min(prec, prog.instrs[std::size_t(o.tensor)].log2_bound +
+                                                               q.log2_f[std::size_t(o.tensor)] - p.noise);
+  prog.predicted_precision_bits = prec;
+  prog.keys.clear();
+  bool relin = false, products = false;
+  for (const auto& ins : prog.instrs) {
+    relin |= ins.op == OpKind::relinearize;
+    products |= ins.op == OpKind::square || ins.op == OpKind::multiply;
+  }
+  if (relin) prog.keys.push_back("relinearization keys");
+  if (products && opt.complex_packing) prog.keys.push_back("conjugation key (Galois element 2N-1)");
+}
+
+}  // namespace hecnn::nn::compiler

@@ -1,0 +1,352 @@
+#include "nn/runtime/ckks_backend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include <sys/resource.h>
+
+#include "fhe/rlwe/galois.h"
+#include "math/ntt.h"
+#include "math/parallel.h"
+#include "nn/runtime/linear_kernel.h"
+
+namespace hecnn::nn::runtime {
+
+using compiler::Instr;
+using compiler::OpKind;
+using compiler::Program;
+
+namespace {
+
+// X^(N/2) evaluates to mu_s = i at slot s when 3^s = 1 (mod 4), i.e. s even, and
+// to -i when s is odd. Complex packing stores image pair (a, b) in slot s as
+// a + mu_s b, so that "times X^(N/2)" is "times mu" in every slot.
+inline double mu_sign(std::size_t s) { return (s & 1) ? -1.0 : 1.0; }
+
+rlwe::ContextPtr make_context(const compiler::CkksParams& p) {
+  rlwe::ParamsLiteral lit{rlwe::Scheme::ckks, p.poly_degree, p.coeff_modulus, 0, rlwe::Security::tc128};
+  return rlwe::Context::create(lit);
+}
+
+void check_program(const Program& prog) {
+  if (prog.scheme != compiler::Scheme::ckks) throw std::invalid_argument("CKKS backend: the program was compiled for BFV");
+  if (prog.ckks.poly_degree == 0 || prog.ckks.coeff_modulus.size() < 2) throw std::invalid_argument("CKKS backend: program has no CKKS parameters");
+}
+
+bool needs_conjugation(const Program& prog) {
+  if (!prog.ckks.complex_packing) return false;
+  for (const auto& ins : prog.instrs)
+    if (ins.op == OpKind::square || ins.op == OpKind::multiply) return true;
+  return false;
+}
+
+bool needs_relin(const Program& prog) {
+  for (const auto& ins : prog.instrs)
+    if (ins.op == OpKind::relinearize) return true;
+  return false;
+}
+
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+EncryptedTensor take(std::vector<EncryptedTensor>& val, int t, bool last_use) {
+  if (last_use) return std::move(val[std::size_t(t)]);
+  return val[std::size_t(t)];
+}
+
+}  // namespace
+
+// ---- client ----------------------------------------------------------------
+
+CkksClient::CkksClient(const Program& prog, math::Prng& prng) : prog_(prog) {
+  check_program(prog);
+  ctx_ = make_context(prog.ckks);
+  keygen_ = std::make_unique<rlwe::KeyGenerator>(ctx_, prng);
+  pk_ = keygen_->create_public_key();
+  if (needs_relin(prog)) rk_ = keygen_->create_relin_keys();
+  if (needs_conjugation(prog)) gk_ = keygen_->create_galois_keys({rlwe::galois_elt_conjugate(ctx_->n())});
+  encoder_ = std::make_unique<ckks::Encoder>(ctx_);
+  encryptor_ = std::make_unique<ckks::Encryptor>(ctx_, pk_);
+  decryptor_ = std::make_unique<ckks::Decryptor>(ctx_, keygen_->secret_key());
+}
+
+CkksClient::~CkksClient() = default;
+
+std::size_t CkksClient::images_per_ciphertext() const { return prog_.ckks.images_per_ciphertext(); }
+
+CkksEvaluationKeys CkksClient::evaluation_keys() const { return {ctx_, rk_, gk_}; }
+
+EncryptedTensor CkksClient::encrypt(const std::vector<std::vector<std::int64_t>>& inputs) const {
+  const std::size_t cap = images_per_ciphertext(), slots = ctx_->n() / 2;
+  const bool cplx = prog_.ckks.complex_packing;
+  for (const auto& v : inputs)
+    if (v.size() > cap) throw std::invalid_argument("CKKS encrypt: " + std::to_string(v.size()) + " images, only " + std::to_string(cap) + " fit");
+  const std::size_t level = std::size_t(prog_.instrs[0].level);
+  EncryptedTensor out(inputs.size());
+  math::parallel_for(inputs.size(), [&](std::size_t e) {
+    std::vector<ckks::cplx> z(slots, 0.0);
+    const auto& v = inputs[e];
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (cplx) {
+        const std::size_t s = i / 2;
+        if (i % 2 == 0) z[s].real(double(v[i]));
+        else z[s].imag(mu_sign(s) * double(v[i]));
+      } else {
+        z[i] = double(v[i]);
+      }
+    }
+    math::SystemPrng prng;  // per ciphertext: Prng objects are not thread-safe
+    out[e] = encryptor_->encrypt(encoder_->encode(z, prog_.ckks.input_factor, level), prng);
+  });
+  return out;
+}
+
+std::vector<std::vector<double>> CkksClient::decrypt(const EncryptedTensor& cts, std::size_t images) const {
+  const bool cplx = prog_.ckks.complex_packing;
+  images = std::min(images, images_per_ciphertext());
+  std::vector<std::vector<double>> out(cts.size());
+  math::parallel_for(cts.size(), [&](std::size_t e) {
+    ckks::check_ciphertext(*ctx_, cts[e], "CKKS decrypt");
+    const auto z = encoder_->decode_complex(decryptor_->decrypt(cts[e]));
+    std::vector<double> v(images);
+    for (std::size_t i = 0; i < images; ++i) {
+      if (cplx) {
+        const std::size_t s = i / 2;
+        v[i] = i % 2 == 0 ? z[s].real() : mu_sign(s) * z[s].imag();
+      } else {
+        v[i] = z[i].real();
+      }
+    }
+    out[e] = std::move(v);
+  });
+  return out;
+}
+
+// ---- server ----------------------------------------------------------------
+
+CkksServer::CkksServer(const Program& prog, CkksEvaluationKeys keys) : prog_(prog), keys_(std::move(keys)) {
+  check_program(prog);
+  const auto& p = prog.ckks;
+  const auto& ctx = keys_.context;
+  if (!ctx || ctx->scheme() != rlwe::Scheme::ckks || ctx->n() != p.poly_degree || ctx->literal().coeff_modulus != p.coeff_modulus) {
+    throw std::invalid_argument("evaluation keys do not match the program's CKKS parameters (N or coefficient modulus)");
+  }
+  const std::size_t k = p.coeff_modulus.size();
+  auto check_key = [&](const rlwe::KSwitchKey& key, const char* what) {
+    if (key.parts.size() != k - 1) throw std::invalid_argument(std::string(what) + " are missing or do not match the parameters");
+    for (const auto& part : key.parts)
+      if (part.n != p.poly_degree || part.num_primes != k || part.size != 2 || part.data.size() != part.n * k * 2) {
+        throw std::invalid_argument(std::string(what) + " do not match the parameters");
+      }
+  };
+  if (needs_relin(prog)) check_key(keys_.relin.key, "relinearization keys");
+  if (needs_conjugation(prog)) {
+    const auto it = keys_.galois.keys.find(rlwe::galois_elt_conjugate(p.poly_degree));
+    if (it == keys_.galois.keys.end()) throw std::invalid_argument("the conjugation key (Galois element 2N-1) is missing");
+    check_key(it->second, "the conjugation key");
+  }
+  eval_ = std::make_unique<ckks::Evaluator>(ctx);
+  // NTT of X^(N/2) per data prime.
+  const std::size_t n = ctx->n(), L = ctx->max_data_primes();
+  i_ntt_.assign(L * n, 0);
+  for (std::size_t j = 0; j < L; ++j) {
+    std::uint64_t* r = i_ntt_.data() + j * n;
+    r[n / 2] = 1;
+    math::ntt_forward(r, ctx->ntt(j));
+  }
+}
+
+CkksServer::~CkksServer() = default;
+
+void CkksServer::times_i(rlwe::Ciphertext& a) const {
+  const auto& ctx = *keys_.context;
+  const std::size_t n = ctx.n();
+  for (std::size_t c = 0; c < a.size; ++c)
+    for (std::size_t j = 0; j < a.num_primes; ++j) {
+      const math::Modulus& q = ctx.key_base()[j];
+      std::uint64_t* x = a.residue(c, j);
+      const std::uint64_t* w = i_ntt_.data() + j * n;
+      for (std::size_t i = 0; i < n; ++i) x[i] = q.mul(x[i], w[i]);
+    }
+}
+
+void CkksServer::split(const rlwe::Ciphertext& z, rlwe::Ciphertext& re, rlwe::Ciphertext& im) const {
+  rlwe::Ciphertext zc = z;
+  eval_->conjugate_inplace(zc, keys_.galois);
+  re = z;
+  eval_->add_inplace(re, zc);  // 2a
+  im = zc;
+  eval_->sub_inplace(im, z);   // conj z - z = -2 mu b
+  times_i(im);                 // -2 mu^2 b = 2b
+}
+
+std::vector<EncryptedTensor> CkksServer::evaluate(EncryptedTensor input, std::vector<LayerTiming>* timings,
+                                                  const Progress& progress) const {
+  return run(std::move(input), false, timings, progress);
+}
+
+std::vector<EncryptedTensor> CkksServer::evaluate_all(EncryptedTensor input) const { return run(std::move(input), true, nullptr, {}); }
+
+std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,
+                                             const Progress& progress) const {
+  const auto& ctx = *keys_.context;
+  const auto& ev = *eval_;
+  const std::size_t n = ctx.n();
+  const bool cplx = prog_.ckks.complex_packing;
+  const Instr& in0 = prog_.instrs[0];
+  if (input.size() != in0.size) {
+    throw std::invalid_argument("encrypted input has " + std::to_string(input.size()) + " ciphertexts, the program expects " +
+                                std::to_string(in0.size) + " (one per input value)");
+  }
+  for (const auto& ct : input) {
+    if (ct.n != n || ct.num_primes != std::size_t(in0.level) || ct.size != 2 || !ct.ntt_form ||
+        ct.data.size() != ct.n * ct.num_primes * ct.size || !(std::fabs(ct.scale / in0.factor - 1) < 1e-9)) {
+      throw std::invalid_argument("encrypted input does not match the parameters: expected fresh CKKS ciphertexts with N = " +
+                                  std::to_string(n) + " at " + std::to_string(in0.level) + " data primes and the program's input scale");
+    }
+  }
+  const std::size_t count = prog_.instrs.size();
+  std::vector<std::size_t> last(count, 0);
+  for (std::size_t i = 0; i < count; ++i)
+    for (int t : prog_.instrs[i].inputs) last[std::size_t(t)] = std::max(last[std::size_t(t)], i);
+  std::vector<bool> keep(count, keep_all);
+  for (const auto& o : prog_.outputs) keep[std::size_t(o.tensor)] = true;
+
+  // Brings a copy of tensor t down to `level` primes (no division; the factor is unchanged).
+  auto at_level = [&](const EncryptedTensor& t, std::size_t level) {
+    EncryptedTensor x = t;
+    math::parallel_for(x.size(), [&](std::size_t e) { ev.mod_switch_to_inplace(x[e], level); });
+    return x;
+  };
+
+  std::vector<EncryptedTensor> val(count);
+  val[0] = std::move(input);
+  for (std::size_t i = 1; i < count; ++i) {
+    const Instr& ins = prog_.instrs[i];
+    if (progress) progress(i - 1, count - 1, ins.label);
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = timings ? process_cpu_seconds() : 0.0;
+    auto dies = [&](int t) { return !keep[std::size_t(t)] && last[std::size_t(t)] == i; };
+    const std::size_t level = std::size_t(ins.level + ins.rescale);  // before this instruction's rescales
+    double factor_before = ins.factor;
+    for (int k = 0; k < ins.rescale; ++k) factor_before *= double(ctx.key_base()[std::size_t(ins.level + k)].value());
+    EncryptedTensor y;
+    switch (ins.op) {
+      case OpKind::input: throw std::logic_error("second input instruction");
+      case OpKind::mod_switch: throw std::invalid_argument("CKKS programs have no mod_switch instructions");
+      case OpKind::linear: {
+        std::vector<const EncryptedTensor*> srcs;
+        std::vector<EncryptedTensor> switched;
+        switched.reserve(ins.inputs.size());
+        for (int t : ins.inputs) {
+          if (std::size_t(prog_.instrs[std::size_t(t)].level) > level) {
+            switched.push_back(at_level(val[std::size_t(t)], level));
+            srcs.push_back(&switched.back());
+          } else {
+            srcs.push_back(&val[std::size_t(t)]);
+          }
+        }
+        y = linear_terms(ctx, ins, srcs);
+        // Bias: the constant round(b * factor) in every slot (times 1 + mu with complex packing).
+        math::parallel_for(y.size(), [&](std::size_t o) {
+          const __int128 b = ins.bias[o];
+          if (b == 0) return;
+          std::vector<std::uint64_t> r(level);
+          ckks::integer_to_rns(ctx, std::round(double(b) * factor_before), level, r.data(), 1);
+          for (std::size_t j = 0; j < level; ++j) {
+            const math::Modulus& q = ctx.key_base()[j];
+            std::uint64_t* c0p = y[o].residue(0, j);
+            if (cplx) {
+              const std::uint64_t* w = i_ntt_.data() + j * n;
+              for (std::size_t k = 0; k < n; ++k) c0p[k] = q.add(c0p[k], q.mul(r[j], q.add(1, w[k])));
+            } else {
+              for (std::size_t k = 0; k < n; ++k) c0p[k] = q.add(c0p[k], r[j]);
+            }
+          }
+        });
+        break;
+      }
+      case OpKind::square:
+      case OpKind::multiply: {
+        const int ta = ins.inputs[0], tb = ins.inputs[ins.op == OpKind::square ? 0 : 1];
+        const bool same = ta == tb;
+        const bool move_a = (ins.op == OpKind::square || !same) && dies(ta);
+        EncryptedTensor a = std::size_t(prog_.instrs[std::size_t(ta)].level) > level ? at_level(val[std::size_t(ta)], level)
+                                                                                       : take(val, ta, move_a);
+        EncryptedTensor bcopy;
+        const EncryptedTensor* b = &a;
+        if (!same) {
+          if (std::size_t(prog_.instrs[std::size_t(tb)].level) > level) {
+            bcopy = at_level(val[std::size_t(tb)], level);
+            b = &bcopy;
+          } else {
+            b = &val[std::size_t(tb)];
+          }
+        }
+        math::parallel_for(a.size(), [&](std::size_t e) {
+          if (!cplx) {
+            if (same) ev.square_inplace(a[e]);
+            else ev.multiply_inplace(a[e], (*b)[e]);
+            return;
+          }
+          rlwe::Ciphertext ar, ai;
+          split(a[e], ar, ai);
+          if (same) {
+            ev.square_inplace(ar);
+            ev.square_inplace(ai);
+          } else {
+            rlwe::Ciphertext br, bi;
+            split((*b)[e], br, bi);
+            ev.multiply_inplace(ar, br);
+            ev.multiply_inplace(ai, bi);
+          }
+          times_i(ai);
+          ev.add_inplace(ar, ai);
+          a[e] = std::move(ar);
+        });
+        y = std::move(a);
+        break;
+      }
+      case OpKind::relinearize: {
+        y = take(val, ins.inputs[0], dies(ins.inputs[0]));
+        math::parallel_for(y.size(), [&](std::size_t e) {
+          if (y[e].size == 3) ev.relinearize_inplace(y[e], keys_.relin);
+        });
+        break;
+      }
+    }
+    // Exact factor before the rescales, then rescale (each divides the scale by the dropped prime).
+    math::parallel_for(y.size(), [&](std::size_t e) {
+      y[e].scale = factor_before;
+      for (int k = 0; k < ins.rescale; ++k) ev.rescale_to_next_inplace(y[e]);
+      y[e].scale = ins.factor;
+    });
+    val[i] = std::move(y);
+    for (int t : ins.inputs)
+      if (dies(t)) EncryptedTensor().swap(val[std::size_t(t)]);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (timings) {
+      const std::string layer = layer_of(ins.label);
+      auto it = std::find_if(timings->begin(), timings->end(), [&](const LayerTiming& l) { return l.layer == layer; });
+      if (it == timings->end()) {
+        timings->push_back({layer, 0, 0, 0});
+        it = timings->end() - 1;
+      }
+      it->seconds += dt;
+      it->cpu_seconds += process_cpu_seconds() - c0;
+      it->ciphertexts_out = ins.size;
+    }
+  }
+  if (progress) progress(count - 1, count - 1, "done");
+  if (keep_all) return val;
+  std::vector<EncryptedTensor> outs;
+  for (const auto& o : prog_.outputs) outs.push_back(val[std::size_t(o.tensor)]);
+  return outs;
+}
+
+}  // namespace hecnn::nn::runtime
