@@ -14,7 +14,9 @@
 //   square / multiply   factors multiply (x4 more with complex packing, whose
 //             split into real and imaginary parts doubles each operand)
 //   relinearize  followed by rescales that bring M back to noise + precision
-//             (and at the outputs, to precision + 1), with primes of <= 50 bits
+//             (and at the outputs, to precision + 1), with primes of <= 50 bits;
+//             a product read only by dense layers (>= 16 terms per element) is
+//             rescaled the same way before them, so they run at fewer primes
 // The chain is then [primes holding the largest output M, ..., the last rescale's
 // primes, ..., the first rescale's primes, special prime] and N is the smallest
 // power of two whose 128-bit bound (HE standard) fits it. A second pass with the

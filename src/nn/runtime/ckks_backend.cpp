@@ -9,6 +9,7 @@
 
 #include "fhe/rlwe/galois.h"
 #include "math/ntt.h"
+#include "math/vec_ops.h"
 #include "math/parallel.h"
 #include "nn/runtime/linear_kernel.h"
 
@@ -168,10 +169,8 @@ void CkksServer::times_i(rlwe::Ciphertext& a) const {
   const std::size_t n = ctx.n();
   for (std::size_t c = 0; c < a.size; ++c)
     for (std::size_t j = 0; j < a.num_primes; ++j) {
-      const math::Modulus& q = ctx.key_base()[j];
       std::uint64_t* x = a.residue(c, j);
-      const std::uint64_t* w = i_ntt_.data() + j * n;
-      for (std::size_t i = 0; i < n; ++i) x[i] = q.mul(x[i], w[i]);
+      math::mul_mod_vec(x, i_ntt_.data() + j * n, x, n, ctx.key_base()[j]);
     }
 }
 

@@ -15,8 +15,12 @@ namespace {
 using u64 = std::uint64_t;
 using i64 = std::int64_t;
 
-constexpr std::size_t kGroup = 8;     // outputs per group
-constexpr std::size_t kBlock = 4096;  // coefficients per block (8 x 4096 x 8 B = 256 KiB of accumulators, in L2)
+// Outputs per group and coefficients per block: 32 x 1024 x 8 B = 256 KiB of accumulators
+// (L2) and an 8 KiB block of the input (L1). Each input block is read from memory once
+// per group, so large groups of outputs that share inputs cut the memory traffic,
+// which bounds this loop (a dense layer re-reads its whole input once per group).
+constexpr std::size_t kGroup = 32;
+constexpr std::size_t kBlock = 1024;
 
 void mac_generic(i64* __restrict acc, const u64* __restrict x, i64 w, std::size_t len) {
   for (std::size_t i = 0; i < len; ++i) acc[i] += i64(x[i]) * w;
@@ -76,15 +80,28 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
   std::vector<rlwe::Ciphertext> out(outs);
   for (auto& ct : out) ct = rlwe::Ciphertext(n, level, parts, ntt);
 
-  // Terms of each group, sorted by source so consecutive terms reuse the cached block.
+  // Outputs ordered by their first input (a convolution's channels at one position read
+  // the same inputs), grouped, and each group's terms sorted by source so consecutive
+  // terms reuse the cached block.
+  std::vector<std::uint32_t> order(outs);
+  for (std::size_t o = 0; o < outs; ++o) order[o] = std::uint32_t(o);
+  auto first_src = [&](std::size_t o) -> std::pair<int, int> {
+    std::pair<int, int> k{1 << 30, 1 << 30};
+    for (const auto& t : ins.rows[o]) k = std::min(k, std::pair<int, int>{t.input, t.index});
+    return k;
+  };
+  std::vector<std::pair<int, int>> key(outs);
+  for (std::size_t o = 0; o < outs; ++o) key[o] = first_src(o);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return key[a] < key[b]; });
   const std::size_t groups = (outs + kGroup - 1) / kGroup;
   std::vector<std::vector<GroupTerm>> gterms(groups);
-  for (std::size_t o = 0; o < outs; ++o) {
+  for (std::size_t p = 0; p < outs; ++p) {
+    const std::size_t o = order[p];
     for (const auto& t : ins.rows[o]) {
       const auto& tensor = *srcs.at(std::size_t(t.input));
       i64 w = t.weight;
       if (!ins.input_mult.empty()) w = i64(std::llround(double(t.weight) * ins.input_mult[std::size_t(t.input)]));
-      gterms[o / kGroup].push_back({&tensor.at(std::size_t(t.index)), std::uint32_t(o % kGroup), w});
+      gterms[p / kGroup].push_back({&tensor.at(std::size_t(t.index)), std::uint32_t(p % kGroup), w});
     }
   }
   for (auto& g : gterms) std::stable_sort(g.begin(), g.end(), [](const GroupTerm& a, const GroupTerm& b) { return a.src < b.src; });
@@ -134,7 +151,7 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
         }
       }
       for (std::size_t g = 0; g < gsize; ++g) {
-        u64* dst = out[gi * kGroup + g].residue(c, j) + b0;
+        u64* dst = out[order[gi * kGroup + g]].residue(c, j) + b0;
         for (std::size_t i = 0; i < len; ++i) dst[i] = reduce_signed(acc[g][i], q);
       }
     }
