@@ -20,8 +20,9 @@ struct Args {
   double temperature = 0;
   std::vector<double> weights;
   std::size_t count = 0, offset = 0, batch = 0, poly_degree = 0;
-  int input_bits = 0, weight_bits = 0, coeff_bits = 0, ckks_precision = 24;
+  int input_bits = 0, weight_bits = 0, coeff_bits = 0, ckks_precision = 20;
   bool real_packing = false;
+  std::size_t calibrate = 512;
   bool json = false, plan = false, no_check = false, quiet = false, simulate = false;
 };
 
@@ -87,7 +88,14 @@ void run(const Args& a) {
       ens.temperature = calibrate_temperature(members, nn::load_named_dataset(a.dataset, true), 500);
     }
   }
-  const auto prog = nn::compiler::compile(members, ens, opt);
+  auto prog = nn::compiler::compile(members, ens, opt);
+  if (ckks && a.calibrate > 0) {
+    // Ranges from training images (never the test images being scored).
+    const nn::Dataset train = nn::load_named_dataset(a.dataset, true);
+    const std::size_t k = std::min(a.calibrate, train.count());
+    nn::runtime::calibrate_ckks(prog, opt, train.image(0), k, train.image_size());
+    prog.description += ", ranges calibrated on " + std::to_string(k) + " training images";
+  }
   if (!a.json) std::printf("%s", nn::compiler::cost_report(prog).c_str());
   if (a.plan) {
     if (a.json) {
@@ -143,7 +151,8 @@ void setup(CLI::App& app) {
   app.add_option("--offset", a->offset, "first test image");
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)");
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate)");
-  app.add_option("--ckks-precision", a->ckks_precision, "CKKS: bits of every value's worst-case bound kept above the noise (8..40, default 24)");
+  app.add_option("--ckks-precision", a->ckks_precision, "CKKS: bits kept above the noise, relative to the calibrated value ranges (8..40, default 20)");
+  app.add_option("--calibrate", a->calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)");
   app.add_flag("--real-packing", a->real_packing, "CKKS: one image per slot (N/2 per ciphertext) instead of two per complex slot");
   app.add_option("--combiner", a->combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list: one output each)")->delimiter(',');
   app.add_option("--temperature", a->temperature, "poly-softmax temperature T (default: from the members' logit bounds)");

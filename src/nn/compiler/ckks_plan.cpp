@@ -22,7 +22,6 @@ struct Pass {
   bool exact = false;                 // log2_prime are real primes (pass 2): no new positions
   double noise = 13, precision = 24;
   bool complex = true;
-  bool eager = true;                  // allow eager rescales before dense layers
   double input_log2_factor = 0;
   // Outputs per instruction.
   std::vector<int> drop;              // positions dropped after the op
@@ -30,6 +29,14 @@ struct Pass {
   std::vector<std::vector<double>> mult;
   double need_bottom = 0;             // bits the never-dropped primes must provide
 };
+
+// Bits between a tensor's guaranteed bound and its calibrated range (plus 2 bits of
+// headroom for inputs larger than the calibration set's), or 0 without calibration:
+// precision is then kept relative to the values that occur, not the worst case.
+double range_gap(const Instr& ins) {
+  if (!(ins.log2_calibrated > -1e300)) return 0;
+  return std::max(0.0, ins.log2_bound - (std::max(ins.log2_calibrated, 0.0) + 2));
+}
 
 double log2_sum(const std::vector<double>& v, std::size_t from, std::size_t to) {
   double s = 0;
@@ -47,27 +54,6 @@ void run_pass(const Program& prog, Pass& p, const std::vector<int>* fixed_rescal
   p.mult.assign(n, {});
   std::vector<bool> is_output(n, false);
   for (const auto& o : prog.outputs) is_output[std::size_t(o.tensor)] = true;
-  // Eager rescale: a product read only by linear layers with a large fan-in (a dense
-  // layer) is rescaled before them, so the dense layer's many ciphertext x integer
-  // products run at fewer primes; rescaling the product's few ciphertexts costs less.
-  std::vector<bool> eager(n, false);
-  {
-    std::vector<std::size_t> terms_read(n, 0);
-    std::vector<bool> only_linear(n, true);
-    for (const auto& ins : prog.instrs) {
-      for (int t : ins.inputs) {
-        if (ins.op != OpKind::linear) only_linear[std::size_t(t)] = false;
-      }
-      if (ins.op == OpKind::linear)
-        for (const auto& row : ins.rows)
-          for (const auto& term : row) terms_read[std::size_t(ins.inputs[std::size_t(term.input)])]++;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto op = prog.instrs[i].op;
-      eager[i] = p.eager && (op == OpKind::square || op == OpKind::multiply) && only_linear[i] && !is_output[i] &&
-                 terms_read[i] >= 16 * prog.instrs[i].size;
-    }
-  }
   // Requirement on the total: at drop count d, message M needs M + margin <= bottom + sum(positions >= d).
   std::vector<std::pair<int, double>> needs;  // (positions dropped, bits needed)
   for (std::size_t i = 0; i < n; ++i) {
@@ -113,8 +99,9 @@ void run_pass(const Program& prog, Pass& p, const std::vector<int>* fixed_rescal
     int drops = 0;
     if (fixed_rescale) {
       drops = (*fixed_rescale)[i];
-    } else if (ins.op == OpKind::relinearize || (is_output[i] && ins.op != OpKind::input) || eager[i]) {
-      const double target = is_output[i] ? p.precision + p.noise + 1 : p.precision + p.noise;
+    } else if ((ins.op == OpKind::relinearize || (is_output[i] && ins.op != OpKind::input)) && ins.parts == 2) {
+      // Only 2-part ciphertexts: rounding the third part adds noise times s^2, ~7 bits more.
+      const double target = (is_output[i] ? p.precision + p.noise + 1 : p.precision + p.noise) + range_gap(ins);
       double want = m - target;
       std::size_t pos = std::size_t(d);
       while (want >= kMinPrimeBits) {
@@ -171,51 +158,16 @@ struct Variant {
   std::vector<int> rescales;
   std::vector<std::uint64_t> chain;
   std::size_t n = 0;
-  double cost = 0;  // estimated work per image, in word operations
 };
 
-// Work per image, in units of one ciphertext x integer multiply-accumulate per word;
-// an NTT costs ~40 per word (measured with cryptonets at N = 8192: 0.11 ns per word
-// in the linear kernel, 4.7 ns per word in the IFMA NTT).
-double estimate_cost(const Program& prog, const Variant& v) {
-  const double ntt = 40.0;
-  const std::size_t L = v.chain.size() - 1;
-  double c = 0;
-  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
-    const Instr& ins = prog.instrs[i];
-    const double k = double(L - std::size_t(v.q.drop[i]) + std::size_t(v.rescales[i]));
-    const double size = double(ins.size);
-    const double keyswitch = (k * (k + 1) + 2 * k) * ntt;
-    switch (ins.op) {
-      case OpKind::input:
-      case OpKind::mod_switch: break;
-      case OpKind::linear: {
-        double terms = 0;
-        int parts = 2;
-        for (const auto& row : ins.rows) terms += double(row.size());
-        for (int t : ins.inputs) parts = std::max(parts, prog.instrs[std::size_t(t)].parts);
-        c += terms * parts * k;
-        break;
-      }
-      case OpKind::square: c += size * ((v.p.complex ? keyswitch + 6 * k : 0) + 3 * k); break;
-      case OpKind::multiply: c += size * ((v.p.complex ? 2 * keyswitch + 6 * k : 0) + 4 * k); break;
-      case OpKind::relinearize: c += size * keyswitch; break;
-    }
-    for (int r = 0; r < v.rescales[i]; ++r) c += size * ins.parts * (k - r) * ntt;
-  }
-  const double images = v.p.complex ? double(v.n) : double(v.n) / 2;
-  return c * double(v.n) / images;
-}
-
-Variant plan_variant(const Program& prog, const CompileOptions& opt, bool eager) {
+Variant plan_variant(const Program& prog, const CompileOptions& opt) {
   Variant v;
   Pass& p = v.p;
-  p.eager = eager;
   p.complex = opt.complex_packing;
   p.precision = opt.ckks_precision_bits;
   p.noise = 13;  // log2 of rescale / encryption noise in message units at N = 16384 (measured: 10..12)
   const double in_bound = prog.instrs[0].log2_bound;
-  p.input_log2_factor = std::ceil(p.noise + p.precision - in_bound);
+  p.input_log2_factor = std::ceil(p.noise + p.precision + range_gap(prog.instrs[0]) - in_bound);
   run_pass(prog, p, nullptr);
   v.rescales = rescale_counts(prog, p);
   const std::vector<int>& rescales = v.rescales;
@@ -269,7 +221,6 @@ Variant plan_variant(const Program& prog, const CompileOptions& opt, bool eager)
                        std::to_string(q.need_bottom) + " needed (internal error)");
   }
 
-  v.cost = estimate_cost(prog, v);
   return v;
 }
 
@@ -279,19 +230,7 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
   if (opt.ckks_precision_bits < 8 || opt.ckks_precision_bits > 40) throw CompileError("--ckks-precision must be in 8..40 bits");
   for (const auto& ins : prog.instrs)
     if (ins.op == OpKind::mod_switch) throw CompileError("CKKS planning: unexpected mod_switch instruction");
-  Variant best;
-  bool found = false;
-  std::string why;
-  for (bool eager : {false, true}) {
-    try {
-      Variant v = plan_variant(prog, opt, eager);
-      if (!found || v.cost < best.cost) best = std::move(v);
-      found = true;
-    } catch (const CompileError& e) {
-      why = e.what();
-    }
-  }
-  if (!found) throw CompileError(why);
+  const Variant best = plan_variant(prog, opt);
   const Pass& p = best.p;
   const Pass& q = best.q;
   const auto& chain = best.chain;

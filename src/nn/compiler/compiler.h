@@ -52,7 +52,7 @@ struct CompileOptions {
   double budget_margin_bits = 12;  // predicted noise budget kept at the outputs
   // CKKS (see ckks_plan.h).
   bool complex_packing = true;     // two images per complex slot
-  int ckks_precision_bits = 24;    // bits of every tensor's worst-case bound kept above the noise
+  int ckks_precision_bits = 20;    // bits above the noise, relative to the calibrated range (else the worst-case bound)
 };
 
 // One model (members.size() == 1, ensemble ignored) or an ensemble of members that

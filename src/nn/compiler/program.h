@@ -68,6 +68,7 @@ struct Instr {
   std::vector<double> input_mult;     // linear: term weight w on input i becomes round(w * input_mult[i]);
                                       // empty: all 1 (inputs already share one factor)
   double log2_message = 0.0;          // log2 bound on |message| before the rescales
+  double log2_calibrated = -1e308;    // log2 max |integer| seen on calibration images (-1e308: none)
 };
 
 enum class Scheme : std::uint8_t { bfv, ckks };

@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include "nn/compiler/ckks_plan.h"
 #include "nn/compiler/compiler.h"
 #include "nn/model/forward.h"
 #include "nn/runtime/simulator.h"
@@ -241,8 +242,8 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
       dec[o] = client.decrypt(outs[o], m);
     }
     rep.decrypt_s += since(t0);
-    TensorValues<i128> exact;
-    if (opt.check_quantized) exact = simulate_exact(prog, slots);
+    TensorValues<double> exact;
+    if (opt.check_quantized) exact = simulate_real(prog, slots);
     for (std::size_t i = 0; i < m; ++i) {
       const auto ref = float_reference(prog, members, images + (first + i) * image_size);
       for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
@@ -259,11 +260,11 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
         orep.agree_float += pred == fpred;
         if (opt.check_quantized) {
           const auto& ex = exact[std::size_t(prog.outputs[o].tensor)];
-          std::vector<i128> q(classes);
+          std::vector<double> q(classes);
           for (std::size_t c = 0; c < classes; ++c) {
             q[c] = ex[c][i];
-            orep.max_error = std::max(orep.max_error, std::fabs(scores[c] - double(q[c])) / scale);
-            orep.max_score = std::max(orep.max_score, std::fabs(double(q[c])) / scale);
+            orep.max_error = std::max(orep.max_error, std::fabs(scores[c] - q[c]) / scale);
+            orep.max_score = std::max(orep.max_score, std::fabs(q[c]) / scale);
           }
           orep.agree_quantized += argmax_int(q) == pred;
           orep.quant_correct += labels && argmax_int(q) == labels[first + i];
@@ -275,6 +276,23 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
   rep.total_s = since(t_all);
   rep.peak_rss_bytes = peak_rss_bytes();
   return rep;
+}
+
+void calibrate_ckks(Program& prog, const compiler::CompileOptions& opt, const std::uint8_t* images, std::size_t count,
+                    std::size_t image_size) {
+  if (prog.scheme != compiler::Scheme::ckks) throw std::invalid_argument("calibrate_ckks: the program is not a CKKS program");
+  if (count == 0) throw std::invalid_argument("calibrate_ckks: no calibration images");
+  if (image_size != prog.input_shape.size()) throw std::invalid_argument("calibrate_ckks: image size does not match the model");
+  std::vector<std::vector<std::int64_t>> imgs(count);
+  for (std::size_t i = 0; i < count; ++i) imgs[i] = prog.quantize_input(images + i * image_size, image_size);
+  const auto val = simulate_real(prog, to_slots(imgs), {.keep_all = true});
+  for (std::size_t t = 0; t < prog.instrs.size(); ++t) {
+    double mx = 0;
+    for (const auto& e : val[t])
+      for (double v : e) mx = std::max(mx, std::fabs(v));
+    prog.instrs[t].log2_calibrated = std::log2(std::max(mx, 1.0));
+  }
+  compiler::plan_ckks(prog, opt);
 }
 
 InferReport run_encrypted(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/compiler/compiler.h"
 #include "nn/compiler/program.h"
 #include "nn/model/model.h"
 #include "nn/runtime/bfv_backend.h"
@@ -75,6 +76,13 @@ InferReport run_encrypted(const compiler::Program& prog, std::span<const Model> 
 // (agree_quantized and exact_scores are trivially all images). Fast: for choosing precision.
 InferReport run_quantized(const compiler::Program& prog, std::span<const Model> members, const std::uint8_t* images,
                           std::size_t count, std::size_t image_size, const std::uint8_t* labels);
+
+// CKKS calibration: runs the quantized program on `count` images (in doubles), records
+// each tensor's largest |integer| (Instr::log2_calibrated) and replans the CKKS
+// parameters so precision is kept relative to those ranges (compiler/ckks_plan.h).
+// Use images the test set does not contain (e.g. a few hundred training images).
+void calibrate_ckks(compiler::Program& prog, const compiler::CompileOptions& opt, const std::uint8_t* images,
+                    std::size_t count, std::size_t image_size);
 
 // Peak resident memory of this process so far (bytes), from /proc/self/status.
 std::size_t peak_rss_bytes();

@@ -31,6 +31,14 @@ struct ExactRing {
   i128 mul(i128 a, i128 b) const { return a * b; }
 };
 
+// The integers in double precision (relative error ~2^-50 after deep layers): the
+// reference for CKKS, whose integers may pass 128 bits.
+struct RealRing {
+  double from(__int128 v) const { return double(v); }
+  double add(double a, double b) const { return a + b; }
+  double mul(double a, double b) const { return a * b; }
+};
+
 template <typename T, typename Ring>
 TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs, const Ring& ring,
                     const SimulationOptions& opt) {
@@ -103,6 +111,11 @@ TensorValues<i128> simulate_exact(const Program& prog, const std::vector<std::ve
     }
   }
   return run<i128>(prog, inputs, ExactRing{}, opt);
+}
+
+TensorValues<double> simulate_real(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
+                                   const SimulationOptions& opt) {
+  return run<double>(prog, inputs, RealRing{}, opt);
 }
 
 std::vector<std::vector<std::int64_t>> to_slots(const std::vector<std::vector<std::int64_t>>& images) {

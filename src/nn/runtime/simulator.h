@@ -1,7 +1,8 @@
 // Cleartext slot simulator: runs a compiled Program on plain integers, either
 // modulo one plaintext prime t (exactly what BFV computes, slot by slot: the test
 // oracle for the HE backend) or exactly in 128-bit integers (the quantized
-// plaintext model; throws if a guaranteed bound could overflow).
+// plaintext model; throws if a guaranteed bound could overflow), or in doubles
+// (the CKKS reference).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,11 @@ TensorValues<std::uint64_t> simulate_mod(const compiler::Program& prog, const st
                                          std::uint64_t t, const SimulationOptions& opt = {});
 TensorValues<i128> simulate_exact(const compiler::Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
                                   const SimulationOptions& opt = {});
+
+// The same integers in double precision (no bound on their size; relative error
+// ~2^-50): the reference for CKKS.
+TensorValues<double> simulate_real(const compiler::Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
+                                   const SimulationOptions& opt = {});
 
 // Transposes images (count x pixels) into the slot layout (pixels x count).
 std::vector<std::vector<std::int64_t>> to_slots(const std::vector<std::vector<std::int64_t>>& images);
