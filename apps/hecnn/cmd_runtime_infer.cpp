@@ -100,8 +100,12 @@ void run(const Args& a) {
   if (a.plan) {
     if (a.json) {
       const auto c = nn::compiler::cost(prog);
-      nlohmann::json j = {{"program", prog.description}, {"poly_degree", prog.params.poly_degree},
+      nlohmann::json j = {{"program", prog.description}, {"scheme", nn::compiler::scheme_name(prog.scheme)},
+                          {"poly_degree", prog.poly_degree()}, {"images_per_ciphertext", prog.batch_capacity()},
+                          {"coeff_modulus", ckks ? prog.ckks.coeff_modulus : prog.params.coeff_modulus},
                           {"plain_moduli", prog.params.plain_moduli}, {"depth", c.depth}, {"ct_mults", c.ct_mults},
+                          {"rescales", c.rescales}, {"conjugations", c.conjugations},
+                          {"predicted_precision_bits", prog.predicted_precision_bits},
                           {"relins", c.relins}, {"scalar_mults", c.scalar_mults}, {"peak_bytes", c.peak_bytes},
                           {"input_bytes", c.input_bytes}, {"output_bytes", c.output_bytes}, {"keys", prog.keys},
                           {"predicted_noise_budget_bits", prog.predicted_final_budget}};

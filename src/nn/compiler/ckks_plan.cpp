@@ -260,8 +260,11 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
           }
     }
   }
-  for (const auto& o : prog.outputs) prec = std::min(prec, prog.instrs[std::size_t(o.tensor)].log2_bound +
-                                                               q.log2_f[std::size_t(o.tensor)] - p.noise);
+  for (const auto& o : prog.outputs) {
+    const Instr& t = prog.instrs[std::size_t(o.tensor)];
+    const double range = t.log2_calibrated > -1e300 ? std::min(t.log2_bound, std::max(t.log2_calibrated, 0.0)) : t.log2_bound;
+    prec = std::min(prec, range + q.log2_f[std::size_t(o.tensor)] - p.noise);
+  }
   prog.predicted_precision_bits = prec;
   prog.keys.clear();
   bool relin = false, products = false;

@@ -300,7 +300,9 @@ std::string ckks_cost_report(const Program& prog, const Cost& c) {
      << " relinearizations, " << c.rescales << " rescales\n";
   os << "predicted precision at the outputs: " << std::fixed;
   os.precision(1);
-  os << prog.predicted_precision_bits << " bits of the worst-case bound above the noise (assumed 2^" << p.noise_log2 << ")\n";
+  const bool calibrated = prog.instrs[0].log2_calibrated > -1e300;
+  os << prog.predicted_precision_bits << " bits above the noise (assumed 2^" << p.noise_log2 << "), relative to "
+     << (calibrated ? "the calibrated value ranges" : "the worst-case bounds (no calibration)") << "\n";
   os << "memory: peak " << c.peak_ciphertexts << " live ciphertexts, " << mib(c.peak_bytes) << "\n";
   os << "transfer: encrypted input " << mib(c.input_bytes) << ", encrypted outputs " << mib(c.output_bytes)
      << ", evaluation keys " << mib(c.key_bytes) << "\n";
