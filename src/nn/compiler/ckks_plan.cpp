@@ -12,7 +12,7 @@ namespace hecnn::nn::compiler {
 namespace {
 
 constexpr int kMaxPrimeBits = 50;   // keeps every data prime on the 52-bit IFMA kernels
-constexpr int kMinPrimeBits = 18;   // smaller drops are not worth a rescale (and primes = 1 mod 2N get rare)
+constexpr int kMinPrimeBits = 22;   // smaller drops are not worth a rescale (and primes = 1 mod 2N get rare)
 constexpr double kFitMargin = 2.0;  // |message| < Q / 4
 constexpr double kAlignBits = 22.0; // realigned weights keep this many bits
 
@@ -172,55 +172,75 @@ Variant plan_variant(const Program& prog, const CompileOptions& opt) {
   v.rescales = rescale_counts(prog, p);
   const std::vector<int>& rescales = v.rescales;
 
-  // Chain: bottom primes, then the droppable positions from the last to the first, then the special prime.
-  const std::vector<int> bottom = split_bits(p.need_bottom);
-  std::vector<int> bits(bottom);
-  for (std::size_t k = p.log2_prime.size(); k-- > 0;) bits.push_back(int(p.log2_prime[k]));
-  int maxb = 0;
-  double total = 0;
-  for (int b : bits) {
-    maxb = std::max(maxb, b);
-    total += b;
-  }
-  // The special prime at least as large as every data prime (key-switching noise / P stays
-  // below the rescaling noise), and <= 50 bits so its NTTs use the IFMA kernels too.
-  const int special = std::max(maxb + 1, kMaxPrimeBits);
-  bits.push_back(special);
-  total += special;
-  std::size_t n = 0;
-  for (std::size_t cand : {std::size_t(4096), std::size_t(8192), std::size_t(16384), std::size_t(32768)}) {
-    if (total <= rlwe::max_coeff_bits_128(cand)) {
-      n = cand;
-      break;
+  // Chain: bottom primes, then the droppable positions from the last to the first, then
+  // the special prime. Pass 2 uses the real primes (a little below 2^bits, so factors
+  // come out a little larger); when the bottom falls short it grows and the chain is
+  // rebuilt. Small primes = 1 mod 2N are rare: when they run out, they are widened.
+  double bottom_need = p.need_bottom;
+  int min_bits = kMinPrimeBits;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 6) throw CompileError("CKKS planning: no prime chain satisfies the plan (internal error)");
+    const std::vector<int> bottom = split_bits(bottom_need);
+    std::vector<int> bits(bottom);
+    for (std::size_t k = p.log2_prime.size(); k-- > 0;) bits.push_back(std::max(int(p.log2_prime[k]), min_bits));
+    int maxb = 0;
+    double total = 0;
+    for (int b : bits) {
+      maxb = std::max(maxb, b);
+      total += b;
     }
-  }
-  if (n == 0) {
-    std::ostringstream os;
-    os << "no 128-bit secure CKKS parameters: the program needs a " << int(total)
-       << "-bit coefficient modulus (more than N = 32768 allows); try lower --weight-bits / --input-bits or "
-          "--ckks-precision";
-    throw CompileError(os.str());
-  }
-  v.n = n;
-  v.chain = math::create_coeff_modulus(n, bits);
-  const auto& chain = v.chain;
+    // The special prime at least as large as every data prime (key-switching noise / P stays
+    // below the rescaling noise), and <= 50 bits where possible so its NTTs use the IFMA kernels.
+    const int special = std::max(maxb + 1, kMaxPrimeBits);
+    bits.push_back(special);
+    total += special;
+    std::size_t n = 0;
+    if (opt.poly_degree) {
+      if (rlwe::max_coeff_bits_128(opt.poly_degree) == 0) {
+        throw CompileError("--poly-degree " + std::to_string(opt.poly_degree) + " is not supported (1024..32768, a power of two)");
+      }
+      if (total > rlwe::max_coeff_bits_128(opt.poly_degree)) {
+        throw CompileError("--poly-degree " + std::to_string(opt.poly_degree) + ": the program needs a " + std::to_string(int(total)) +
+                           "-bit coefficient modulus, 128-bit security allows " +
+                           std::to_string(rlwe::max_coeff_bits_128(opt.poly_degree)) + " (use a larger N or lower precision)");
+      }
+      n = opt.poly_degree;
+    } else {
+      for (std::size_t cand : {std::size_t(4096), std::size_t(8192), std::size_t(16384), std::size_t(32768)}) {
+        if (total <= rlwe::max_coeff_bits_128(cand)) {
+          n = cand;
+          break;
+        }
+      }
+    }
+    if (n == 0) {
+      std::ostringstream os;
+      os << "no 128-bit secure CKKS parameters: the program needs a " << int(total)
+         << "-bit coefficient modulus (more than N = 32768 allows); try lower --weight-bits / --input-bits or "
+            "--ckks-precision";
+      throw CompileError(os.str());
+    }
+    try {
+      v.chain = math::create_coeff_modulus(n, bits);
+    } catch (const std::exception&) {
+      min_bits += 4;  // not enough small primes = 1 mod 2N
+      continue;
+    }
+    v.n = n;
 
-  // Pass 2: exact factors with the real primes.
-  v.q = p;
-  Pass& q = v.q;
-  q.exact = true;
-  const std::size_t L = chain.size() - 1;
-  const std::size_t nb = bottom.size();
-  q.log2_prime.assign(p.log2_prime.size(), 0);
-  for (std::size_t k = 0; k < q.log2_prime.size(); ++k) q.log2_prime[k] = std::log2(double(chain[L - 1 - k]));
-  run_pass(prog, q, &rescales);
-  double bottom_bits = 0;
-  for (std::size_t k = 0; k < nb; ++k) bottom_bits += std::log2(double(chain[k]));
-  if (q.need_bottom > bottom_bits + 1e-9) {
-    throw CompileError("CKKS planning: the chosen primes leave " + std::to_string(bottom_bits) + " bits at the bottom, " +
-                       std::to_string(q.need_bottom) + " needed (internal error)");
+    // Pass 2: exact factors with the real primes.
+    v.q = p;
+    Pass& q = v.q;
+    q.exact = true;
+    const std::size_t L = v.chain.size() - 1;
+    q.log2_prime.assign(p.log2_prime.size(), 0);
+    for (std::size_t k = 0; k < q.log2_prime.size(); ++k) q.log2_prime[k] = std::log2(double(v.chain[L - 1 - k]));
+    run_pass(prog, q, &rescales);
+    double bottom_bits = 0;
+    for (std::size_t k = 0; k < bottom.size(); ++k) bottom_bits += std::log2(double(v.chain[k]));
+    if (q.need_bottom <= bottom_bits + 1e-9) break;
+    bottom_need = std::ceil(std::max(bottom_need, q.need_bottom)) + 1;
   }
-
   return v;
 }
 
@@ -256,7 +276,8 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
       for (const auto& row : ins.rows)
         for (const auto& t : row)
           if (std::fabs(double(t.weight) * ins.input_mult[std::size_t(t.input)]) >= 0x1p62) {
-            throw CompileError(ins.label + ": realigned CKKS weights exceed 62 bits");
+            throw CompileError(ins.label + ": realigned CKKS weights exceed 62 bits (the inputs' scales differ too much; "
+                               "try lower --weight-bits / --coeff-bits, or BFV)");
           }
     }
   }
