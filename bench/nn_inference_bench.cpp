@@ -116,7 +116,19 @@ void run_ckks_bench(benchmark::State& state, const std::vector<std::string>& pat
   opt.ckks_precision_bits = int(state.range(3));
   opt.complex_packing = complex_packing;
   compiler::EnsembleOptions ens;
-  const auto prog = compiler::compile(members, ens, opt);
+  auto prog = compiler::compile(members, ens, opt);
+  if (const std::size_t k = std::size_t(state.range(4)); k > 0) {
+    // As hecnn infer --calibrate k: value ranges from training images set the precision targets.
+    Dataset train;
+    try {
+      train = load_named_dataset("mnist", true);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+      return;
+    }
+    runtime::calibrate_ckks(prog, opt, train.image(0), std::min(k, train.count()), train.image_size());
+    prog.description += ", ranges calibrated on " + std::to_string(std::min(k, train.count())) + " training images";
+  }
   const std::size_t images = prog.batch_capacity();
   std::vector<std::vector<std::int64_t>> imgs;
   for (std::size_t i = 0; i < images; ++i) {
@@ -167,16 +179,19 @@ void BM_ensemble3(benchmark::State& state) {
 // Args: input bits, weight bits.
 BENCHMARK(BM_cryptonets)->Name("nn/cryptonets/bfv/128bit")->Args({4, 5})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_ensemble3)->Name("nn/ensemble3/bfv/128bit")->Args({4, 5})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
-// Args: input bits, weight bits, activation coefficient bits, precision bits (hecnn infer --scheme ckks defaults).
+// Args: input bits, weight bits, activation coefficient bits, precision bits, calibration images
+// (0: precision relative to the worst-case bounds; 8/10/12/20/512 are hecnn infer --scheme ckks's defaults).
 BENCHMARK(BM_cryptonets_ckks_complex)
     ->Name("nn/cryptonets/ckks/complex/128bit")
-    ->Args({8, 10, 12, 24})
+    ->Args({8, 10, 12, 24, 0})
+    ->Args({8, 10, 12, 20, 512})
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();
 BENCHMARK(BM_cryptonets_ckks_real)
     ->Name("nn/cryptonets/ckks/real/128bit")
-    ->Args({8, 10, 12, 24})
+    ->Args({8, 10, 12, 24, 0})
+    ->Args({8, 10, 12, 20, 512})
     ->Iterations(1)
     ->Unit(benchmark::kSecond)
     ->UseRealTime();
