@@ -344,7 +344,13 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
   if (progress) progress(count - 1, count - 1, "done");
   if (keep_all) return val;
   std::vector<EncryptedTensor> outs;
-  for (const auto& o : prog_.outputs) outs.push_back(val[std::size_t(o.tensor)]);
+  // Moved out, except a tensor listed as more than one output.
+  for (std::size_t k = 0; k < prog_.outputs.size(); ++k) {
+    const auto& o = prog_.outputs[k];
+    bool again = false;
+    for (std::size_t m = k + 1; m < prog_.outputs.size(); ++m) again |= prog_.outputs[m].tensor == o.tensor;
+    outs.push_back(again ? val[std::size_t(o.tensor)] : std::move(val[std::size_t(o.tensor)]));
+  }
   return outs;
 }
 
