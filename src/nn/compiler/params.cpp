@@ -281,6 +281,19 @@ std::string mib(std::size_t b) {
 }  // namespace
 
 namespace {
+// " label@level" wherever the level changes, in program order.
+std::string levels_line(const Program& prog) {
+  std::string out;
+  int last_level = -1;
+  for (const auto& ins : prog.instrs) {
+    if (ins.level != last_level) {
+      out += " " + ins.label + "@" + std::to_string(ins.level);
+      last_level = ins.level;
+    }
+  }
+  return out;
+}
+
 std::string ckks_cost_report(const Program& prog, const Cost& c) {
   std::ostringstream os;
   const auto& p = prog.ckks;
@@ -309,14 +322,7 @@ std::string ckks_cost_report(const Program& prog, const Cost& c) {
   os << "keys the client must provide: public parameters";
   for (const auto& k : prog.keys) os << ", " << k;
   os << "\nlevels:";
-  int last_level = -1;
-  for (const auto& ins : prog.instrs) {
-    if (ins.level != last_level) {
-      os << " " << ins.label << "@" << ins.level;
-      last_level = ins.level;
-    }
-  }
-  os << "\n";
+  os << levels_line(prog) << "\n";
   return os.str();
 }
 }  // namespace
@@ -353,14 +359,7 @@ std::string cost_report(const Program& prog) {
   for (const auto& k : prog.keys) os << ", " << k;
   os << " (one set per CRT prime); no Galois keys\n";
   os << "levels:";
-  int last_level = -1;
-  for (const auto& ins : prog.instrs) {
-    if (ins.level != last_level) {
-      os << " " << ins.label << "@" << ins.level;
-      last_level = ins.level;
-    }
-  }
-  os << "\n";
+  os << levels_line(prog) << "\n";
   return os.str();
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include <sys/resource.h>
 
 #include "math/parallel.h"
 #include "nn/runtime/linear_kernel.h"
@@ -13,14 +12,7 @@ namespace hecnn::nn::runtime {
 using compiler::Instr;
 using compiler::OpKind;
 using compiler::Program;
-
-std::string layer_of(const std::string& label) {
-  if (label.rfind("ensemble", 0) == 0) return "ensemble";
-  const auto a = label.find('/');
-  if (a == std::string::npos) return label;
-  const auto b = label.find('/', a + 1);
-  return b == std::string::npos ? label : label.substr(0, b);
-}
+using detail::take;
 
 // ---- client ----------------------------------------------------------------
 
@@ -146,20 +138,6 @@ std::vector<EncryptedTensor> BfvServer::evaluate_all(std::size_t residue, Encryp
   return run(residue, std::move(input), true, nullptr, {});
 }
 
-namespace {
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-// Takes the input tensor if this is its last use, else copies it.
-EncryptedTensor take(std::vector<EncryptedTensor>& val, int t, bool last_use) {
-  if (last_use) return std::move(val[t]);
-  return val[t];
-}
-}  // namespace
-
 std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor input, bool keep_all,
                                             std::vector<LayerTiming>* timings, const Progress& progress) const {
   if (residue >= eval_.size()) throw std::invalid_argument("residue index out of range");
@@ -178,11 +156,7 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
     }
   }
   const std::size_t count = prog_.instrs.size();
-  std::vector<std::size_t> last(count, 0);
-  for (std::size_t i = 0; i < count; ++i)
-    for (int t : prog_.instrs[i].inputs) last[t] = std::max(last[t], i);
-  std::vector<bool> keep(count, keep_all);
-  for (const auto& o : prog_.outputs) keep[o.tensor] = true;
+  const detail::Liveness live(prog_, keep_all);
 
   std::vector<EncryptedTensor> val(count);
   val[0] = std::move(input);
@@ -190,8 +164,8 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
     const Instr& ins = prog_.instrs[i];
     if (progress) progress(i - 1, count - 1, ins.label);
     const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = timings ? process_cpu_seconds() : 0.0;
-    auto dies = [&](int t) { return !keep[t] && last[t] == i; };
+    const double c0 = timings ? detail::process_cpu_seconds() : 0.0;
+    auto dies = [&](int t) { return live.dies(t, i); };
     switch (ins.op) {
       case OpKind::input: throw std::logic_error("second input instruction");
       case OpKind::linear: {
@@ -248,29 +222,11 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
     for (int t : ins.inputs)
       if (dies(t)) EncryptedTensor().swap(val[t]);
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (timings) {
-      const std::string layer = layer_of(ins.label);
-      auto it = std::find_if(timings->begin(), timings->end(), [&](const LayerTiming& l) { return l.layer == layer; });
-      if (it == timings->end()) {
-        timings->push_back({layer, 0, 0, 0});
-        it = timings->end() - 1;
-      }
-      it->seconds += dt;
-      it->cpu_seconds += process_cpu_seconds() - c0;
-      it->ciphertexts_out = ins.size;
-    }
+    if (timings) detail::add_timing(*timings, ins.label, dt, detail::process_cpu_seconds() - c0, ins.size);
   }
   if (progress) progress(count - 1, count - 1, "done");
   if (keep_all) return val;
-  std::vector<EncryptedTensor> outs;
-  // Moved out, except a tensor listed as more than one output.
-  for (std::size_t k = 0; k < prog_.outputs.size(); ++k) {
-    const auto& o = prog_.outputs[k];
-    bool again = false;
-    for (std::size_t m = k + 1; m < prog_.outputs.size(); ++m) again |= prog_.outputs[m].tensor == o.tensor;
-    outs.push_back(again ? val[o.tensor] : std::move(val[o.tensor]));
-  }
-  return outs;
+  return detail::collect_outputs(prog_, val);
 }
 
 }  // namespace hecnn::nn::runtime

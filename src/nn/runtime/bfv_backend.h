@@ -19,27 +19,15 @@
 #include "fhe/rlwe/keygen.h"
 #include "math/prng.h"
 #include "nn/compiler/program.h"
+#include "nn/runtime/interpreter.h"
 
 namespace hecnn::nn::runtime {
-
-using EncryptedTensor = std::vector<rlwe::Ciphertext>;
 
 // Everything the server may see for one residue: parameters and relinearization keys.
 struct BfvEvaluationKeys {
   std::vector<rlwe::ContextPtr> contexts;    // one per plaintext prime
   std::vector<rlwe::RelinKeys> relin;        // one per plaintext prime (empty if not needed)
 };
-
-// Per-layer timing of a server run.
-struct LayerTiming {
-  std::string layer;   // e.g. "m0/conv1", "ensemble"
-  double seconds = 0;              // wall clock
-  double cpu_seconds = 0;          // process CPU time (all threads) while the layer ran
-  std::size_t ciphertexts_out = 0;
-};
-
-// Progress callback: (instructions done, instructions total, label of the current one).
-using Progress = std::function<void(std::size_t, std::size_t, const std::string&)>;
 
 class BfvClient {
  public:
@@ -83,9 +71,5 @@ class BfvServer {
   std::vector<bfv::BfvTablesPtr> tables_;
   std::vector<std::unique_ptr<bfv::Evaluator>> eval_;
 };
-
-// Layer name of an instruction label: its first two path parts ("m0/conv1/relin" -> "m0/conv1"),
-// "ensemble" for the coordinator's instructions.
-std::string layer_of(const std::string& label);
 
 }  // namespace hecnn::nn::runtime

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <stdexcept>
 
-#include <sys/resource.h>
 
 #include "fhe/rlwe/galois.h"
 #include "math/ntt.h"
@@ -18,6 +17,7 @@ namespace hecnn::nn::runtime {
 using compiler::Instr;
 using compiler::OpKind;
 using compiler::Program;
+using detail::take;
 
 namespace {
 
@@ -49,16 +49,6 @@ bool needs_relin(const Program& prog) {
   return false;
 }
 
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-EncryptedTensor take(std::vector<EncryptedTensor>& val, int t, bool last_use) {
-  if (last_use) return std::move(val[std::size_t(t)]);
-  return val[std::size_t(t)];
-}
 
 }  // namespace
 
@@ -210,11 +200,7 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
     }
   }
   const std::size_t count = prog_.instrs.size();
-  std::vector<std::size_t> last(count, 0);
-  for (std::size_t i = 0; i < count; ++i)
-    for (int t : prog_.instrs[i].inputs) last[std::size_t(t)] = std::max(last[std::size_t(t)], i);
-  std::vector<bool> keep(count, keep_all);
-  for (const auto& o : prog_.outputs) keep[std::size_t(o.tensor)] = true;
+  const detail::Liveness live(prog_, keep_all);
 
   // Brings a copy of tensor t down to `level` primes (no division; the factor is unchanged).
   auto at_level = [&](const EncryptedTensor& t, std::size_t level) {
@@ -229,8 +215,8 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
     const Instr& ins = prog_.instrs[i];
     if (progress) progress(i - 1, count - 1, ins.label);
     const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = timings ? process_cpu_seconds() : 0.0;
-    auto dies = [&](int t) { return !keep[std::size_t(t)] && last[std::size_t(t)] == i; };
+    const double c0 = timings ? detail::process_cpu_seconds() : 0.0;
+    auto dies = [&](int t) { return live.dies(t, i); };
     const std::size_t level = std::size_t(ins.level + ins.rescale);  // before this instruction's rescales
     double factor_before = ins.factor;
     for (int k = 0; k < ins.rescale; ++k) factor_before *= double(ctx.key_base()[std::size_t(ins.level + k)].value());
@@ -329,29 +315,11 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
     for (int t : ins.inputs)
       if (dies(t)) EncryptedTensor().swap(val[std::size_t(t)]);
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (timings) {
-      const std::string layer = layer_of(ins.label);
-      auto it = std::find_if(timings->begin(), timings->end(), [&](const LayerTiming& l) { return l.layer == layer; });
-      if (it == timings->end()) {
-        timings->push_back({layer, 0, 0, 0});
-        it = timings->end() - 1;
-      }
-      it->seconds += dt;
-      it->cpu_seconds += process_cpu_seconds() - c0;
-      it->ciphertexts_out = ins.size;
-    }
+    if (timings) detail::add_timing(*timings, ins.label, dt, detail::process_cpu_seconds() - c0, ins.size);
   }
   if (progress) progress(count - 1, count - 1, "done");
   if (keep_all) return val;
-  std::vector<EncryptedTensor> outs;
-  // Moved out, except a tensor listed as more than one output.
-  for (std::size_t k = 0; k < prog_.outputs.size(); ++k) {
-    const auto& o = prog_.outputs[k];
-    bool again = false;
-    for (std::size_t m = k + 1; m < prog_.outputs.size(); ++m) again |= prog_.outputs[m].tensor == o.tensor;
-    outs.push_back(again ? val[std::size_t(o.tensor)] : std::move(val[std::size_t(o.tensor)]));
-  }
-  return outs;
+  return detail::collect_outputs(prog_, val);
 }
 
 }  // namespace hecnn::nn::runtime

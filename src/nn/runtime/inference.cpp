@@ -55,6 +55,29 @@ class ProgressBar {
  private:
   bool on_;
 };
+// Checks the arguments of run_bfv / run_ckks; the report's counts and output names;
+// `batch`: images per encrypted batch.
+InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span<const Model> members, std::size_t count,
+                         std::size_t image_size, const InferOptions& opt, std::size_t& batch) {
+  if (prog.scheme != scheme) {
+    throw std::invalid_argument(std::string("run_") + (scheme == compiler::Scheme::ckks ? "ckks" : "bfv") +
+                                ": the program was compiled for " + compiler::scheme_name(prog.scheme));
+  }
+  if (count == 0) throw std::invalid_argument("no images to run");
+  if (image_size != prog.input_shape.size()) {
+    throw std::invalid_argument("images have " + std::to_string(image_size) + " values, the model expects " +
+                                std::to_string(prog.input_shape.size()));
+  }
+  if (members.size() != std::size_t(prog.members)) throw std::invalid_argument("member count does not match the program");
+  InferReport rep;
+  rep.scheme = compiler::scheme_name(scheme);
+  const std::size_t cap = prog.batch_capacity();
+  batch = opt.batch ? std::min(opt.batch, cap) : cap;
+  rep.images = count;
+  rep.batches = (count + batch - 1) / batch;
+  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  return rep;
+}
 }  // namespace
 
 std::size_t peak_rss_bytes() {
@@ -94,20 +117,9 @@ std::vector<std::vector<double>> float_reference(const Program& prog, std::span<
 
 InferReport run_bfv(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
                     std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt) {
-  if (prog.scheme != compiler::Scheme::bfv) throw std::invalid_argument("run_bfv: the program was compiled for CKKS");
-  if (count == 0) throw std::invalid_argument("no images to run");
-  if (image_size != prog.input_shape.size()) {
-    throw std::invalid_argument("images have " + std::to_string(image_size) + " values, the model expects " +
-                                std::to_string(prog.input_shape.size()));
-  }
-  if (members.size() != std::size_t(prog.members)) throw std::invalid_argument("member count does not match the program");
   const auto t_all = Clock::now();
-  InferReport rep;
-  const std::size_t n = prog.params.poly_degree;
-  const std::size_t batch = opt.batch ? std::min(opt.batch, n) : n;
-  rep.images = count;
-  rep.batches = (count + batch - 1) / batch;
-  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  std::size_t batch = 0;
+  InferReport rep = start_report(prog, compiler::Scheme::bfv, members, count, image_size, opt, batch);
   const auto cost = compiler::cost(prog);
   rep.key_bytes = cost.key_bytes;
 
@@ -195,21 +207,9 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
 
 InferReport run_ckks(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
                      std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt) {
-  if (prog.scheme != compiler::Scheme::ckks) throw std::invalid_argument("run_ckks: the program was compiled for BFV");
-  if (count == 0) throw std::invalid_argument("no images to run");
-  if (image_size != prog.input_shape.size()) {
-    throw std::invalid_argument("images have " + std::to_string(image_size) + " values, the model expects " +
-                                std::to_string(prog.input_shape.size()));
-  }
-  if (members.size() != std::size_t(prog.members)) throw std::invalid_argument("member count does not match the program");
   const auto t_all = Clock::now();
-  InferReport rep;
-  rep.scheme = "CKKS";
-  const std::size_t cap = prog.batch_capacity();
-  const std::size_t batch = opt.batch ? std::min(opt.batch, cap) : cap;
-  rep.images = count;
-  rep.batches = (count + batch - 1) / batch;
-  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  std::size_t batch = 0;
+  InferReport rep = start_report(prog, compiler::Scheme::ckks, members, count, image_size, opt, batch);
   rep.key_bytes = compiler::cost(prog).key_bytes;
 
   auto t0 = Clock::now();
