@@ -145,10 +145,13 @@ CkksServer::CkksServer(const Program& prog, CkksEvaluationKeys keys) : prog_(pro
   // NTT of X^(N/2) per data prime.
   const std::size_t n = ctx->n(), L = ctx->max_data_primes();
   i_ntt_.assign(L * n, 0);
+  one_plus_i_ntt_.assign(L * n, 0);
   for (std::size_t j = 0; j < L; ++j) {
     std::uint64_t* r = i_ntt_.data() + j * n;
     r[n / 2] = 1;
     math::ntt_forward(r, ctx->ntt(j));
+    const math::Modulus& q = ctx->key_base()[j];
+    for (std::size_t k = 0; k < n; ++k) one_plus_i_ntt_[j * n + k] = q.add(1, r[k]);
   }
 }
 
@@ -241,14 +244,14 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
         math::parallel_for(y.size(), [&](std::size_t o) {
           const __int128 b = ins.bias[o];
           if (b == 0) return;
-          std::vector<std::uint64_t> r(level);
+          std::vector<std::uint64_t> r(level), rv(cplx ? n : 0);
           ckks::integer_to_rns(ctx, std::round(double(b) * factor_before), level, r.data(), 1);
           for (std::size_t j = 0; j < level; ++j) {
             const math::Modulus& q = ctx.key_base()[j];
             std::uint64_t* c0p = y[o].residue(0, j);
             if (cplx) {
-              const std::uint64_t* w = i_ntt_.data() + j * n;
-              for (std::size_t k = 0; k < n; ++k) c0p[k] = q.add(c0p[k], q.mul(r[j], q.add(1, w[k])));
+              std::fill(rv.begin(), rv.end(), r[j]);
+              math::mul_add_mod_vec(rv.data(), one_plus_i_ntt_.data() + j * n, c0p, n, q);  // c0 += r (1 + mu)
             } else {
               for (std::size_t k = 0; k < n; ++k) c0p[k] = q.add(c0p[k], r[j]);
             }

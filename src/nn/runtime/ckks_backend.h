@@ -81,7 +81,8 @@ class CkksServer {
   const compiler::Program& prog_;
   CkksEvaluationKeys keys_;
   std::unique_ptr<ckks::Evaluator> eval_;
-  std::vector<std::uint64_t> i_ntt_;  // NTT of X^(N/2) per data prime (prime-major)
+  std::vector<std::uint64_t> i_ntt_;           // NTT of X^(N/2) per data prime (prime-major)
+  std::vector<std::uint64_t> one_plus_i_ntt_;  // NTT of 1 + X^(N/2): a bias in both halves of every slot
 };
 
 }  // namespace hecnn::nn::runtime
