@@ -119,7 +119,8 @@ void run(const Args& a) {
       std::cout << report_json(prog, rep).dump(2) << "\n";
       return;
     }
-    std::printf("\nquantized plaintext model (exact integers, no encryption) on %zu images, %.2f s:\n", rep.images, rep.total_s);
+    std::printf("\nquantized plaintext model (%s, no encryption) on %zu images, %.2f s:\n",
+                ckks ? "the CKKS program's integers in double precision" : "exact integers", rep.images, rep.total_s);
     for (const auto& o : rep.outputs) {
       std::printf("  %-10s accuracy %.2f%% (float %.2f%%), agreement with float %.2f%%\n", o.name.c_str(), 100.0 * o.correct / count,
                   100.0 * o.plain_correct / count, 100.0 * o.agree_float / count);

@@ -315,14 +315,23 @@ InferReport run_quantized(const Program& prog, std::span<const Model> members, c
     ++rep.batches;
     std::vector<std::vector<std::int64_t>> imgs(m);
     for (std::size_t i = 0; i < m; ++i) imgs[i] = prog.quantize_input(images + (first + i) * image_size, image_size);
-    const auto exact = simulate_exact(prog, to_slots(imgs));
+    // BFV programs: exact 128-bit integers; CKKS programs (integers may pass 128 bits): doubles.
+    const bool real = prog.scheme == compiler::Scheme::ckks;
+    const auto slots = to_slots(imgs);
+    TensorValues<i128> exact;
+    TensorValues<double> approx;
+    if (real) approx = simulate_real(prog, slots);
+    else exact = simulate_exact(prog, slots);
+    auto predict = [&](const auto& val, std::size_t o, std::size_t i) {
+      const auto& ex = val[std::size_t(prog.outputs[o].tensor)];
+      std::vector<std::decay_t<decltype(ex[0][0])>> q(ex.size());
+      for (std::size_t c = 0; c < ex.size(); ++c) q[c] = ex[c][i];
+      return argmax_int(q);
+    };
     for (std::size_t i = 0; i < m; ++i) {
       const auto ref = float_reference(prog, members, images + (first + i) * image_size);
       for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
-        const auto& ex = exact[prog.outputs[o].tensor];
-        std::vector<i128> q(ex.size());
-        for (std::size_t c = 0; c < ex.size(); ++c) q[c] = ex[c][i];
-        const int pred = argmax_int(q), fpred = nn::argmax(ref[o]);
+        const int pred = real ? predict(approx, o, i) : predict(exact, o, i), fpred = nn::argmax(ref[o]);
         auto& r = rep.outputs[o];
         r.correct += labels && pred == labels[first + i];
         r.plain_correct += labels && fpred == labels[first + i];
