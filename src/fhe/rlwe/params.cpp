@@ -6,6 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "math/he_standard.h"
 #include "math/primes.h"
 
 namespace hecnn::rlwe {
@@ -18,17 +19,7 @@ const char* scheme_name(Scheme s) {
   }
 }
 
-int max_coeff_bits_128(std::size_t n) {
-  switch (n) {
-    case 1024: return 27;
-    case 2048: return 54;
-    case 4096: return 109;
-    case 8192: return 218;
-    case 16384: return 438;
-    case 32768: return 881;
-    default: return 0;
-  }
-}
+int max_coeff_bits_128(std::size_t n) { return math::max_coeff_bits_128(n); }
 
 ParmsId compute_parms_id(Scheme scheme, std::size_t n, const std::vector<u64>& primes, u64 plain_modulus) {
   std::vector<u64> words;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "fhe/wire/error.h"
+#include "math/he_standard.h"
 #include "fhe/wire/prng.h"
 #include "fhe/wire/records.h"
 
@@ -99,17 +100,7 @@ bool is_prime(std::uint64_t n) {
   return true;
 }
 
-int max_coeff_modulus_bits_128(std::uint64_t n) {
-  switch (n) {
-    case 1024: return 27;
-    case 2048: return 54;
-    case 4096: return 109;
-    case 8192: return 218;
-    case 16384: return 438;
-    case 32768: return 881;
-    default: return 0;
-  }
-}
+int max_coeff_modulus_bits_128(std::uint64_t n) { return math::max_coeff_bits_128(n); }
 
 int product_bit_count(std::span<const std::uint64_t> primes) {
   std::vector<std::uint64_t> acc{1};
