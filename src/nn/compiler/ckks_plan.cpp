@@ -15,12 +15,12 @@ constexpr int kMaxPrimeBits = 50;   // keeps every data prime on the 52-bit IFMA
 constexpr int kMinPrimeBits = 22;   // smaller drops are not worth a rescale (and primes = 1 mod 2N get rare)
 constexpr double kFitMargin = 2.0;  // |message| < Q / 4
 constexpr double kAlignBits = 22.0; // realigned weights keep this many bits
+constexpr double kNoiseLog2 = 13.0; // rescale / encryption noise in message units (measured 10..12 bits)
 
 struct Pass {
   // Chain of droppable primes from the top (position 0 is dropped first); bits or exact values.
   std::vector<double> log2_prime;     // per position
-  bool exact = false;                 // log2_prime are real primes (pass 2): no new positions
-  double noise = 13, precision = 24;
+  double noise = kNoiseLog2, precision = 24;
   bool complex = true;
   double input_log2_factor = 0;
   // Outputs per instruction.
@@ -30,12 +30,15 @@ struct Pass {
   double need_bottom = 0;             // bits the never-dropped primes must provide
 };
 
+// log2 of the values a tensor takes: its calibrated range, else its guaranteed bound.
+double log2_range(const Instr& ins) { return std::min(ins.log2_bound, ins.log2_calibrated.value_or(ins.log2_bound)); }
+
 // Bits between a tensor's guaranteed bound and its calibrated range (plus 2 bits of
 // headroom for inputs larger than the calibration set's), or 0 without calibration:
 // precision is then kept relative to the values that occur, not the worst case.
 double range_gap(const Instr& ins) {
-  if (!(ins.log2_calibrated > -1e300)) return 0;
-  return std::max(0.0, ins.log2_bound - (std::max(ins.log2_calibrated, 0.0) + 2));
+  if (!ins.log2_calibrated) return 0;
+  return std::max(0.0, ins.log2_bound - (log2_range(ins) + 2));
 }
 
 double log2_sum(const std::vector<double>& v, std::size_t from, std::size_t to) {
@@ -44,8 +47,8 @@ double log2_sum(const std::vector<double>& v, std::size_t from, std::size_t to) 
   return s;
 }
 
-// Runs the plan over the program. Pass 1 (exact == false) appends positions as
-// rescales need them; pass 2 reuses the recorded rescale counts.
+// Runs the plan over the program. Pass 1 (fixed_rescale == nullptr) appends positions
+// as rescales need them; pass 2 reuses pass 1's rescale counts with the real primes.
 void run_pass(const Program& prog, Pass& p, const std::vector<int>* fixed_rescale) {
   const std::size_t n = prog.instrs.size();
   p.drop.assign(n, 0);
@@ -152,20 +155,19 @@ std::vector<int> split_bits(double bits) {
   return out;
 }
 
-
-struct Variant {
+// The two passes, the rescale counts and the prime chain they settled on.
+struct ChainPlan {
   Pass p, q;
   std::vector<int> rescales;
   std::vector<std::uint64_t> chain;
   std::size_t n = 0;
 };
 
-Variant plan_variant(const Program& prog, const CompileOptions& opt) {
-  Variant v;
+ChainPlan plan_chain(const Program& prog, const CompileOptions& opt) {
+  ChainPlan v;
   Pass& p = v.p;
   p.complex = opt.complex_packing;
   p.precision = opt.ckks_precision_bits;
-  p.noise = 13;  // log2 of rescale / encryption noise in message units at N = 16384 (measured: 10..12)
   const double in_bound = prog.instrs[0].log2_bound;
   p.input_log2_factor = std::ceil(p.noise + p.precision + range_gap(prog.instrs[0]) - in_bound);
   run_pass(prog, p, nullptr);
@@ -231,7 +233,6 @@ Variant plan_variant(const Program& prog, const CompileOptions& opt) {
     // Pass 2: exact factors with the real primes.
     v.q = p;
     Pass& q = v.q;
-    q.exact = true;
     const std::size_t L = v.chain.size() - 1;
     q.log2_prime.assign(p.log2_prime.size(), 0);
     for (std::size_t k = 0; k < q.log2_prime.size(); ++k) q.log2_prime[k] = std::log2(double(v.chain[L - 1 - k]));
@@ -250,7 +251,7 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
   if (opt.ckks_precision_bits < 8 || opt.ckks_precision_bits > 40) throw CompileError("--ckks-precision must be in 8..40 bits");
   for (const auto& ins : prog.instrs)
     if (ins.op == OpKind::mod_switch) throw CompileError("CKKS planning: unexpected mod_switch instruction");
-  const Variant best = plan_variant(prog, opt);
+  const ChainPlan best = plan_chain(prog, opt);
   const Pass& p = best.p;
   const Pass& q = best.q;
   const auto& chain = best.chain;
@@ -283,8 +284,7 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
   }
   for (const auto& o : prog.outputs) {
     const Instr& t = prog.instrs[std::size_t(o.tensor)];
-    const double range = t.log2_calibrated > -1e300 ? std::min(t.log2_bound, std::max(t.log2_calibrated, 0.0)) : t.log2_bound;
-    prec = std::min(prec, range + q.log2_f[std::size_t(o.tensor)] - p.noise);
+    prec = std::min(prec, log2_range(t) + q.log2_f[std::size_t(o.tensor)] - p.noise);
   }
   prog.predicted_precision_bits = prec;
   prog.keys.clear();

@@ -313,7 +313,7 @@ std::string ckks_cost_report(const Program& prog, const Cost& c) {
      << " relinearizations, " << c.rescales << " rescales\n";
   os << "predicted precision at the outputs: " << std::fixed;
   os.precision(1);
-  const bool calibrated = prog.instrs[0].log2_calibrated > -1e300;
+  const bool calibrated = prog.instrs[0].log2_calibrated.has_value();
   os << prog.predicted_precision_bits << " bits above the noise (assumed 2^" << p.noise_log2 << "), relative to "
      << (calibrated ? "the calibrated value ranges" : "the worst-case bounds (no calibration)") << "\n";
   os << "memory: peak " << c.peak_ciphertexts << " live ciphertexts, " << mib(c.peak_bytes) << "\n";

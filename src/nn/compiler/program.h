@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,7 +69,7 @@ struct Instr {
   std::vector<double> input_mult;     // linear: term weight w on input i becomes round(w * input_mult[i]);
                                       // empty: all 1 (inputs already share one factor)
   double log2_message = 0.0;          // log2 bound on |message| before the rescales
-  double log2_calibrated = -1e308;    // log2 max |integer| seen on calibration images (-1e308: none)
+  std::optional<double> log2_calibrated;  // log2 max(1, |integer|) seen on calibration images
 };
 
 enum class Scheme : std::uint8_t { bfv, ckks };
