@@ -55,6 +55,19 @@ class ProgressBar {
  private:
   bool on_;
 };
+// One image's prediction `pred` against the float model's and the label (-1: none).
+void tally_encrypted(OutputReport& r, int pred, int float_pred, int label) {
+  r.correct += label >= 0 && pred == label;
+  r.plain_correct += label >= 0 && float_pred == label;
+  r.agree_float += pred == float_pred;
+}
+
+// ... and against the quantized plaintext model's prediction.
+void tally_quantized(OutputReport& r, int pred, int quant_pred, int label) {
+  r.agree_quantized += quant_pred == pred;
+  r.quant_correct += label >= 0 && quant_pred == label;
+}
+
 // Checks the arguments of run_bfv / run_ckks; the report's counts and output names;
 // `batch`: images per encrypted batch.
 InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span<const Model> members, std::size_t count,
@@ -181,9 +194,7 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
         const int fpred = nn::argmax(ref[o]);
         auto& orep = rep.outputs[o];
         orep.predictions.push_back(pred);
-        orep.correct += labels && pred == labels[first + i];
-        orep.plain_correct += labels && fpred == labels[first + i];
-        orep.agree_float += pred == fpred;
+        tally_encrypted(orep, pred, fpred, labels ? int(labels[first + i]) : -1);
         if (opt.check_quantized) {
           const auto& ex = exact[prog.outputs[o].tensor];
           std::vector<i128> q(classes);
@@ -193,8 +204,7 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
             same &= q[c] == scores[c];
           }
           orep.exact_scores += same;
-          orep.agree_quantized += argmax_int(q) == pred;
-          orep.quant_correct += labels && argmax_int(q) == labels[first + i];
+          tally_quantized(orep, pred, argmax_int(q), labels ? int(labels[first + i]) : -1);
         }
       }
     }
@@ -255,9 +265,7 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
         const int fpred = nn::argmax(ref[o]);
         auto& orep = rep.outputs[o];
         orep.predictions.push_back(pred);
-        orep.correct += labels && pred == labels[first + i];
-        orep.plain_correct += labels && fpred == labels[first + i];
-        orep.agree_float += pred == fpred;
+        tally_encrypted(orep, pred, fpred, labels ? int(labels[first + i]) : -1);
         if (opt.check_quantized) {
           const auto& ex = exact[std::size_t(prog.outputs[o].tensor)];
           std::vector<double> q(classes);
@@ -266,8 +274,7 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
             orep.max_error = std::max(orep.max_error, std::fabs(scores[c] - q[c]) / scale);
             orep.max_score = std::max(orep.max_score, std::fabs(q[c]) / scale);
           }
-          orep.agree_quantized += argmax_int(q) == pred;
-          orep.quant_correct += labels && argmax_int(q) == labels[first + i];
+          tally_quantized(orep, pred, argmax_int(q), labels ? int(labels[first + i]) : -1);
         }
       }
     }
@@ -333,11 +340,9 @@ InferReport run_quantized(const Program& prog, std::span<const Model> members, c
       for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
         const int pred = real ? predict(approx, o, i) : predict(exact, o, i), fpred = nn::argmax(ref[o]);
         auto& r = rep.outputs[o];
-        r.correct += labels && pred == labels[first + i];
-        r.plain_correct += labels && fpred == labels[first + i];
-        r.agree_float += pred == fpred;
-        r.agree_quantized += 1;
-        r.quant_correct += labels && pred == labels[first + i];
+        const int label = labels ? int(labels[first + i]) : -1;
+        tally_encrypted(r, pred, fpred, label);  // "encrypted" is the quantized model itself here
+        tally_quantized(r, pred, pred, label);
         r.exact_scores += 1;
       }
     }
