@@ -1,8 +1,11 @@
 // Small random models for the compiler and runtime tests.
 #pragma once
 
+#include <filesystem>
 #include <random>
+#include <string>
 
+#include "nn/model/dataset.h"
 #include "nn/model/model.h"
 
 namespace hecnn::nn::testing {
@@ -73,6 +76,29 @@ inline std::vector<std::uint8_t> random_images(std::size_t count, std::size_t si
   std::vector<std::uint8_t> v(count * size);
   for (auto& x : v) x = std::uint8_t(rng() % 256);
   return v;
+}
+
+// input 1x8x8 -> conv 2@3x3 s2 p1 -> x^2 -> dense 3: depth 1, same input and classes as
+// tiny_model, so an ensemble with tiny_model mixes members whose output factors differ (CKKS).
+inline Model shallow_model(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Model m;
+  m.meta.name = "shallow";
+  m.input.shape = {1, 8, 8};
+  m.layers.push_back(conv(1, 2, 3, 2, 1, rng));
+  m.layers.push_back(Poly{{0, 0, 1}});
+  m.layers.push_back(dense(32, 3, rng));
+  return m;
+}
+
+// models/<name> of the source tree (next to tests/), or next to the data root; empty if absent.
+inline std::string model_path(const std::string& name) {
+  const std::filesystem::path here = std::filesystem::path(__FILE__).parent_path();  // tests/nn
+  for (const auto& dir : {here.parent_path().parent_path() / "models", std::filesystem::path(data_root()).parent_path() / "models"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(dir / name, ec)) return (dir / name).string();
+  }
+  return {};
 }
 
 }  // namespace hecnn::nn::testing

@@ -20,28 +20,8 @@
 namespace hecnn::nn::compiler {
 namespace {
 
-// models/<name> of the source tree: next to this file's tests/ folder, or next to the data root.
-std::string model_path(const std::string& name) {
-  const std::filesystem::path here = std::filesystem::path(__FILE__).parent_path();  // tests/nn/compiler
-  for (const auto& dir : {here.parent_path().parent_path().parent_path() / "models",
-                          std::filesystem::path(data_root()).parent_path() / "models"}) {
-    std::error_code ec;
-    if (std::filesystem::exists(dir / name, ec)) return (dir / name).string();
-  }
-  return {};
-}
-
-// input 1x8x8 -> conv 2@3x3 s2 p1 -> x^2 -> dense 3: one square, same input and classes as tiny_model.
-Model shallow_model(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Model m;
-  m.meta.name = "shallow";
-  m.input.shape = {1, 8, 8};
-  m.layers.push_back(testing::conv(1, 2, 3, 2, 1, rng));
-  m.layers.push_back(Poly{{0, 0, 1}});
-  m.layers.push_back(testing::dense(32, 3, rng));
-  return m;
-}
+using testing::model_path;
+using testing::shallow_model;
 
 // input 1x4x4 -> dense 4 -> (x^2 -> dense 4) x squares: multiplicative depth `squares`.
 Model deep_model(int squares, std::uint64_t seed) {

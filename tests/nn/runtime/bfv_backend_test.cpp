@@ -7,6 +7,7 @@
 #include "nn/runtime/bfv_backend.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/simulator.h"
+#include "nn/runtime/runtime_test_util.h"
 #include "nn/test_models.h"
 
 namespace hecnn::nn::runtime {
@@ -14,37 +15,6 @@ namespace {
 
 using compiler::CompileOptions;
 using compiler::EnsembleOptions;
-
-std::vector<std::vector<std::int64_t>> quantized_batch(const compiler::Program& prog, std::size_t count, std::uint64_t seed) {
-  const auto raw = testing::random_images(count, prog.input_shape.size(), seed);
-  std::vector<std::vector<std::int64_t>> imgs;
-  for (std::size_t i = 0; i < count; ++i) imgs.push_back(prog.quantize_input(raw.data() + i * prog.input_shape.size(), prog.input_shape.size()));
-  return to_slots(imgs);
-}
-
-// Every tensor of the HE run decrypts to the simulator's values mod t.
-void expect_layer_by_layer(const compiler::Program& prog, std::size_t images) {
-  math::DeterministicPrngForTests prng(7);
-  BfvClient client(prog.params, !prog.keys.empty(), prng);
-  BfvServer server(prog, client.evaluation_keys());
-  const auto slots = quantized_batch(prog, images, 11);
-  for (std::size_t r = 0; r < client.residues(); ++r) {
-    const auto sim = simulate_mod(prog, slots, client.plain_modulus(r), {.keep_all = true});
-    const auto all = server.evaluate_all(r, client.encrypt(r, slots, prog.instrs[0].level));
-    ASSERT_EQ(all.size(), prog.instrs.size());
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const auto dec = client.decrypt(r, all[i], images);
-      ASSERT_EQ(dec.size(), sim[i].size()) << prog.instrs[i].label;
-      for (std::size_t e = 0; e < dec.size(); ++e) {
-        ASSERT_EQ(dec[e], sim[i][e]) << "tensor " << i << " (" << prog.instrs[i].label << "), element " << e << ", residue " << r;
-        EXPECT_EQ(all[i][e].num_primes, std::size_t(prog.instrs[i].level)) << prog.instrs[i].label;
-      }
-    }
-    // The compiler's noise prediction is pessimistic: the real budget is at least the prediction.
-    for (const auto& o : prog.outputs)
-      for (const auto& ct : all[o.tensor]) EXPECT_GE(client.noise_budget(r, ct), int(prog.predicted_final_budget) - 1) << o.name;
-  }
-}
 
 TEST(BfvBackend, TinyModelLayerByLayer) {
   const Model m = testing::tiny_model(1);

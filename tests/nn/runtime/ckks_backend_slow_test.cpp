@@ -13,20 +13,12 @@
 #include "nn/model/dataset.h"
 #include "nn/model/model_io.h"
 #include "nn/runtime/inference.h"
+#include "nn/test_models.h"
 
 namespace hecnn::nn::runtime {
 namespace {
 
-// models/<name> of the source tree: next to this file's tests/ folder, or next to the data root.
-std::string model_path(const std::string& name) {
-  const std::filesystem::path here = std::filesystem::path(__FILE__).parent_path();  // tests/nn/runtime
-  for (const auto& dir : {here.parent_path().parent_path().parent_path() / "models",
-                          std::filesystem::path(data_root()).parent_path() / "models"}) {
-    std::error_code ec;
-    if (std::filesystem::exists(dir / name, ec)) return (dir / name).string();
-  }
-  return {};
-}
+using testing::model_path;
 
 bool have_mnist() { return std::filesystem::exists(data_root() + "/mnist/t10k-images-idx3-ubyte"); }
 

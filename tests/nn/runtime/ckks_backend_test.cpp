@@ -15,37 +15,18 @@
 #include "nn/runtime/ckks_backend.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/simulator.h"
+#include "nn/runtime/runtime_test_util.h"
 #include "nn/test_models.h"
 
 namespace hecnn::nn::runtime {
 namespace {
 
+using testing::shallow_model;
+
 using compiler::Combiner;
 using compiler::CompileOptions;
 using compiler::EnsembleOptions;
 using compiler::Program;
-
-// input 1x8x8 -> conv 2@3x3 s2 p1 -> x^2 -> dense 3: depth 1, same input and classes as tiny_model,
-// so an ensemble with tiny_model mixes members whose output factors differ.
-Model shallow_model(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Model m;
-  m.meta.name = "shallow";
-  m.input.shape = {1, 8, 8};
-  m.layers.push_back(testing::conv(1, 2, 3, 2, 1, rng));
-  m.layers.push_back(Poly{{0, 0, 1}});
-  m.layers.push_back(testing::dense(32, 3, rng));
-  return m;
-}
-
-// count random images, quantized, one per slot (elements x images).
-std::vector<std::vector<std::int64_t>> quantized_batch(const Program& prog, std::size_t count, std::uint64_t seed) {
-  const std::size_t size = prog.input_shape.size();
-  const auto raw = testing::random_images(count, size, seed);
-  std::vector<std::vector<std::int64_t>> imgs;
-  for (std::size_t i = 0; i < count; ++i) imgs.push_back(prog.quantize_input(raw.data() + i * size, size));
-  return to_slots(imgs);
-}
 
 struct Case {
   std::string name;
