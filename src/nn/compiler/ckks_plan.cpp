@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "fhe/rlwe/params.h"
@@ -16,6 +18,7 @@ constexpr int kMinPrimeBits = 22;   // smaller drops are not worth a rescale (an
 constexpr double kFitMargin = 2.0;  // |message| < Q / 4
 constexpr double kAlignBits = 22.0; // realigned weights keep this many bits
 constexpr double kNoiseLog2 = 13.0; // rescale / encryption noise in message units (measured 10..12 bits)
+constexpr int kDefaultWeightBits = 10;  // a linear instruction without Instr::weight_bits
 
 struct Pass {
   // Chain of droppable primes from the top (position 0 is dropped first); bits or exact values.
@@ -28,17 +31,20 @@ struct Pass {
   std::vector<double> log2_f, m_before;
   std::vector<std::vector<double>> mult;
   double need_bottom = 0;             // bits the never-dropped primes must provide
+  double margin = -1;                 // overflow margin (program.h: ckks_log2_fit)
+  double fit(const Instr& ins) const { return ckks_log2_fit(ins, margin); }
 };
 
 // log2 of the values a tensor takes: its calibrated range, else its guaranteed bound.
 double log2_range(const Instr& ins) { return std::min(ins.log2_bound, ins.log2_calibrated.value_or(ins.log2_bound)); }
 
+
 // Bits between a tensor's guaranteed bound and its calibrated range (plus 2 bits of
 // headroom for inputs larger than the calibration set's), or 0 without calibration:
 // precision is then kept relative to the values that occur, not the worst case.
-double range_gap(const Instr& ins) {
+double range_gap(const Instr& ins, double margin) {
   if (!ins.log2_calibrated) return 0;
-  return std::max(0.0, ins.log2_bound - (log2_range(ins) + 2));
+  return std::max(0.0, ckks_log2_fit(ins, margin) - (log2_range(ins) + 2));
 }
 
 double log2_sum(const std::vector<double>& v, std::size_t from, std::size_t to) {
@@ -67,24 +73,50 @@ void run_pass(const Program& prog, Pass& p, const std::vector<int>* fixed_rescal
     switch (ins.op) {
       case OpKind::input: lf = p.input_log2_factor; break;
       case OpKind::linear: {
-        double fmax = -1e300;
-        for (int t : ins.inputs) fmax = std::max(fmax, p.log2_f[std::size_t(t)]);
-        double e = 0;
-        bool mismatch = false;
-        for (std::size_t k = 0; k < ins.inputs.size(); ++k) {
-          const double r = fmax - p.log2_f[std::size_t(ins.inputs[k])];
-          if (r < 1e-12) continue;
-          mismatch = true;
-          double wmin = 1e300;
-          for (const auto& row : ins.rows)
-            for (const auto& term : row)
-              if (std::size_t(term.input) == k) wmin = std::min(wmin, std::fabs(double(term.weight)));
-          if (wmin < 1e300) e = std::max(e, std::ceil(kAlignBits - (std::log2(wmin) + r)));
+        // Per input k: the weight exponent e_k. Exact integer weights: 0. Real weights:
+        // rounding error below 2^-(weight_bits - 1) of the largest contribution
+        // C = max_k max|w_k| range_k, i.e. the largest e_k with 2^e_k C / range_k below
+        // 2^(weight_bits - 1) (one input: max|w| 2^e_k < 2^(weight_bits - 1)). The output
+        // factor is the largest f_k 2^e_k; input k's weights are multiplied by f_out / f_k.
+        const std::size_t K = ins.inputs.size();
+        std::vector<double> wmax(K, 0), wmin(K, 1e300), range(K, 0);
+        std::vector<bool> integral(K, true);
+        for (const auto& row : ins.rows)
+          for (const auto& term : row) {
+            const std::size_t k = std::size_t(term.input);
+            const double a = std::fabs(term.real);
+            if (a == 0) continue;
+            wmax[k] = std::max(wmax[k], a);
+            wmin[k] = std::min(wmin[k], a);
+            integral[k] = integral[k] && a == std::round(a) && a <= 0x1p20;
+          }
+        double contrib = -1e300;
+        for (std::size_t k = 0; k < K; ++k) {
+          range[k] = log2_range(prog.instrs[std::size_t(ins.inputs[k])]);
+          if (wmax[k] > 0) contrib = std::max(contrib, std::log2(wmax[k]) + range[k]);
         }
-        if (mismatch) {
-          for (int t : ins.inputs) p.mult[i].push_back(std::exp2(e + fmax - p.log2_f[std::size_t(t)]));
+        const int wb = ins.weight_bits > 0 ? ins.weight_bits : kDefaultWeightBits;
+        double lf_out = -1e300, fmin = 1e300, fmax = -1e300;
+        for (std::size_t k = 0; k < K; ++k) {
+          const double f = p.log2_f[std::size_t(ins.inputs[k])];
+          fmin = std::min(fmin, f);
+          fmax = std::max(fmax, f);
+          double e = 0;
+          if (wmax[k] > 0 && !integral[k]) e = std::floor(std::log2(std::exp2(wb - 1) - 1) + range[k] - contrib);
+          if (wmax[k] > 0) lf_out = std::max(lf_out, f + e);
         }
-        lf = fmax + e;
+        if (lf_out < -1e299) lf_out = fmax;  // all weights zero
+        // Inputs at different factors: integer weights multiplied by a non-power-of-two
+        // ratio keep at least kAlignBits bits (e.g. the ensemble mean over members).
+        if (fmax - fmin > 1e-12) {
+          for (std::size_t k = 0; k < K; ++k) {
+            if (!integral[k] || wmax[k] == 0) continue;
+            const double f = p.log2_f[std::size_t(ins.inputs[k])];
+            lf_out = std::max(lf_out, std::ceil(f + kAlignBits - std::log2(wmin[k])));
+          }
+        }
+        for (std::size_t k = 0; k < K; ++k) p.mult[i].push_back(std::exp2(lf_out - p.log2_f[std::size_t(ins.inputs[k])]));
+        lf = lf_out;
         break;
       }
       case OpKind::square: lf = 2 * p.log2_f[std::size_t(ins.inputs[0])] + (p.complex ? 2 : 0); break;
@@ -94,17 +126,19 @@ void run_pass(const Program& prog, Pass& p, const std::vector<int>* fixed_rescal
       case OpKind::relinearize:
       case OpKind::mod_switch: lf = p.log2_f[std::size_t(ins.inputs[0])]; break;
     }
-    const double m = ins.log2_bound + lf;
+    const double m = p.fit(ins) + lf;
     p.m_before[i] = m;
-    for (int t : ins.inputs) needs.push_back({d, prog.instrs[std::size_t(t)].log2_bound + p.log2_f[std::size_t(t)]});  // mod-switched inputs
+    for (int t : ins.inputs) needs.push_back({d, p.fit(prog.instrs[std::size_t(t)]) + p.log2_f[std::size_t(t)]});  // mod-switched inputs
     needs.push_back({d, m});
-    // Rescale after relinearizations (lazy: after the linear layer that follows a product).
+    // Rescale any 2-part result whose message has grown kMinPrimeBits past its target (after
+    // relinearizations, so lazily after the linear layer that follows a product, and after
+    // linear layers whose weights grew the factor).
     int drops = 0;
     if (fixed_rescale) {
       drops = (*fixed_rescale)[i];
-    } else if ((ins.op == OpKind::relinearize || (is_output[i] && ins.op != OpKind::input)) && ins.parts == 2) {
+    } else if (ins.op != OpKind::input && ins.parts == 2) {
       // Only 2-part ciphertexts: rounding the third part adds noise times s^2, ~7 bits more.
-      const double target = (is_output[i] ? p.precision + p.noise + 1 : p.precision + p.noise) + range_gap(ins);
+      const double target = (is_output[i] ? p.precision + p.noise + 1 : p.precision + p.noise) + range_gap(ins, p.margin);
       double want = m - target;
       std::size_t pos = std::size_t(d);
       while (want >= kMinPrimeBits) {
@@ -124,7 +158,7 @@ void run_pass(const Program& prog, Pass& p, const std::vector<int>* fixed_rescal
     for (int k = 0; k < drops; ++k) lf -= p.log2_prime.at(std::size_t(d + k));
     p.drop[i] = d + drops;
     p.log2_f[i] = lf;
-    if (drops) needs.push_back({d + drops, ins.log2_bound + lf});
+    if (drops) needs.push_back({d + drops, p.fit(ins) + lf});
   }
   // Bottom primes: every need, minus the droppable primes still present at that point.
   const double all = log2_sum(p.log2_prime, 0, p.log2_prime.size());
@@ -168,8 +202,9 @@ ChainPlan plan_chain(const Program& prog, const CompileOptions& opt) {
   Pass& p = v.p;
   p.complex = opt.complex_packing;
   p.precision = opt.ckks_precision_bits;
+  p.margin = opt.ckks_overflow_margin_bits;
   const double in_bound = prog.instrs[0].log2_bound;
-  p.input_log2_factor = std::ceil(p.noise + p.precision + range_gap(prog.instrs[0]) - in_bound);
+  p.input_log2_factor = std::ceil(p.noise + p.precision + range_gap(prog.instrs[0], p.margin) - in_bound);
   run_pass(prog, p, nullptr);
   v.rescales = rescale_counts(prog, p);
   const std::vector<int>& rescales = v.rescales;
@@ -249,8 +284,14 @@ ChainPlan plan_chain(const Program& prog, const CompileOptions& opt) {
 
 void plan_ckks(Program& prog, const CompileOptions& opt) {
   if (opt.ckks_precision_bits < 8 || opt.ckks_precision_bits > 40) throw CompileError("--ckks-precision must be in 8..40 bits");
-  for (const auto& ins : prog.instrs)
+  if (opt.ckks_overflow_margin_bits > 60) throw CompileError("--ckks-overflow-margin must be at most 60 bits (or negative: worst-case bounds)");
+  for (const auto& ins : prog.instrs) {
     if (ins.op == OpKind::mod_switch) throw CompileError("CKKS planning: unexpected mod_switch instruction");
+    if (!std::isfinite(ins.log2_bound) && !(ins.log2_calibrated && opt.ckks_overflow_margin_bits >= 0)) {
+      throw CompileError(ins.label + ": the worst-case bound on its values overflows a double (the network is too deep for "
+                         "worst-case ranges); calibrate the ranges (--calibrate N) with an overflow margin (--ckks-overflow-margin)");
+    }
+  }
   const ChainPlan best = plan_chain(prog, opt);
   const Pass& p = best.p;
   const Pass& q = best.q;
@@ -265,6 +306,7 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
   prog.ckks.complex_packing = opt.complex_packing;
   prog.ckks.input_factor = std::exp2(q.input_log2_factor);
   prog.ckks.noise_log2 = p.noise;
+  prog.ckks.overflow_margin_bits = opt.ckks_overflow_margin_bits;
   double prec = 1e300;
   for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
     Instr& ins = prog.instrs[i];
@@ -273,13 +315,23 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
     ins.log2_message = q.m_before[i];
     ins.level = int(L) - q.drop[i];
     ins.input_mult = q.mult[i];
-    if (ins.op == OpKind::linear && !ins.input_mult.empty()) {
-      for (const auto& row : ins.rows)
-        for (const auto& t : row)
-          if (std::fabs(double(t.weight) * ins.input_mult[std::size_t(t.input)]) >= 0x1p62) {
-            throw CompileError(ins.label + ": realigned CKKS weights exceed 62 bits (the inputs' scales differ too much; "
-                               "try lower --weight-bits / --coeff-bits, or BFV)");
+    if (ins.op == OpKind::linear) {
+      for (auto& row : ins.rows)
+        for (auto& t : row) {
+          const double w = t.real * ins.input_mult.at(std::size_t(t.input));
+          if (!(std::fabs(w) < 0x1p62)) {
+            if (std::getenv("HECNN_DEBUG_PLAN")) {
+              for (std::size_t k = 0; k < ins.inputs.size(); ++k) {
+                const auto& src = prog.instrs[std::size_t(ins.inputs[k])];
+                std::fprintf(stderr, "  input %zu: %s %s level %d factor 2^%.1f parts %d bound 2^%.1f mult 2^%.1f\n", k, src.label.c_str(),
+                             op_name(src.op), src.level, std::log2(src.factor), src.parts, src.log2_bound, std::log2(ins.input_mult[k]));
+              }
+            }
+            throw CompileError(ins.label + ": CKKS weights exceed 62 bits after alignment (the inputs' factors differ too much; "
+                               "try lower --weight-bits / --coeff-bits)");
           }
+          t.weight = std::llround(w);
+        }
     }
   }
   for (const auto& o : prog.outputs) {

@@ -84,11 +84,28 @@ double max_abs(const std::vector<double>& lo, const std::vector<double>& hi) {
   return b;
 }
 
+// Bias constants: any size up to 2^120 (they are only needed modulo t, and exactly in the simulator).
+__int128 to_wide(double v, const std::string& where) {
+  if (!std::isfinite(v) || std::fabs(v) > 1.0e36) {
+    throw CompileError(where + ": constant does not fit in 120 bits (BFV scales multiply with depth; lower "
+                       "--weight-bits / --coeff-bits / --input-bits, or use --scheme ckks, which rescales)");
+  }
+  return static_cast<__int128>(std::round(v));
+}
+
+// Lowers layers to instructions. BFV: integer program, scales multiply (Scale);
+// CKKS: real program, every tensor but the input at scale 1, real weights and biases.
 class Lowering {
  public:
-  Lowering(Program& prog, const CompileOptions& opt, double r) : prog_(prog), opt_(opt), r_(r) {}
+  Lowering(Program& prog, const CompileOptions& opt, double r) : prog_(prog), opt_(opt), r_(r), ckks_(opt.scheme == Scheme::ckks) {}
 
   double real_scale(Scale s) const { return std::pow(r_, s.p) * std::ldexp(1.0, s.a); }
+  bool ckks() const { return ckks_; }
+  // log2 of a bound on |value|: BFV integers at least 1; CKKS real values may be small
+  // (precision is relative to them), down to 2^kCkksMinLog2Range.
+  double log2_bound(double bound) const { return std::log2(std::max(bound, ckks_ ? std::exp2(kCkksMinLog2Range) : 1.0)); }
+  // Scale of a linear layer's output whose weights were quantized at 2^k (BFV); CKKS: 1.
+  Scale weighted(Scale in, int k) const { return ckks_ ? Scale{0, 0} : Scale{in.p, in.a + k}; }
 
   int emit(Instr ins) {
     ins.shape = ins.shape.size() == ins.size ? ins.shape : Shape{int(ins.size), 1, 1};
@@ -127,10 +144,23 @@ class Lowering {
     return v;
   }
 
-  // Linear over (possibly several) inputs. rows use Term::input as an index into `ins`.
-  Value linear(const std::vector<Value>& ins_v, std::vector<std::vector<Term>> rows, std::vector<__int128> bias,
-               Scale out_scale, Shape shape, int member, const std::string& label) {
+  // Linear over (possibly several) inputs. rows use Term::input as an index into `ins`;
+  // bias[o] is the constant at the output's scale (BFV: rounded to an integer).
+  // weight_bits: CKKS quantization of the real weights (Instr::weight_bits).
+  Value linear(const std::vector<Value>& ins_v, std::vector<std::vector<Term>> rows, const std::vector<double>& bias_in,
+               Scale out_scale, Shape shape, int member, const std::string& label, int weight_bits = 0) {
+    std::vector<double> bias(bias_in);
     Instr ins;
+    ins.weight_bits = ckks_ ? weight_bits : 0;
+    if (ckks_) {
+      ins.bias_real = bias;
+    } else {
+      ins.bias.resize(bias.size());
+      for (std::size_t o = 0; o < bias.size(); ++o) {
+        ins.bias[o] = to_wide(bias[o], label + " bias");
+        bias[o] = double(ins.bias[o]);
+      }
+    }
     ins.op = OpKind::linear;
     ins.label = label;
     ins.member = member;
@@ -140,9 +170,9 @@ class Lowering {
     double norm = 1;
     std::vector<double> lo(rows.size()), hi(rows.size());
     for (std::size_t o = 0; o < rows.size(); ++o) {
-      double l = double(bias[o]), h = l, n = 0;
+      double l = bias[o], h = l, n = 0;
       for (const auto& t : rows[o]) {
-        const double w = double(t.weight);
+        const double w = t.real;
         const auto& v = ins_v[t.input];
         const std::size_t i = std::size_t(t.index);
         if (w > 0) {
@@ -160,9 +190,8 @@ class Lowering {
     }
     const double bound = max_abs(lo, hi);
     ins.rows = std::move(rows);
-    ins.bias = std::move(bias);
     ins.scale = real_scale(out_scale);
-    ins.log2_bound = std::log2(std::max(bound, 1.0));
+    ins.log2_bound = log2_bound(bound);
     ins.log2_weight_norm = std::log2(norm);
     Value out{emit(std::move(ins)), out_scale, bound, std::move(lo), std::move(hi)};
     if (!opt_.lazy_relinearize && prog_.instrs[out.tensor].parts == 3) out = relinearized(out, member, label);
@@ -192,7 +221,7 @@ class Lowering {
       }
     }
     const double bound = max_abs(lo, hi);
-    ins.log2_bound = std::log2(std::max(bound, 1.0));
+    ins.log2_bound = log2_bound(bound);
     Value out{emit(std::move(ins)), s, bound, std::move(lo), std::move(hi)};
     if (!opt_.lazy_relinearize) out = relinearized(out, member, label);
     return out;
@@ -217,7 +246,7 @@ class Lowering {
       hi[i] = *std::max_element(c, c + 4);
     }
     const double bound = max_abs(lo, hi);
-    ins.log2_bound = std::log2(std::max(bound, 1.0));
+    ins.log2_bound = log2_bound(bound);
     Value out{emit(std::move(ins)), s, bound, std::move(lo), std::move(hi)};
     if (!opt_.lazy_relinearize) out = relinearized(out, member, label);
     return out;
@@ -232,6 +261,7 @@ class Lowering {
   Program& prog_;
   const CompileOptions& opt_;
   double r_;
+  bool ckks_;
 };
 
 std::string fmt_double(double v) {
@@ -252,16 +282,11 @@ int weight_exponent(const std::vector<double>& w, int bits, const std::string& w
   return std::clamp(k, -60, 60);
 }
 
-// Bias constants: any size up to 2^120 (they are only needed modulo t, and exactly in the simulator).
-__int128 to_wide(double v, const std::string& where) {
-  if (!std::isfinite(v) || std::fabs(v) > 1.0e36) throw CompileError(where + ": constant does not fit in 120 bits");
-  return static_cast<__int128>(std::round(v));
-}
-
 std::int64_t to_int(double v, const std::string& where) {
   if (!std::isfinite(v) || std::fabs(v) > 9.0e15) {
     throw CompileError(where + ": quantized constant " + std::to_string(v) +
-                       " does not fit in 53 bits (lower --weight-bits / --coeff-bits / --input-bits)");
+                       " does not fit in 53 bits (BFV scales multiply with depth; lower --weight-bits / --coeff-bits / "
+                       "--input-bits, or use --scheme ckks, which rescales)");
   }
   return std::llround(v);
 }
@@ -271,22 +296,37 @@ struct Member {
   Scale scale;
 };
 
+// CKKS: polynomial terms whose worst-case contribution is below this share of the
+// largest term's are dropped (e.g. the -2.7e-18 x^3 of a fitted ReLU would cost a level).
+constexpr double kNegligibleTerm = 0x1p-30;
+
 Value lower_model(Lowering& L, const Model& m, int member, Value x, double offset) {
   auto shapes = output_shapes(m);
   Shape in = m.input.shape;
   bool first_linear = true;
+  const bool ckks = L.ckks();
   const std::string prefix = "m" + std::to_string(member) + "/";
   int conv_i = 0, dense_i = 0, pool_i = 0, act_i = 0;
+  // A weight term: BFV quantizes w at 2^k (nonzero integers only); CKKS keeps the real
+  // weight on the input's value (the planner quantizes it).
+  auto add_term = [&](std::vector<Term>& row, int index, double w, int k, double in_scale, const std::string& where) {
+    if (ckks) {
+      if (w != 0) row.push_back({0, index, 0, w / in_scale});
+      return;
+    }
+    const std::int64_t q = to_int(std::ldexp(w, k), where);
+    if (q != 0) row.push_back({0, index, q, double(q)});
+  };
   for (std::size_t li = 0; li < m.layers.size(); ++li) {
     const Layer& layer = m.layers[li];
     const Shape out = shapes[li];
     if (const auto* c = std::get_if<Conv2d>(&layer)) {
       const std::string where = prefix + "conv" + std::to_string(++conv_i);
-      const int k = weight_exponent(c->weight, L.opt().weight_bits, where);
-      Scale os{x.scale.p, x.scale.a + k};
-      const double out_scale = L.real_scale(os);
+      const int k = ckks ? 0 : weight_exponent(c->weight, L.opt().weight_bits, where);
+      const Scale os = L.weighted(x.scale, k);
+      const double out_scale = L.real_scale(os), in_scale = L.real_scale(x.scale);
       std::vector<std::vector<Term>> rows(out.size());
-      std::vector<__int128> bias(out.size());
+      std::vector<double> bias(out.size());
       for (int oc = 0; oc < out.c; ++oc)
         for (int oy = 0; oy < out.h; ++oy)
           for (int ox = 0; ox < out.w; ++ox) {
@@ -298,33 +338,32 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
                   const int iy = oy * c->stride_h - c->pad_h + ky, ix = ox * c->stride_w - c->pad_w + kx;
                   if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
                   const double w = c->weight[((std::size_t(oc) * c->in_channels + ic) * c->kernel_h + ky) * c->kernel_w + kx];
+                  if (!std::isfinite(w)) throw CompileError(where + ": weight is not finite");
                   wsum += w;
-                  const std::int64_t q = to_int(std::ldexp(w, k), where);
-                  if (q != 0) rows[o].push_back({0, int((std::size_t(ic) * in.h + iy) * in.w + ix), q});
+                  add_term(rows[o], int((std::size_t(ic) * in.h + iy) * in.w + ix), w, k, in_scale, where);
                 }
-            double b = c->bias[oc] + (first_linear ? offset * wsum : 0.0);
-            bias[o] = to_wide(b * out_scale, where + " bias");
+            bias[o] = (c->bias[oc] + (first_linear ? offset * wsum : 0.0)) * out_scale;
           }
-      x = L.linear({x}, std::move(rows), std::move(bias), os, out, member, where);
+      x = L.linear({x}, std::move(rows), bias, os, out, member, where, L.opt().weight_bits);
       first_linear = false;
     } else if (const auto* d = std::get_if<Dense>(&layer)) {
       const std::string where = prefix + "dense" + std::to_string(++dense_i);
-      const int k = weight_exponent(d->weight, L.opt().weight_bits, where);
-      Scale os{x.scale.p, x.scale.a + k};
-      const double out_scale = L.real_scale(os);
+      const int k = ckks ? 0 : weight_exponent(d->weight, L.opt().weight_bits, where);
+      const Scale os = L.weighted(x.scale, k);
+      const double out_scale = L.real_scale(os), in_scale = L.real_scale(x.scale);
       std::vector<std::vector<Term>> rows(d->out_features);
-      std::vector<__int128> bias(d->out_features);
+      std::vector<double> bias(d->out_features);
       for (int o = 0; o < d->out_features; ++o) {
         double wsum = 0;
         for (int i = 0; i < d->in_features; ++i) {
           const double w = d->weight[std::size_t(o) * d->in_features + i];
+          if (!std::isfinite(w)) throw CompileError(where + ": weight is not finite");
           wsum += w;
-          const std::int64_t q = to_int(std::ldexp(w, k), where);
-          if (q != 0) rows[o].push_back({0, i, q});
+          add_term(rows[o], i, w, k, in_scale, where);
         }
-        bias[o] = to_wide((d->bias[o] + (first_linear ? offset * wsum : 0.0)) * out_scale, where + " bias");
+        bias[o] = (d->bias[o] + (first_linear ? offset * wsum : 0.0)) * out_scale;
       }
-      x = L.linear({x}, std::move(rows), std::move(bias), os, out, member, where);
+      x = L.linear({x}, std::move(rows), bias, os, out, member, where, L.opt().weight_bits);
       first_linear = false;
     } else if (const auto* p = std::get_if<SumPool>(&layer)) {
       const std::string where = prefix + "pool" + std::to_string(++pool_i);
@@ -337,49 +376,86 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
             for (int ky = 0; ky < p->kernel_h; ++ky)
               for (int kx = 0; kx < p->kernel_w; ++kx) {
                 const int iy = oy * p->stride_h + ky, ix = ox * p->stride_w + kx;
-                if (iy < in.h && ix < in.w) row.push_back({0, int((std::size_t(ch) * in.h + iy) * in.w + ix), 1});
+                if (iy < in.h && ix < in.w) row.push_back({0, int((std::size_t(ch) * in.h + iy) * in.w + ix), 1, 1.0});
               }
           }
-      x = L.linear({x}, std::move(rows), std::vector<__int128>(out.size(), 0), x.scale, out, member, where);
+      x = L.linear({x}, std::move(rows), std::vector<double>(out.size(), 0.0), x.scale, out, member, where);
     } else if (const auto* a = std::get_if<Poly>(&layer)) {
       const std::string where = prefix + "act" + std::to_string(++act_i);
       if (first_linear && offset != 0) throw CompileError(where + ": an input offset before the first conv/dense is not supported");
       std::vector<double> c = a->coeffs;
+      for (double v : c)
+        if (!std::isfinite(v)) throw CompileError(where + ": activation coefficient is not finite");
       while (c.size() > 1 && c.back() == 0) c.pop_back();
+      const double s = L.real_scale(x.scale);
+      const int cb = L.opt().coeff_bits;
+      // Integer coefficients (BFV) at degree d: C_j S^(d-j) 2^cb, output scale S^d 2^cb.
+      auto bfv_coeffs = [&](int d) {
+        std::vector<std::int64_t> w(std::size_t(d) + 1, 0);
+        for (int j = 1; j <= d; ++j) w[std::size_t(j)] = to_int(std::ldexp(c[std::size_t(j)], cb) * std::pow(s, d - j), where);
+        return w;
+      };
+      // Trailing terms that do not count are dropped, so their powers cost nothing:
+      // BFV: coefficients that round to 0; CKKS: worst-case contribution below kNegligibleTerm.
+      if (ckks) {
+        // In log2 (worst-case bounds can pass the double range at depth).
+        const double lb = std::log2(std::max(1e-300, x.bound)) - std::log2(s);
+        if (!std::isfinite(lb)) throw CompileError(where + ": the worst-case bound on its input overflows a double (too deep)");
+        auto term = [&](std::size_t j) { return c[j] == 0 ? -1e300 : std::log2(std::fabs(c[j])) + double(j) * lb; };
+        double biggest = -1e300;
+        for (std::size_t j = 0; j < c.size(); ++j) biggest = std::max(biggest, term(j));
+        while (c.size() > 1 && term(c.size() - 1) <= std::log2(kNegligibleTerm) + biggest) c.pop_back();
+      } else {
+        while (c.size() > 2 && std::llround(std::ldexp(c.back(), cb)) == 0) c.pop_back();  // C_d = round(c_d 2^cb)
+      }
       const int d = int(c.size()) - 1;
       if (d < 1) throw CompileError(where + ": constant activation polynomial");
       if (d > 8) throw CompileError(where + ": activation degree " + std::to_string(d) + " > 8 is not supported");
-      bool pure_square = d == 2 && c[0] == 0 && c[1] == 0 && c[2] == 1;
+      const bool pure_square = d == 2 && c[0] == 0 && c[1] == 0 && c[2] == 1;
       if (pure_square) {
         x = L.square(x, member, where);
       } else {
-        // Powers X^j at scale S^j, then Y = sum_j C_j S^(d-j) X^j at scale S^d 2^cb.
-        std::vector<Value> pw(d + 1);
-        pw[1] = x;
-        for (int j = 2; j <= d; ++j) {
-          const int h = j / 2;
-          pw[j] = (h == j - h) ? L.square(pw[h], member, where + "/x^" + std::to_string(j))
-                               : L.multiply(pw[h], pw[j - h], member, where + "/x^" + std::to_string(j));
+        // Powers X^j by a power tree (depth ceil(log2 d)), then one linear layer over them.
+        const std::vector<std::int64_t> w = ckks ? std::vector<std::int64_t>() : bfv_coeffs(d);
+        auto used = [&](int j) { return ckks ? c[std::size_t(j)] != 0 : w[std::size_t(j)] != 0; };
+        std::vector<bool> need(std::size_t(d) + 1, false);
+        for (int j = d; j >= 2; --j) {
+          if (!used(j) && !need[std::size_t(j)]) continue;
+          need[std::size_t(j)] = true;
+          need[std::size_t(j / 2)] = true;
+          need[std::size_t(j - j / 2)] = true;
         }
-        const int cb = L.opt().coeff_bits;
-        Scale os{d * x.scale.p, d * x.scale.a + cb};
+        std::vector<Value> pw(std::size_t(d) + 1);
+        // x itself relinearized (and so rescaled, CKKS) like the copy the products use.
+        pw[1] = L.relinearized(x, member, where);
+        for (int j = 2; j <= d; ++j) {
+          if (!need[std::size_t(j)]) continue;
+          const int h = j / 2;
+          pw[std::size_t(j)] = (h == j - h) ? L.square(pw[std::size_t(h)], member, where + "/x^" + std::to_string(j))
+                                            : L.multiply(pw[std::size_t(h)], pw[std::size_t(j - h)], member, where + "/x^" + std::to_string(j));
+        }
+        // CKKS, degree > 2: every power relinearized (and rescaled), so the combination's
+        // inputs have similar factors (unrescaled products would differ by up to 2^100).
+        if (ckks && d > 2)
+          for (int j = 2; j <= d; ++j)
+            if (used(j)) pw[std::size_t(j)] = L.relinearized(pw[std::size_t(j)], member, where + "/x^" + std::to_string(j));
+        const Scale os = ckks ? Scale{0, 0} : Scale{d * x.scale.p, d * x.scale.a + cb};
         const std::size_t n_out = L.prog().instrs[x.tensor].size;
         std::vector<std::vector<Term>> rows(n_out);
         std::vector<Value> ins;
-        std::vector<std::int64_t> w(d + 1, 0);
-        const double s = L.real_scale(x.scale);
+        std::vector<std::int64_t> qw;
+        std::vector<double> rw;
         for (int j = 1; j <= d; ++j) {
-          w[j] = to_int(std::ldexp(c[j], cb) * std::pow(s, d - j), where);
-          if (w[j] != 0) ins.push_back(pw[j]);
-        }
-        const __int128 c0 = to_wide(std::ldexp(c[0], cb) * std::pow(s, d), where);
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-          int slot = 0;
-          for (int j = 1; j <= d; ++j)
-            if (w[j] != 0) rows[i].push_back({slot++, int(i), w[j]});
+          if (!used(j)) continue;
+          ins.push_back(pw[std::size_t(j)]);
+          qw.push_back(ckks ? 0 : w[std::size_t(j)]);
+          rw.push_back(ckks ? c[std::size_t(j)] / std::pow(s, j) : double(w[std::size_t(j)]));
         }
         if (ins.empty()) throw CompileError(where + ": polynomial rounds to a constant at --coeff-bits");
-        x = L.linear(ins, std::move(rows), std::vector<__int128>(n_out, c0), os, out, member, where);
+        const double c0 = ckks ? c[0] : std::ldexp(c[0], cb) * std::pow(s, d);
+        for (std::size_t i = 0; i < rows.size(); ++i)
+          for (std::size_t k = 0; k < ins.size(); ++k) rows[i].push_back({int(k), int(i), qw[k], rw[k]});
+        x = L.linear(ins, std::move(rows), std::vector<double>(n_out, c0), os, out, member, where, cb);
       }
     } else {
       throw CompileError(prefix + "layer " + std::to_string(li) + ": unsupported layer type");
@@ -417,6 +493,7 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
   if (!(spec.scale > 0) || !std::isfinite(spec.scale)) throw CompileError("input scale must be positive");
 
   Program prog;
+  prog.scheme = opt.scheme;
   prog.members = int(members.size());
   prog.input_shape = spec.shape;
   // X = round(raw * 2^(ib - 8)); real x = X * 2^(8 - ib) * s + offset.
@@ -483,7 +560,8 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
           mw[i] = std::llround(ens.weights[i] / wmax * std::ldexp(1.0, ens.weight_bits));
           prog.member_weights.push_back(double(mw[i]));
         }
-        ens_scale.a += ens.weight_bits;  // scores are sum w_i z_i at 2^wb (divide by sum w for the mean)
+        // BFV: scores are sum w_i z_i at 2^wb (divide by sum w for the mean); CKKS: the same real scores.
+        if (!L.ckks()) ens_scale.a += ens.weight_bits;
       }
       if (comb == Combiner::poly_softmax) {
         // v_i = S (2T + z_i) = F_i Z_i + round(2 T S); y = sum v_i^2 = 4 T^2 S^2 sum (1 + z_i / 2T)^2.
@@ -498,24 +576,28 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
         std::vector<Value> sq;
         for (std::size_t i = 0; i < member_outs.size(); ++i) {
           std::vector<std::vector<Term>> rows(classes);
-          for (std::size_t c = 0; c < classes; ++c) rows[c].push_back({0, int(c), factor[i]});
-          Value v = L.linear({member_outs[i]}, std::move(rows), std::vector<__int128>(classes, to_wide(2 * T * S, "poly-softmax shift")),
+          for (std::size_t c = 0; c < classes; ++c) rows[c].push_back({0, int(c), factor[i], double(factor[i])});
+          Value v = L.linear({member_outs[i]}, std::move(rows), std::vector<double>(classes, 2 * T * S),
                              common, Shape{int(classes), 1, 1}, -1, "ensemble/" + name + "/shift" + std::to_string(i));
           sq.push_back(L.square(v, -1, "ensemble/" + name + "/square" + std::to_string(i)));
         }
         std::vector<std::vector<Term>> rows(classes);
         for (std::size_t c = 0; c < classes; ++c)
-          for (std::size_t i = 0; i < sq.size(); ++i) rows[c].push_back({int(i), int(c), 1});
+          for (std::size_t i = 0; i < sq.size(); ++i) rows[c].push_back({int(i), int(c), 1, 1.0});
         ens_scale = Scale{2 * common.p, 2 * common.a};
-        y = L.linear(sq, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
+        y = L.linear(sq, std::move(rows), std::vector<double>(classes, 0.0), ens_scale, Shape{int(classes), 1, 1}, -1,
                      "ensemble/" + name);
       } else {
         std::vector<std::vector<Term>> rows(classes);
         for (std::size_t c = 0; c < classes; ++c)
           for (std::size_t i = 0; i < member_outs.size(); ++i)
-            if (mw[i] != 0) rows[c].push_back({int(i), int(c), factor[i] * mw[i]});
-        y = L.linear(member_outs, std::move(rows), std::vector<__int128>(classes, 0), ens_scale, Shape{int(classes), 1, 1}, -1,
-                     "ensemble/" + name);
+            if (mw[i] != 0) {
+              const std::int64_t q = factor[i] * mw[i];
+              const bool w = comb == Combiner::weighted_mean;
+              rows[c].push_back({int(i), int(c), L.ckks() ? 0 : q, L.ckks() && w ? std::ldexp(double(q), -ens.weight_bits) : double(q)});
+            }
+        y = L.linear(member_outs, std::move(rows), std::vector<double>(classes, 0.0), ens_scale, Shape{int(classes), 1, 1}, -1,
+                     "ensemble/" + name, comb == Combiner::weighted_mean ? ens.weight_bits + 2 : 0);
       }
       // Relinearize the final result (smaller download); members' outputs stay as they are.
       y = L.relinearized(y, -1, "ensemble/" + name);

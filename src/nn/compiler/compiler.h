@@ -53,6 +53,9 @@ struct CompileOptions {
   // CKKS (see ckks_plan.h).
   bool complex_packing = true;     // two images per complex slot
   int ckks_precision_bits = 20;    // bits above the noise, relative to the calibrated range (else the worst-case bound)
+  // Calibrated programs: messages must fit the calibrated range + this many bits (or the
+  // worst-case bound when smaller); values larger than that would wrap. < 0: worst-case bounds.
+  int ckks_overflow_margin_bits = 10;
 };
 
 // One model (members.size() == 1, ensemble ignored) or an ensemble of members that

@@ -234,6 +234,7 @@ Cost cost(const Program& prog) {
       case OpKind::linear:
         for (const auto& r : ins.rows) c.scalar_mults += r.size();
         for (auto b : ins.bias) c.plain_adds += b != 0;
+        for (auto b : ins.bias_real) c.plain_adds += b != 0;
         break;
       case OpKind::square:
       case OpKind::multiply:

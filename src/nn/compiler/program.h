@@ -3,8 +3,18 @@
 // Values are *slot vectors*: one ciphertext per tensor element (pixel position,
 // neuron), one image per slot (CryptoNets batch layout, no rotations). A Program
 // is a straight-line list of tensor instructions; instruction i writes tensor i.
-// All arithmetic is on integers modulo the plaintext modulus t (BFV); with CRT
-// over several plaintext primes the same program runs once per prime.
+//
+// BFV programs are integer programs: all arithmetic is on integers modulo the
+// plaintext modulus t; every tensor has a fixed-point scale (real = integer /
+// scale) and the scales multiply through the depth. With CRT over several
+// plaintext primes the same program runs once per prime.
+//
+// CKKS programs are real-number programs: every tensor but the input (raw pixels)
+// holds real values (scale 1); linear terms carry real weights (Term::real) and
+// real biases (Instr::bias_real). The CKKS planner (ckks_plan.h) picks, per
+// linear instruction and input, the multiplier that turns real weights into the
+// integers the ciphertexts are multiplied by (Term::weight), and the rescales
+// that keep the message sizes bounded, so depth costs levels, not integer bits.
 //
 // Interpreters (src/nn/runtime): real BFV, a cleartext slot simulator (exact
 // integers mod t, the test oracle) and the compiler's own cost counter
@@ -42,7 +52,9 @@ const char* op_name(OpKind k);
 struct Term {
   std::int32_t input = 0;   // which of the instruction's inputs (0 for single-input ops)
   std::int32_t index = 0;   // element of that input
-  std::int64_t weight = 0;  // nonzero integer (zero weights are skipped at compile time)
+  std::int64_t weight = 0;  // the integer multiplier: BFV from the lowering (nonzero), CKKS
+                            // round(real * input_mult[input]) from the planner (may be 0)
+  double real = 0.0;        // the real weight on the input's value (BFV: == weight)
 };
 
 struct Instr {
@@ -54,7 +66,10 @@ struct Instr {
   Shape shape;                        // logical shape (size == shape.size())
   // linear only: rows[o] are the terms of output o; bias[o] is added as a constant.
   std::vector<std::vector<Term>> rows;
-  std::vector<__int128> bias;          // may exceed 64 bits at deep layers (scales multiply)
+  std::vector<__int128> bias;          // BFV: may exceed 64 bits at deep layers (scales multiply)
+  std::vector<double> bias_real;      // CKKS: the real bias of each output (bias is empty)
+  int weight_bits = 0;                // CKKS linear: signed bits the largest weight of each input
+                                      // keeps after quantization; 0: the weights are exact integers
   // Fixed-point bookkeeping (filled by the compiler).
   double scale = 1.0;                 // real value = integer / scale
   double log2_bound = 0.0;            // log2 of a guaranteed bound on |integer|
@@ -66,11 +81,23 @@ struct Instr {
   // CKKS only (the integers are approximated: ciphertext message = integer * factor).
   int rescale = 0;                    // primes dropped by rescaling after the op (level is after them)
   double factor = 1.0;                // message per integer unit after the op (and its rescales)
-  std::vector<double> input_mult;     // linear: term weight w on input i becomes round(w * input_mult[i]);
-                                      // empty: all 1 (inputs already share one factor)
+  std::vector<double> input_mult;     // CKKS linear: the real weight w on input i becomes the integer
+                                      // round(w * input_mult[i]) = factor(out, before rescales) / factor(i)
   double log2_message = 0.0;          // log2 bound on |message| before the rescales
   std::optional<double> log2_calibrated;  // log2 max(1, |integer|) seen on calibration images
 };
+
+// CKKS: log2 ranges (bounds, calibrated maxima) are floored here; precision is kept
+// relative to a tensor's range, so values far below 1 would otherwise ask for huge factors.
+inline constexpr double kCkksMinLog2Range = -16;
+
+// CKKS: the log2 range a tensor's messages must fit (|message| < Q / 4): its
+// guaranteed bound, or with calibration and a margin >= 0 the calibrated range plus
+// `margin` bits when that is smaller (values beyond it would wrap modulo Q).
+inline double ckks_log2_fit(const Instr& ins, double margin) {
+  if (!ins.log2_calibrated || margin < 0) return ins.log2_bound;
+  return std::min(ins.log2_bound, *ins.log2_calibrated + margin);
+}
 
 enum class Scheme : std::uint8_t { bfv, ckks };
 const char* scheme_name(Scheme s);
@@ -91,6 +118,7 @@ struct CkksParams {
   bool complex_packing = true;                // two images per complex slot (N images per ciphertext)
   double input_factor = 1.0;                  // input message = integer pixel * input_factor
   double noise_log2 = 0.0;                    // assumed log2 |noise| in message units (planning)
+  double overflow_margin_bits = -1;           // fit: calibrated range + this many bits (< 0: worst-case bounds)
   int data_primes() const { return int(coeff_modulus.size()) - 1; }
   std::size_t images_per_ciphertext() const { return complex_packing ? poly_degree : poly_degree / 2; }
 };

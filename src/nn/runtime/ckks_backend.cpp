@@ -241,11 +241,12 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
         }
         y = linear_terms(ctx, ins, srcs);
         // Bias: the constant round(b * factor) in every slot (times 1 + mu with complex packing).
+        if (ins.bias_real.size() != y.size()) throw std::invalid_argument("CKKS linear: malformed instruction (bias)");
         math::parallel_for(y.size(), [&](std::size_t o) {
-          const __int128 b = ins.bias[o];
+          const double b = ins.bias_real[o];
           if (b == 0) return;
           std::vector<std::uint64_t> r(level), rv(cplx ? n : 0);
-          ckks::integer_to_rns(ctx, std::round(double(b) * factor_before), level, r.data(), 1);
+          ckks::integer_to_rns(ctx, std::round(b * factor_before), level, r.data(), 1);
           for (std::size_t j = 0; j < level; ++j) {
             const math::Modulus& q = ctx.key_base()[j];
             std::uint64_t* c0p = y[o].residue(0, j);

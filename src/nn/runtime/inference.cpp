@@ -297,7 +297,7 @@ void calibrate_ckks(Program& prog, const compiler::CompileOptions& opt, const st
     double mx = 0;
     for (const auto& e : val[t])
       for (double v : e) mx = std::max(mx, std::fabs(v));
-    prog.instrs[t].log2_calibrated = std::log2(std::max(mx, 1.0));
+    prog.instrs[t].log2_calibrated = std::log2(std::max(mx, std::exp2(compiler::kCkksMinLog2Range)));
   }
   compiler::plan_ckks(prog, opt);
 }

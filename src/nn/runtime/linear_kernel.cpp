@@ -75,8 +75,7 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
     }
   }
   const std::size_t outs = ins.size;
-  if (ins.rows.size() != outs || ins.bias.size() != outs) throw std::invalid_argument("linear: malformed instruction");
-  if (!ins.input_mult.empty() && ins.input_mult.size() != ins.inputs.size()) throw std::invalid_argument("linear: malformed weight multipliers");
+  if (ins.rows.size() != outs) throw std::invalid_argument("linear: malformed instruction");
   std::vector<rlwe::Ciphertext> out(outs);
   for (auto& ct : out) ct = rlwe::Ciphertext(n, level, parts, ntt);
 
@@ -99,8 +98,8 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
     const std::size_t o = order[p];
     for (const auto& t : ins.rows[o]) {
       const auto& tensor = *srcs.at(std::size_t(t.input));
-      i64 w = t.weight;
-      if (!ins.input_mult.empty()) w = i64(std::llround(double(t.weight) * ins.input_mult[std::size_t(t.input)]));
+      const i64 w = t.weight;
+      if (w == 0) continue;
       gterms[p / kGroup].push_back({&tensor.at(std::size_t(t.index)), std::uint32_t(p % kGroup), w});
     }
   }
@@ -164,6 +163,7 @@ std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const
   const auto& ctx = tables.context();
   const std::size_t n = ctx.n();
   const std::size_t outs = ins.size;
+  if (ins.bias.size() != outs) throw std::invalid_argument("linear: malformed instruction (bias)");
   std::vector<rlwe::Ciphertext> out = linear_terms(ctx, ins, srcs);
 
   // Bias: add round(Q b / t) to c0, i.e. encode the constant b and add it as a plaintext.

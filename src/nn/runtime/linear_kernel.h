@@ -18,8 +18,8 @@
 namespace hecnn::nn::runtime {
 
 // The weighted sums alone, for either scheme and either form (a weight multiplies
-// every coefficient or NTT value alike): out[o] = sum_k w_k * in[k] with
-// w_k = round(weight * ins.input_mult[input]) when input_mult is set (CKKS).
+// every coefficient or NTT value alike): out[o] = sum_k w_k * in[k] with the
+// integer weights Term::weight (zero weights are skipped).
 // srcs[i] is the tensor of ins.inputs[i], all at level ins.level + ins.rescale
 // (the level before the instruction's rescales). Result: ins.size ciphertexts at
 // that level with max(input parts) polynomials, in the inputs' form, scale 1.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 #include "math/modulus.h"
 
@@ -67,6 +68,24 @@ TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int6
           for (std::size_t s = 0; s < slots; ++s) out[e][s] = ring.from(inputs[e][s]);
         break;
       case OpKind::linear:
+        if constexpr (std::is_same_v<T, double>) {
+          if (prog.scheme == compiler::Scheme::ckks) {
+            // Real program: the weights the planner's integers stand for, W / input_mult
+            // (the real weights themselves before planning), and the real biases.
+            for (std::size_t o = 0; o < ins.size; ++o) {
+              auto& y = out[o];
+              const double b = ins.bias_real.empty() ? 0.0 : ins.bias_real.at(o);
+              for (std::size_t s = 0; s < slots; ++s) y[s] = b;
+              for (const auto& term : ins.rows[o]) {
+                const auto& x = val[ins.inputs[term.input]][term.index];
+                const double w = ins.input_mult.empty() ? term.real : double(term.weight) / ins.input_mult.at(std::size_t(term.input));
+                if (w == 0) continue;
+                for (std::size_t s = 0; s < slots; ++s) y[s] += w * x[s];
+              }
+            }
+            break;
+          }
+        }
         for (std::size_t o = 0; o < ins.size; ++o) {
           auto& y = out[o];
           const T b = ring.from(ins.bias[o]);
@@ -99,11 +118,13 @@ TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int6
 
 TensorValues<std::uint64_t> simulate_mod(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
                                          std::uint64_t t, const SimulationOptions& opt) {
+  if (prog.scheme == compiler::Scheme::ckks) throw std::invalid_argument("simulate_mod: a CKKS program has real weights (use simulate_real)");
   return run<std::uint64_t>(prog, inputs, ModRing{math::Modulus(t)}, opt);
 }
 
 TensorValues<i128> simulate_exact(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
                                   const SimulationOptions& opt) {
+  if (prog.scheme == compiler::Scheme::ckks) throw std::invalid_argument("simulate_exact: a CKKS program has real weights (use simulate_real)");
   for (const auto& ins : prog.instrs) {
     if (ins.log2_bound >= 125) {
       throw std::invalid_argument("simulate_exact: tensor '" + ins.label + "' may reach 2^" +

@@ -29,8 +29,9 @@ TensorValues<std::uint64_t> simulate_mod(const compiler::Program& prog, const st
 TensorValues<i128> simulate_exact(const compiler::Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
                                   const SimulationOptions& opt = {});
 
-// The same integers in double precision (no bound on their size; relative error
-// ~2^-50): the reference for CKKS.
+// In double precision: a BFV program's integers (no bound on their size; relative
+// error ~2^-50), or a CKKS program's real values with the weights its plan quantized
+// (W / input_mult): the reference for CKKS.
 TensorValues<double> simulate_real(const compiler::Program& prog, const std::vector<std::vector<std::int64_t>>& inputs,
                                    const SimulationOptions& opt = {});
 

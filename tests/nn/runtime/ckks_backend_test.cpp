@@ -1,4 +1,4 @@
-// CKKS execution against the exact quantized program (simulate_exact), tensor by
+// CKKS execution against the real-number program in doubles (simulate_real), tensor by
 // tensor, on small networks and odd batches, with complex and real packing; the
 // ensemble combiners; and the checks on bad keys and inputs.
 #include <gtest/gtest.h>
@@ -72,7 +72,7 @@ void expect_layer_by_layer(const Program& prog, int precision, std::size_t image
   ASSERT_EQ(all.size(), prog.instrs.size());
   // The oracle: the same images plus one all-zero image (the phantom one).
   for (auto& e : slots) e.push_back(0);
-  const auto sim = simulate_exact(prog, slots, {.keep_all = true});
+  const auto sim = simulate_real(prog, slots, {.keep_all = true});
   const std::size_t shown = images + 1;
   double worst_bits = 1e300;
   std::string worst;
