@@ -6,6 +6,7 @@
 //   hecnn infer --model m.hecnn --plan          (cost report only, nothing encrypted)
 #include "hecnn/cmd_runtime_report.h"
 #include "hecnn/command.h"
+#include "nn/compiler/schedule.h"
 
 #include <algorithm>
 #include <iostream>
@@ -23,7 +24,9 @@ struct Args {
   int input_bits = 0, weight_bits = 0, coeff_bits = 0, ckks_precision = 20;
   bool real_packing = false;
   std::size_t calibrate = 512;
-  bool json = false, plan = false, no_check = false, quiet = false, simulate = false;
+  bool json = false, plan = false, no_check = false, quiet = false, simulate = false, streaming = false;
+  double memory_limit_gib = 0;
+  int overflow_margin = 10;
 };
 
 void run(const Args& a) {
@@ -56,6 +59,9 @@ void run(const Args& a) {
   opt.complex_packing = !a.real_packing;
   opt.ckks_precision_bits = a.ckks_precision;
   opt.poly_degree = a.poly_degree;
+  opt.ckks_overflow_margin_bits = a.overflow_margin;
+  if (a.memory_limit_gib < 0 || !std::isfinite(a.memory_limit_gib)) throw std::invalid_argument("--memory-limit must be a positive number of GiB");
+  if (a.streaming && !ckks) throw std::invalid_argument("--streaming applies to --scheme ckks only");
 
   // Inputs.
   std::vector<std::uint8_t> images, labels;
@@ -109,6 +115,14 @@ void run(const Args& a) {
                           {"relins", c.relins}, {"scalar_mults", c.scalar_mults}, {"peak_bytes", c.peak_bytes},
                           {"input_bytes", c.input_bytes}, {"output_bytes", c.output_bytes}, {"keys", prog.keys},
                           {"predicted_noise_budget_bits", prog.predicted_final_budget}};
+      if (ckks) {
+        j["streaming_peak_bytes"] = nn::compiler::schedule_peak_bytes(prog, true);
+        j["key_bytes"] = c.key_bytes;
+        std::vector<int> levels;
+        for (const auto& ins : prog.instrs)
+          if (ins.is_layer_end) levels.push_back(ins.level);
+        j["levels_per_layer"] = levels;
+      }
       std::cout << j.dump(2) << "\n";
     }
     return;
@@ -131,6 +145,8 @@ void run(const Args& a) {
   io.batch = a.batch;
   io.check_quantized = !a.no_check;
   io.progress = !a.json && !a.quiet;
+  if (a.streaming) io.streaming = 1;
+  io.memory_limit = std::size_t(a.memory_limit_gib * double(std::size_t(1) << 30));
   const auto rep = nn::runtime::run_encrypted(prog, members, images.data(), count, image_size, labels.empty() ? nullptr : labels.data(), io);
   if (a.json) {
     std::cout << report_json(prog, rep).dump(2) << "\n";
@@ -158,6 +174,10 @@ void setup(CLI::App& app) {
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate)");
   app.add_option("--ckks-precision", a->ckks_precision, "CKKS: bits kept above the noise, relative to the calibrated value ranges (8..40, default 20)");
   app.add_option("--calibrate", a->calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)");
+  app.add_option("--ckks-overflow-margin", a->overflow_margin,
+                 "CKKS with calibration: messages fit the calibrated range plus this many bits (default 10; -1: worst-case bounds)");
+  app.add_flag("--streaming", a->streaming, "CKKS: streaming execution order (bounded memory); default: automatic, when layer order does not fit");
+  app.add_option("--memory-limit", a->memory_limit_gib, "GiB the run may use for ciphertexts and keys (default: 80% of available memory)");
   app.add_flag("--real-packing", a->real_packing, "CKKS: one image per slot (N/2 per ciphertext) instead of two per complex slot");
   app.add_option("--combiner", a->combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list: one output each)")->delimiter(',');
   app.add_option("--temperature", a->temperature, "poly-softmax temperature T (default: from the members' logit bounds)");

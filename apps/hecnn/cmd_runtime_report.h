@@ -113,6 +113,10 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
   j["images_per_second_end_to_end"] = r.total_s > 0 ? double(r.images) / r.total_s : 0.0;
   j["bytes"] = {{"input", r.input_bytes}, {"output", r.output_bytes}, {"evaluation_keys", r.key_bytes}};
   j["peak_rss_bytes"] = r.peak_rss_bytes;
+  if (prog.scheme == nn::compiler::Scheme::ckks) {
+    j["execution_order"] = r.streaming ? "streaming" : "layer";
+    j["estimated_memory_bytes"] = r.estimated_bytes;
+  }
   return j;
 }
 

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <sstream>
 
 #include "fhe/rlwe/params.h"
@@ -320,13 +318,6 @@ void plan_ckks(Program& prog, const CompileOptions& opt) {
         for (auto& t : row) {
           const double w = t.real * ins.input_mult.at(std::size_t(t.input));
           if (!(std::fabs(w) < 0x1p62)) {
-            if (std::getenv("HECNN_DEBUG_PLAN")) {
-              for (std::size_t k = 0; k < ins.inputs.size(); ++k) {
-                const auto& src = prog.instrs[std::size_t(ins.inputs[k])];
-                std::fprintf(stderr, "  input %zu: %s %s level %d factor 2^%.1f parts %d bound 2^%.1f mult 2^%.1f\n", k, src.label.c_str(),
-                             op_name(src.op), src.level, std::log2(src.factor), src.parts, src.log2_bound, std::log2(ins.input_mult[k]));
-              }
-            }
             throw CompileError(ins.label + ": CKKS weights exceed 62 bits after alignment (the inputs' factors differ too much; "
                                "try lower --weight-bits / --coeff-bits)");
           }

@@ -1,29 +1,31 @@
 // CKKS parameter and scale planning for a lowered program (compiler internals).
 //
-// The CKKS backend runs the same integer program as BFV, approximately: a
-// ciphertext holds message = integer * factor, where the factor starts at the
-// input's and is multiplied by squares/products and divided by every rescaled
-// prime. Integer weights multiply ciphertexts without changing the factor, so
-// linear layers cost no level; only the message growth has to be rescaled away.
+// A CKKS program is a real-number program (program.h): real weights and biases,
+// every tensor but the input at scale 1. The planner gives every tensor a factor
+// (message = value * factor), turns each linear input's real weights into integers
+// round(w * input_mult) (input_mult = output factor before rescaling / input factor,
+// chosen so rounding stays below 2^-(weight_bits - 1) of the layer's largest
+// contribution), and places rescales so messages stay bounded: depth costs levels.
 //
-// Plan (greedy, in program order; M = log2 of a tensor's worst-case |message|):
+// Plan (greedy, in program order; M = log2 of a tensor's |message| bound, where the
+// bound is the worst-case one, or with calibration the calibrated range plus
+// CompileOptions::ckks_overflow_margin_bits when smaller):
 //   input     M = noise + ckks_precision_bits (the client encodes at that factor)
 //   (with calibration, Instr::log2_calibrated, every target below is raised by the
-//   gap between the worst-case bound and the calibrated range + 2 bits, so the
-//   precision holds for the values that occur; overflow stays excluded by the bound)
-//   linear    inputs brought to one level (mod switch, no division); if their
-//             factors differ, each input's weights are multiplied by
-//             2^e * f_max / f_i (rounded; e keeps every such product >= 2^22)
+//   gap between the fit range and the calibrated range + 2 bits, so the precision
+//   holds for the values that occur)
+//   linear    inputs brought to one level (mod switch, no division); factor of the
+//             output = max_k factor_k * 2^e_k (e_k: the weight exponent above)
 //   square / multiply   factors multiply (x4 more with complex packing, whose
 //             split into real and imaginary parts doubles each operand)
-//   relinearize  followed by rescales that bring M back to noise + precision
-//             (and at 2-part outputs, to precision + 1), with primes of <= 50 bits.
+//   any 2-part result whose M passed noise + precision by >= 22 bits is rescaled back
+//             (and at outputs, to precision + 1), with primes of <= 50 bits.
 //             3-part ciphertexts are never rescaled: rounding their third part
 //             adds noise times s^2, about 7 bits more than a 2-part rescale
 // The chain is then [primes holding the largest output M, ..., the last rescale's
 // primes, ..., the first rescale's primes, special prime] and N is the smallest
-// power of two whose 128-bit bound (HE standard) fits it. A second pass with the
-// real primes computes the exact factors and checks every tensor fits
+// power of two up to 32768 whose 128-bit bound (HE standard) fits it. A second pass
+// with the real primes computes the exact factors and checks every tensor fits
 // (|message| < Q / 4 at its level).
 #pragma once
 
@@ -32,7 +34,8 @@
 namespace hecnn::nn::compiler {
 
 // Fills prog.ckks, prog.keys, and every instruction's rescale / factor / level /
-// input_mult. Throws CompileError if no 128-bit parameters fit.
+// input_mult and every linear term's integer weight. Throws CompileError if no
+// 128-bit parameters fit, or a realigned weight would pass 62 bits.
 // May be called again on a planned program (e.g. after calibration): it replans.
 void plan_ckks(Program& prog, const CompileOptions& opt);
 

@@ -8,6 +8,7 @@
 #include "fhe/bfv/presets.h"
 #include "math/primes.h"
 #include "nn/compiler/params_internal.h"
+#include "nn/compiler/schedule.h"
 
 namespace hecnn::nn::compiler {
 
@@ -317,7 +318,9 @@ std::string ckks_cost_report(const Program& prog, const Cost& c) {
   const bool calibrated = prog.instrs[0].log2_calibrated.has_value();
   os << prog.predicted_precision_bits << " bits above the noise (assumed 2^" << p.noise_log2 << "), relative to "
      << (calibrated ? "the calibrated value ranges" : "the worst-case bounds (no calibration)") << "\n";
-  os << "memory: peak " << c.peak_ciphertexts << " live ciphertexts, " << mib(c.peak_bytes) << "\n";
+  const Schedule stream = make_schedule(prog, true);
+  os << "memory: layer order peak " << c.peak_ciphertexts << " live ciphertexts, " << mib(c.peak_bytes) << "; streaming order peak "
+     << stream.peak_ciphertexts << ", " << mib(stream.peak_bytes) << " (plus keys)\n";
   os << "transfer: encrypted input " << mib(c.input_bytes) << ", encrypted outputs " << mib(c.output_bytes)
      << ", evaluation keys " << mib(c.key_bytes) << "\n";
   os << "keys the client must provide: public parameters";

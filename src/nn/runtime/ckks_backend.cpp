@@ -10,6 +10,7 @@
 #include "math/ntt.h"
 #include "math/vec_ops.h"
 #include "math/parallel.h"
+#include "nn/compiler/schedule.h"
 #include "nn/runtime/linear_kernel.h"
 
 namespace hecnn::nn::runtime {
@@ -17,7 +18,6 @@ namespace hecnn::nn::runtime {
 using compiler::Instr;
 using compiler::OpKind;
 using compiler::Program;
-using detail::take;
 
 namespace {
 
@@ -203,125 +203,172 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
     }
   }
   const std::size_t count = prog_.instrs.size();
-  const detail::Liveness live(prog_, keep_all);
+  const compiler::Schedule sch = compiler::make_schedule(prog_, streaming_, keep_all);
 
-  // Brings a copy of tensor t down to `level` primes (no division; the factor is unchanged).
-  auto at_level = [&](const EncryptedTensor& t, std::size_t level) {
-    EncryptedTensor x = t;
-    math::parallel_for(x.size(), [&](std::size_t e) { ev.mod_switch_to_inplace(x[e], level); });
-    return x;
-  };
+  // Runtime reference counts: a unary op may take its input when it is the last reader.
+  std::vector<std::size_t> base(count + 1, 0);
+  for (std::size_t i = 0; i < count; ++i) base[i + 1] = base[i] + prog_.instrs[i].size;
+  std::vector<std::uint32_t> refs(base[count], 0);
+  std::vector<bool> keep(count, keep_all);
+  for (const auto& o : prog_.outputs) keep[std::size_t(o.tensor)] = true;
+  for (const auto& step : sch.steps)
+    for (const auto& g : step)
+      for (std::uint32_t o : g.elements) {
+        const Instr& ins = prog_.instrs[std::size_t(g.instr)];
+        if (ins.op == OpKind::linear) {
+          for (const auto& t : ins.rows[o]) ++refs[base[std::size_t(ins.inputs[std::size_t(t.input)])] + std::size_t(t.index)];
+        } else {
+          for (int t : ins.inputs) ++refs[base[std::size_t(t)] + o];
+        }
+      }
 
   std::vector<EncryptedTensor> val(count);
   val[0] = std::move(input);
-  for (std::size_t i = 1; i < count; ++i) {
-    const Instr& ins = prog_.instrs[i];
-    if (progress) progress(i - 1, count - 1, ins.label);
-    const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = timings ? detail::process_cpu_seconds() : 0.0;
-    auto dies = [&](int t) { return live.dies(t, i); };
-    const std::size_t level = std::size_t(ins.level + ins.rescale);  // before this instruction's rescales
-    double factor_before = ins.factor;
-    for (int k = 0; k < ins.rescale; ++k) factor_before *= double(ctx.key_base()[std::size_t(ins.level + k)].value());
-    EncryptedTensor y;
-    switch (ins.op) {
-      case OpKind::input: throw std::logic_error("second input instruction");
-      case OpKind::mod_switch: throw std::invalid_argument("CKKS programs have no mod_switch instructions");
-      case OpKind::linear: {
-        std::vector<const EncryptedTensor*> srcs;
-        std::vector<EncryptedTensor> switched;
-        switched.reserve(ins.inputs.size());
-        for (int t : ins.inputs) {
-          if (std::size_t(prog_.instrs[std::size_t(t)].level) > level) {
-            switched.push_back(at_level(val[std::size_t(t)], level));
-            srcs.push_back(&switched.back());
-          } else {
-            srcs.push_back(&val[std::size_t(t)]);
+  for (std::size_t i = 1; i < count; ++i) val[i].resize(prog_.instrs[i].size);
+
+  // A copy of element e of tensor t at `level` primes (no division; the factor is unchanged),
+  // or the element itself when it is at that level and this is its last reader.
+  auto operand = [&](int t, std::uint32_t e, std::size_t level, bool may_take) {
+    rlwe::Ciphertext& src = val[std::size_t(t)][e];
+    rlwe::Ciphertext x = (may_take && !keep[std::size_t(t)] && refs[base[std::size_t(t)] + e] == 1) ? std::move(src) : src;
+    if (x.num_primes > level) ev.mod_switch_to_inplace(x, level);
+    return x;
+  };
+
+  std::size_t done_elements = 0;
+  const std::size_t total_elements = base[count] - base[1];
+  for (std::size_t s = 0; s < sch.steps.size(); ++s) {
+    for (const auto& g : sch.steps[s]) {
+      const std::size_t i = std::size_t(g.instr);
+      const Instr& ins = prog_.instrs[i];
+      const auto& els = g.elements;
+      if (progress) progress(done_elements, total_elements, ins.label);
+      const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = timings ? detail::process_cpu_seconds() : 0.0;
+      const std::size_t level = std::size_t(ins.level + ins.rescale);  // before this instruction's rescales
+      double factor_before = ins.factor;
+      for (int k = 0; k < ins.rescale; ++k) factor_before *= double(ctx.key_base()[std::size_t(ins.level + k)].value());
+      std::vector<rlwe::Ciphertext> y;
+      switch (ins.op) {
+        case OpKind::input: throw std::logic_error("second input instruction");
+        case OpKind::mod_switch: throw std::invalid_argument("CKKS programs have no mod_switch instructions");
+        case OpKind::linear: {
+          // Only the rows of this group's elements; inputs above the level are switched down
+          // element by element (only the elements those rows read).
+          const bool whole = els.size() == ins.size;
+          Instr sub;
+          if (!whole) {
+            sub.op = ins.op;
+            sub.inputs = ins.inputs;
+            sub.level = ins.level;
+            sub.rescale = ins.rescale;
+            sub.size = els.size();
+            sub.rows.reserve(els.size());
+            for (std::uint32_t o : els) sub.rows.push_back(ins.rows[o]);
           }
-        }
-        y = linear_terms(ctx, ins, srcs);
-        // Bias: the constant round(b * factor) in every slot (times 1 + mu with complex packing).
-        if (ins.bias_real.size() != y.size()) throw std::invalid_argument("CKKS linear: malformed instruction (bias)");
-        math::parallel_for(y.size(), [&](std::size_t o) {
-          const double b = ins.bias_real[o];
-          if (b == 0) return;
-          std::vector<std::uint64_t> r(level), rv(cplx ? n : 0);
-          ckks::integer_to_rns(ctx, std::round(b * factor_before), level, r.data(), 1);
-          for (std::size_t j = 0; j < level; ++j) {
-            const math::Modulus& q = ctx.key_base()[j];
-            std::uint64_t* c0p = y[o].residue(0, j);
-            if (cplx) {
-              std::fill(rv.begin(), rv.end(), r[j]);
-              math::mul_add_mod_vec(rv.data(), one_plus_i_ntt_.data() + j * n, c0p, n, q);  // c0 += r (1 + mu)
+          const Instr& run_ins = whole ? ins : sub;
+          std::vector<const EncryptedTensor*> srcs;
+          std::vector<EncryptedTensor> switched;
+          switched.reserve(ins.inputs.size());
+          for (std::size_t k = 0; k < ins.inputs.size(); ++k) {
+            const int t = ins.inputs[k];
+            if (std::size_t(prog_.instrs[std::size_t(t)].level) > level) {
+              EncryptedTensor x(val[std::size_t(t)].size());
+              std::vector<std::uint32_t> need;
+              for (const auto& row : run_ins.rows)
+                for (const auto& term : row)
+                  if (std::size_t(term.input) == k) need.push_back(std::uint32_t(term.index));
+              std::sort(need.begin(), need.end());
+              need.erase(std::unique(need.begin(), need.end()), need.end());
+              math::parallel_for(need.size(), [&](std::size_t j) { x[need[j]] = operand(t, need[j], level, false); });
+              switched.push_back(std::move(x));
+              srcs.push_back(&switched.back());
             } else {
-              for (std::size_t k = 0; k < n; ++k) c0p[k] = q.add(c0p[k], r[j]);
+              srcs.push_back(&val[std::size_t(t)]);
             }
           }
-        });
-        break;
-      }
-      case OpKind::square:
-      case OpKind::multiply: {
-        const int ta = ins.inputs[0], tb = ins.inputs[ins.op == OpKind::square ? 0 : 1];
-        const bool same = ta == tb;
-        const bool move_a = (ins.op == OpKind::square || !same) && dies(ta);
-        EncryptedTensor a = std::size_t(prog_.instrs[std::size_t(ta)].level) > level ? at_level(val[std::size_t(ta)], level)
-                                                                                       : take(val, ta, move_a);
-        EncryptedTensor bcopy;
-        const EncryptedTensor* b = &a;
-        if (!same) {
-          if (std::size_t(prog_.instrs[std::size_t(tb)].level) > level) {
-            bcopy = at_level(val[std::size_t(tb)], level);
-            b = &bcopy;
-          } else {
-            b = &val[std::size_t(tb)];
-          }
+          y = linear_terms(ctx, run_ins, srcs);
+          // Bias: the constant round(b * factor) in every slot (times 1 + mu with complex packing).
+          if (ins.bias_real.size() != ins.size) throw std::invalid_argument("CKKS linear: malformed instruction (bias)");
+          math::parallel_for(y.size(), [&](std::size_t k) {
+            const double b = ins.bias_real[els[k]];
+            if (b == 0) return;
+            std::vector<std::uint64_t> r(level), rv(cplx ? n : 0);
+            ckks::integer_to_rns(ctx, std::round(b * factor_before), level, r.data(), 1);
+            for (std::size_t j = 0; j < level; ++j) {
+              const math::Modulus& q = ctx.key_base()[j];
+              std::uint64_t* c0p = y[k].residue(0, j);
+              if (cplx) {
+                std::fill(rv.begin(), rv.end(), r[j]);
+                math::mul_add_mod_vec(rv.data(), one_plus_i_ntt_.data() + j * n, c0p, n, q);  // c0 += r (1 + mu)
+              } else {
+                for (std::size_t m = 0; m < n; ++m) c0p[m] = q.add(c0p[m], r[j]);
+              }
+            }
+          });
+          for (const auto& row : run_ins.rows)
+            for (const auto& term : row) --refs[base[std::size_t(ins.inputs[std::size_t(term.input)])] + std::size_t(term.index)];
+          break;
         }
-        math::parallel_for(a.size(), [&](std::size_t e) {
-          if (!cplx) {
-            if (same) ev.square_inplace(a[e]);
-            else ev.multiply_inplace(a[e], (*b)[e]);
-            return;
-          }
-          rlwe::Ciphertext ar, ai;
-          split(a[e], ar, ai);
-          if (same) {
-            ev.square_inplace(ar);
-            ev.square_inplace(ai);
-          } else {
-            rlwe::Ciphertext br, bi;
-            split((*b)[e], br, bi);
-            ev.multiply_inplace(ar, br);
-            ev.multiply_inplace(ai, bi);
-          }
-          times_i(ai);
-          ev.add_inplace(ar, ai);
-          a[e] = std::move(ar);
-        });
-        y = std::move(a);
-        break;
+        case OpKind::square:
+        case OpKind::multiply: {
+          const int ta = ins.inputs[0], tb = ins.inputs[ins.op == OpKind::square ? 0 : 1];
+          const bool same = ta == tb;
+          y.resize(els.size());
+          math::parallel_for(els.size(), [&](std::size_t k) {
+            const std::uint32_t e = els[k];
+            rlwe::Ciphertext a = operand(ta, e, level, ins.op == OpKind::square);
+            rlwe::Ciphertext bcopy;
+            if (!same) bcopy = operand(tb, e, level, false);
+            if (!cplx) {
+              if (same) ev.square_inplace(a);
+              else ev.multiply_inplace(a, bcopy);
+            } else {
+              rlwe::Ciphertext ar, ai;
+              split(a, ar, ai);
+              if (same) {
+                ev.square_inplace(ar);
+                ev.square_inplace(ai);
+              } else {
+                rlwe::Ciphertext br, bi;
+                split(bcopy, br, bi);
+                ev.multiply_inplace(ar, br);
+                ev.multiply_inplace(ai, bi);
+              }
+              times_i(ai);
+              ev.add_inplace(ar, ai);
+              a = std::move(ar);
+            }
+            y[k] = std::move(a);
+          });
+          for (std::uint32_t e : els)
+            for (int t : ins.inputs) --refs[base[std::size_t(t)] + e];
+          break;
+        }
+        case OpKind::relinearize: {
+          y.resize(els.size());
+          math::parallel_for(els.size(), [&](std::size_t k) {
+            y[k] = operand(ins.inputs[0], els[k], level, true);
+            if (y[k].size == 3) ev.relinearize_inplace(y[k], keys_.relin);
+          });
+          for (std::uint32_t e : els) --refs[base[std::size_t(ins.inputs[0])] + e];
+          break;
+        }
       }
-      case OpKind::relinearize: {
-        y = take(val, ins.inputs[0], dies(ins.inputs[0]));
-        math::parallel_for(y.size(), [&](std::size_t e) {
-          if (y[e].size == 3) ev.relinearize_inplace(y[e], keys_.relin);
-        });
-        break;
-      }
+      // Exact factor before the rescales, then rescale (each divides the scale by the dropped prime).
+      math::parallel_for(y.size(), [&](std::size_t k) {
+        y[k].scale = factor_before;
+        for (int r = 0; r < ins.rescale; ++r) ev.rescale_to_next_inplace(y[k]);
+        y[k].scale = ins.factor;
+      });
+      for (std::size_t k = 0; k < els.size(); ++k) val[i][els[k]] = std::move(y[k]);
+      done_elements += els.size();
+      const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (timings) detail::add_timing(*timings, ins.label, dt, detail::process_cpu_seconds() - c0, ins.size);
     }
-    // Exact factor before the rescales, then rescale (each divides the scale by the dropped prime).
-    math::parallel_for(y.size(), [&](std::size_t e) {
-      y[e].scale = factor_before;
-      for (int k = 0; k < ins.rescale; ++k) ev.rescale_to_next_inplace(y[e]);
-      y[e].scale = ins.factor;
-    });
-    val[i] = std::move(y);
-    for (int t : ins.inputs)
-      if (dies(t)) EncryptedTensor().swap(val[std::size_t(t)]);
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (timings) detail::add_timing(*timings, ins.label, dt, detail::process_cpu_seconds() - c0, ins.size);
+    for (const auto& [t, e] : sch.frees[s]) val[std::size_t(t)][e] = rlwe::Ciphertext();
   }
-  if (progress) progress(count - 1, count - 1, "done");
+  if (progress) progress(total_elements, total_elements, "done");
   if (keep_all) return val;
   return detail::collect_outputs(prog_, val);
 }

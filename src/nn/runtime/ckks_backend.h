@@ -70,6 +70,10 @@ class CkksServer {
                                         const Progress& progress = {}) const;
   // Every tensor after every instruction (tests: layer-by-layer comparison; keeps all memory).
   std::vector<EncryptedTensor> evaluate_all(EncryptedTensor input) const;
+  // Execution order (compiler/schedule.h): layer order (default, fastest) or streaming
+  // (bounded memory for deep networks). The results are the same either way.
+  void set_streaming(bool on) { streaming_ = on; }
+  bool streaming() const { return streaming_; }
 
  private:
   std::vector<EncryptedTensor> run(EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,
@@ -80,6 +84,7 @@ class CkksServer {
   void times_i(rlwe::Ciphertext& a) const;
   const compiler::Program& prog_;
   CkksEvaluationKeys keys_;
+  bool streaming_ = false;
   std::unique_ptr<ckks::Evaluator> eval_;
   std::vector<std::uint64_t> i_ntt_;           // NTT of X^(N/2) per data prime (prime-major)
   std::vector<std::uint64_t> one_plus_i_ntt_;  // NTT of 1 + X^(N/2): a bias in both halves of every slot

@@ -11,6 +11,7 @@
 
 #include "nn/compiler/ckks_plan.h"
 #include "nn/compiler/compiler.h"
+#include "nn/compiler/schedule.h"
 #include "nn/model/forward.h"
 #include "nn/runtime/simulator.h"
 
@@ -92,6 +93,15 @@ InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span
   return rep;
 }
 }  // namespace
+
+std::size_t available_memory_bytes() {
+  std::ifstream f("/proc/meminfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("MemAvailable:", 0) == 0) return std::size_t(std::stoull(line.substr(13))) * 1024;
+  }
+  return 0;
+}
 
 std::size_t peak_rss_bytes() {
   std::ifstream f("/proc/self/status");
@@ -221,11 +231,36 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
   std::size_t batch = 0;
   InferReport rep = start_report(prog, compiler::Scheme::ckks, members, count, image_size, opt, batch);
   rep.key_bytes = compiler::cost(prog).key_bytes;
+  // Execution order and memory, decided before any key is made.
+  {
+    const std::size_t avail = available_memory_bytes();
+    const std::size_t limit = opt.memory_limit ? opt.memory_limit : (avail ? avail / 10 * 8 : ~std::size_t(0));
+    const std::size_t layer = compiler::schedule_peak_bytes(prog, false) + rep.key_bytes;
+    std::size_t stream = 0;
+    if (opt.streaming == 1 || (opt.streaming == -1 && layer > limit)) {
+      stream = compiler::schedule_peak_bytes(prog, true) + rep.key_bytes;
+      rep.streaming = true;
+    }
+    rep.estimated_bytes = rep.streaming ? stream : layer;
+    if (rep.estimated_bytes > limit) {
+      auto gib = [](std::size_t b) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f GiB", double(b) / double(std::size_t(1) << 30));
+        return std::string(buf);
+      };
+      throw std::runtime_error("this run needs about " + gib(rep.estimated_bytes) + " for ciphertexts and keys (layer order " + gib(layer) +
+                               (stream ? ", streaming " + gib(stream) : std::string()) + "), more than the " + gib(limit) +
+                               " allowed (" + (opt.memory_limit ? std::string("--memory-limit") : "80% of available memory") +
+                               "); ciphertexts are N = " + std::to_string(prog.poly_degree()) +
+                               " whatever the batch, so fewer images do not help: use a smaller network or lower --ckks-precision");
+    }
+  }
 
   auto t0 = Clock::now();
   math::SystemPrng prng;
   CkksClient client(prog, prng);
   CkksServer server(prog, client.evaluation_keys());
+  server.set_streaming(rep.streaming);
   rep.keygen_s = since(t0);
 
   ProgressBar bar(opt.progress);

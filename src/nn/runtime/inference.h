@@ -25,6 +25,10 @@ struct InferOptions {
   bool check_quantized = true;   // compare every output integer with the exact quantized model
   bool progress = false;         // progress bar on stderr
   bool noise_budget = true;      // client measures the remaining noise budget of the outputs
+  // CKKS execution order (compiler/schedule.h): -1 automatic (layer order when its memory
+  // estimate fits memory_limit, else streaming), 0 layer order, 1 streaming.
+  int streaming = -1;
+  std::size_t memory_limit = 0;  // bytes for ciphertexts and keys; 0: 80% of MemAvailable
 };
 
 struct OutputReport {
@@ -43,6 +47,8 @@ struct OutputReport {
 
 struct InferReport {
   std::string scheme = "BFV";
+  bool streaming = false;            // CKKS: streaming execution order was used
+  std::size_t estimated_bytes = 0;   // CKKS: the schedule's ciphertext estimate plus the keys
   std::size_t images = 0, batches = 0;
   std::vector<OutputReport> outputs;
   std::vector<LayerTiming> layers;   // server time per layer, summed over batches and CRT residues
@@ -83,6 +89,9 @@ InferReport run_quantized(const compiler::Program& prog, std::span<const Model> 
 // Use images the test set does not contain (e.g. a few hundred training images).
 void calibrate_ckks(compiler::Program& prog, const compiler::CompileOptions& opt, const std::uint8_t* images,
                     std::size_t count, std::size_t image_size);
+
+// Memory the kernel reports as available (MemAvailable, bytes); 0 if unknown.
+std::size_t available_memory_bytes();
 
 // Peak resident memory of this process so far (bytes), from /proc/self/status.
 std::size_t peak_rss_bytes();

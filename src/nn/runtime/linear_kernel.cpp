@@ -63,17 +63,20 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
   static const MacFn mac = pick_mac();
   const std::size_t n = ctx.n();
   const std::size_t level = std::size_t(ins.level + ins.rescale);
+  // Only the ciphertexts the rows read (streaming runs pass tensors with other elements absent).
   std::size_t parts = 2;
   bool ntt = false, first = true;
-  for (const auto* s : srcs) {
-    for (const auto& ct : *s) {
+  for (const auto& row : ins.rows)
+    for (const auto& t : row) {
+      const auto& tensor = *srcs.at(std::size_t(t.input));
+      if (std::size_t(t.index) >= tensor.size()) throw std::invalid_argument("linear: term reads beyond its input tensor");
+      const auto& ct = tensor[std::size_t(t.index)];
       if (ct.num_primes != level || ct.n != n) throw std::invalid_argument("linear: input ciphertext at the wrong level");
       if (!first && ct.ntt_form != ntt) throw std::invalid_argument("linear: inputs mix NTT and coefficient form");
       ntt = ct.ntt_form;
       first = false;
       parts = std::max(parts, ct.size);
     }
-  }
   const std::size_t outs = ins.size;
   if (ins.rows.size() != outs) throw std::invalid_argument("linear: malformed instruction");
   std::vector<rlwe::Ciphertext> out(outs);

@@ -12,6 +12,7 @@
 #include "fhe/rlwe/galois.h"
 #include "math/prng.h"
 #include "nn/compiler/compiler.h"
+#include "nn/compiler/schedule.h"
 #include "nn/runtime/ckks_backend.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/simulator.h"
@@ -213,6 +214,83 @@ TEST(CkksRun, RandomImagesAgreeWithQuantizedModel) {
     EXPECT_GT(rep.input_bytes, 0u);
     EXPECT_GT(rep.output_bytes, 0u);
   }
+}
+
+// ---- deep networks and streaming ---------------------------------------------
+
+// Seed 002's second network in miniature: conv, poly, pool, conv, poly (degree 3), pool,
+// dense, poly, dense: depth 4 (the degree-3 activation costs two products).
+Model deep_conv_model(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Model m;
+  m.meta.name = "deep-conv";
+  m.input.shape = {1, 8, 8};
+  m.layers.push_back(testing::conv(1, 2, 3, 1, 1, rng));  // 2x8x8
+  m.layers.push_back(Poly{{0.1, 0.5, 0.25}});
+  m.layers.push_back(SumPool{2, 2, 2, 2});                 // 2x4x4
+  m.layers.push_back(testing::conv(2, 3, 3, 1, 0, rng));  // 3x2x2
+  m.layers.push_back(Poly{{0.05, 0.5, 0.2, -0.02}});
+  m.layers.push_back(SumPool{2, 2, 2, 2});                 // 3x1x1
+  m.layers.push_back(testing::dense(3, 4, rng));
+  m.layers.push_back(Poly{{0, 0, 1}});
+  m.layers.push_back(testing::dense(4, 3, rng));
+  return m;
+}
+
+TEST(CkksDeep, LayerByLayerAndAgainstTheFloatModel) {
+  const Model m = deep_conv_model(21);
+  for (bool cplx : {true, false}) {
+    SCOPED_TRACE(cplx ? "complex" : "real");
+    Case c{"", [&] { return std::vector<Model>{m}; }, {}, cplx, 8, 10, 12, 20};
+    const Program prog = compile_case(c);
+    SCOPED_TRACE(compiler::cost_report(prog));
+    EXPECT_EQ(compiler::cost(prog).depth, 4);
+    expect_layer_by_layer(prog, c.precision, 5);
+    // Independent oracle: predictions against the float model (forward) after calibrating
+    // the ranges on other images (without calibration, precision is relative to worst-case
+    // bounds, far above the values random weights produce, and close scores may swap).
+    Program cal = prog;
+    CompileOptions opt;
+    opt.scheme = compiler::Scheme::ckks;
+    opt.complex_packing = cplx;
+    opt.input_bits = 8, opt.weight_bits = 10, opt.coeff_bits = 12, opt.ckks_precision_bits = 20;
+    const auto train = testing::random_images(64, 64, 40);
+    calibrate_ckks(cal, opt, train.data(), 64, 64);
+    const std::size_t count = 9;
+    const auto raw = testing::random_images(count, 64, 4);
+    const auto rep = run_ckks(cal, std::span(&m, 1), raw.data(), count, 64, nullptr, {});
+    EXPECT_EQ(rep.outputs[0].agree_quantized, count);
+    EXPECT_EQ(rep.outputs[0].agree_float, count);
+    // Scores within 2^-(20 - 10 slack bits) of the largest score.
+    EXPECT_LE(rep.outputs[0].max_error, rep.outputs[0].max_score * std::exp2(-(20 - kSlackBits)));
+  }
+}
+
+TEST(CkksDeep, StreamingGivesTheSameCiphertextsInLessMemory) {
+  const Model m = deep_conv_model(22);
+  Case c{"", [&] { return std::vector<Model>{m}; }, {}, true, 8, 10, 12, 20};
+  const Program prog = compile_case(c);
+  const auto layer = compiler::make_schedule(prog, false), stream = compiler::make_schedule(prog, true, false, 16);
+  EXPECT_LT(stream.peak_bytes, layer.peak_bytes);
+  math::DeterministicPrngForTests prng(3);
+  CkksClient client(prog, prng);
+  CkksServer a(prog, client.evaluation_keys()), b(prog, client.evaluation_keys());
+  b.set_streaming(true);
+  const auto in = client.encrypt(quantized_batch(prog, 6, 2));
+  const auto ya = a.evaluate(in), yb = b.evaluate(in);
+  ASSERT_EQ(ya.size(), yb.size());
+  for (std::size_t k = 0; k < ya.size(); ++k) {
+    ASSERT_EQ(ya[k].size(), yb[k].size());
+    for (std::size_t e = 0; e < ya[k].size(); ++e) {
+      EXPECT_EQ(ya[k][e].data, yb[k][e].data) << "output " << k << " element " << e;
+      EXPECT_EQ(ya[k][e].num_primes, yb[k][e].num_primes);
+      EXPECT_EQ(ya[k][e].scale, yb[k][e].scale);
+    }
+  }
+  // Every tensor, kept (evaluate_all), is the same too.
+  const auto all_a = a.evaluate_all(in), all_b = b.evaluate_all(in);
+  for (std::size_t t = 0; t < all_a.size(); ++t)
+    for (std::size_t e = 0; e < all_a[t].size(); ++e) EXPECT_EQ(all_a[t][e].data, all_b[t][e].data) << "tensor " << t;
 }
 
 // ---- bad input --------------------------------------------------------------
