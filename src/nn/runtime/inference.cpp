@@ -94,23 +94,21 @@ InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span
 }
 }  // namespace
 
-std::size_t available_memory_bytes() {
-  std::ifstream f("/proc/meminfo");
+namespace {
+// A "Key:   123 kB" field of a /proc file, in bytes; 0 if absent.
+std::size_t proc_kib_field(const char* path, const std::string& key) {
+  std::ifstream f(path);
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind("MemAvailable:", 0) == 0) return std::size_t(std::stoull(line.substr(13))) * 1024;
+    if (line.rfind(key, 0) == 0) return std::size_t(std::stoull(line.substr(key.size()))) * 1024;
   }
   return 0;
 }
+}  // namespace
 
-std::size_t peak_rss_bytes() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::size_t(std::stoull(line.substr(6))) * 1024;
-  }
-  return 0;
-}
+std::size_t available_memory_bytes() { return proc_kib_field("/proc/meminfo", "MemAvailable:"); }
+
+std::size_t peak_rss_bytes() { return proc_kib_field("/proc/self/status", "VmHWM:"); }
 
 std::vector<std::vector<double>> float_reference(const Program& prog, std::span<const Model> members, const std::uint8_t* image) {
   std::vector<std::vector<double>> out;
