@@ -24,6 +24,7 @@
 #include "nn/runtime/bfv_backend.h"
 #include "nn/runtime/ckks_backend.h"
 #include "nn/runtime/inference.h"
+#include "nn/runtime/pipeline.h"
 #include "nn/runtime/simulator.h"
 
 namespace {
@@ -68,11 +69,10 @@ void run_bench(benchmark::State& state, const std::vector<std::string>& paths) {
   Dataset test;
   std::vector<Model> members;
   if (!load_inputs(state, paths, test, members)) return;
-  compiler::CompileOptions opt;
-  opt.input_bits = int(state.range(0));
-  opt.weight_bits = int(state.range(1));
-  compiler::EnsembleOptions ens;
-  const auto prog = compiler::compile(members, ens, opt);
+  runtime::PlanRequest req;
+  req.input_bits = int(state.range(0));
+  req.weight_bits = int(state.range(1));
+  const auto prog = runtime::make_plan(members, req, nullptr);
   const std::size_t n = prog.params.poly_degree, images = std::min(n, test.count());
   std::vector<std::vector<std::int64_t>> imgs;
   for (std::size_t i = 0; i < images; ++i) imgs.push_back(prog.quantize_input(test.image(i), test.image_size()));
@@ -108,27 +108,24 @@ void run_ckks_bench(benchmark::State& state, const std::vector<std::string>& pat
   Dataset test;
   std::vector<Model> members;
   if (!load_inputs(state, paths, test, members)) return;
-  compiler::CompileOptions opt;
-  opt.scheme = compiler::Scheme::ckks;
-  opt.input_bits = int(state.range(0));
-  opt.weight_bits = int(state.range(1));
-  opt.coeff_bits = int(state.range(2));
-  opt.ckks_precision_bits = int(state.range(3));
-  opt.complex_packing = complex_packing;
-  compiler::EnsembleOptions ens;
-  auto prog = compiler::compile(members, ens, opt);
-  if (const std::size_t k = std::size_t(state.range(4)); k > 0) {
-    // As hecnn infer --calibrate k: value ranges from training images set the precision targets.
-    Dataset train;
+  runtime::PlanRequest req;
+  req.scheme = compiler::Scheme::ckks;
+  req.input_bits = int(state.range(0));
+  req.weight_bits = int(state.range(1));
+  req.coeff_bits = int(state.range(2));
+  req.ckks_precision_bits = int(state.range(3));
+  req.calibrate = std::size_t(state.range(4));  // as hecnn infer --calibrate k
+  req.complex_packing = complex_packing;
+  Dataset train;
+  if (req.calibrate > 0) {
     try {
       train = load_named_dataset("mnist", true);
     } catch (const std::exception& e) {
       state.SkipWithError(e.what());
       return;
     }
-    runtime::calibrate_ckks(prog, opt, train.image(0), std::min(k, train.count()), train.image_size());
-    prog.description += ", ranges calibrated on " + std::to_string(std::min(k, train.count())) + " training images";
   }
+  const auto prog = runtime::make_plan(members, req, &train);
   const std::size_t images = prog.batch_capacity();
   std::vector<std::vector<std::int64_t>> imgs;
   for (std::size_t i = 0; i < images; ++i) {

@@ -12,6 +12,7 @@
 //   hecnn demo --models a.hecnn,b.hecnn,c.hecnn --combiner mean,weighted,poly-softmax --json
 //   hecnn demo --scheme ckks         # approximate CKKS instead of exact BFV (two images per slot)
 #include "hecnn/cmd_runtime_report.h"
+#include "nn/runtime/pipeline.h"
 #include "hecnn/command.h"
 
 #include <algorithm>
@@ -74,25 +75,17 @@ void run(const Args& a) {
   const std::size_t count = std::min(a.count, test.count());
   if (count == 0) throw std::invalid_argument("--count must be positive");
 
-  nn::compiler::EnsembleOptions ens;
-  ens.combiners.clear();
-  for (const auto& c : a.combiners) ens.combiners.push_back(nn::compiler::parse_combiner(c));
-  for (const auto& m : members) ens.weights.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
-  if (std::find(ens.combiners.begin(), ens.combiners.end(), nn::compiler::Combiner::poly_softmax) != ens.combiners.end()) {
-    ens.temperature = calibrate_temperature(members, nn::load_named_dataset(a.dataset, true), 500);
-  }
-  nn::compiler::CompileOptions opt;
-  opt.scheme = nn::compiler::parse_scheme(a.scheme);
-  const bool ckks = opt.scheme == nn::compiler::Scheme::ckks;
-  opt.input_bits = a.input_bits ? a.input_bits : (ckks ? 8 : 5);
-  opt.weight_bits = a.weight_bits ? a.weight_bits : (ckks ? 10 : 6);
-  opt.coeff_bits = ckks ? 12 : 8;
-  opt.batch_images = count;
-  auto prog = nn::compiler::compile(members, ens, opt);
-  if (ckks) {
-    const nn::Dataset train = nn::load_named_dataset(a.dataset, true);
-    nn::runtime::calibrate_ckks(prog, opt, train.image(0), std::min<std::size_t>(512, train.count()), train.image_size());
-  }
+  nn::runtime::PlanRequest req;
+  req.scheme = nn::compiler::parse_scheme(a.scheme);
+  const bool ckks = req.scheme == nn::compiler::Scheme::ckks;
+  req.input_bits = a.input_bits;
+  req.weight_bits = a.weight_bits;
+  req.batch_images = count;
+  req.combiners.clear();
+  for (const auto& c : a.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
+  for (const auto& m : members) req.weights.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
+  const nn::Dataset train = nn::load_named_dataset(a.dataset, true);
+  const auto prog = nn::runtime::make_plan(members, req, &train);
 
   if (!a.json) {
     std::printf("hecnn demo: encrypted %zu-model CNN ensemble on %s (seed 001, Algorithm 1), %zu test images\n\n", members.size(),

@@ -6,9 +6,12 @@
 //   hecnn infer --model m.hecnn --plan          (cost report only, nothing encrypted)
 #include "hecnn/cmd_runtime_report.h"
 #include "hecnn/command.h"
+#include "nn/compiler/plan_io.h"
 #include "nn/compiler/schedule.h"
+#include "nn/runtime/pipeline.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 namespace hecnn::app {
@@ -27,41 +30,63 @@ struct Args {
   bool json = false, plan = false, no_check = false, quiet = false, simulate = false, streaming = false;
   double memory_limit_gib = 0;
   int overflow_margin = 10;
+  std::string save_plan, load_plan;
+  std::string compile_flags_given;  // compile options on the command line (refused with --load-plan)
 };
+
+// The compiled plan: loaded from --load-plan (checked against the models), or made by
+// the library's pipeline (defaults, weights, temperature, calibration).
+nn::compiler::Program plan_for(const Args& a, std::span<const nn::Model> members, std::size_t count) {
+  if (!a.load_plan.empty()) {
+    if (!a.compile_flags_given.empty())
+      throw std::invalid_argument("--load-plan: the plan fixes how the model is compiled; drop " + a.compile_flags_given);
+    auto prog = nn::compiler::read_plan(a.load_plan);
+    if (std::size_t(prog.members) != members.size())
+      throw std::invalid_argument(a.load_plan + ": the plan has " + std::to_string(prog.members) + " member(s), " +
+                                  std::to_string(members.size()) + " --model given");
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (!prog.member_digests.empty() && prog.member_digests[i] != nn::compiler::model_fingerprint(members[i]))
+        throw std::invalid_argument(a.load_plan + ": member " + std::to_string(i) + " of the plan was compiled from a different model than " +
+                                    a.models[i]);
+    }
+    if (!(prog.input_shape == members[0].input.shape)) throw std::invalid_argument(a.load_plan + ": the plan's input shape differs from the model's");
+    return prog;
+  }
+  nn::runtime::PlanRequest req;
+  req.scheme = nn::compiler::parse_scheme(a.scheme);
+  req.input_bits = a.input_bits;
+  req.weight_bits = a.weight_bits;
+  req.coeff_bits = a.coeff_bits;
+  req.poly_degree = a.poly_degree;
+  req.batch_images = a.batch ? std::min(a.batch, count) : count;
+  req.complex_packing = !a.real_packing;
+  req.ckks_precision_bits = a.ckks_precision;
+  req.ckks_overflow_margin_bits = a.overflow_margin;
+  req.calibrate = a.calibrate;
+  req.combiners.clear();
+  for (const auto& c : a.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
+  req.weights = a.weights;
+  req.temperature = a.temperature;
+  // Training images (never the test images being scored): CKKS ranges, poly-softmax temperature.
+  const bool ckks = req.scheme == nn::compiler::Scheme::ckks;
+  const bool softmax = members.size() > 1 && req.temperature <= 0 &&
+                       std::find(req.combiners.begin(), req.combiners.end(), nn::compiler::Combiner::poly_softmax) != req.combiners.end();
+  nn::Dataset train;
+  if ((ckks && req.calibrate > 0) || softmax) train = nn::load_named_dataset(a.dataset, true);
+  return nn::runtime::make_plan(members, req, &train);
+}
 
 void run(const Args& a) {
   if (a.models.empty()) throw std::invalid_argument("give at least one --model");
-  const auto scheme = nn::compiler::parse_scheme(a.scheme);
-  const bool ckks = scheme == nn::compiler::Scheme::ckks;
+  if (a.memory_limit_gib < 0 || !std::isfinite(a.memory_limit_gib)) throw std::invalid_argument("--memory-limit must be a positive number of GiB");
+  if (!a.save_plan.empty()) {
+    const auto dir = std::filesystem::absolute(a.save_plan).parent_path();
+    if (!std::filesystem::is_directory(dir)) throw std::invalid_argument("--save-plan: directory " + dir.string() + " does not exist");
+  }
+  if (a.streaming && a.load_plan.empty() && nn::compiler::parse_scheme(a.scheme) != nn::compiler::Scheme::ckks)
+    throw std::invalid_argument("--streaming applies to --scheme ckks only");
   std::vector<nn::Model> members;
   for (const auto& p : a.models) members.push_back(nn::read_model(p));
-  nn::compiler::EnsembleOptions ens;
-  ens.combiners.clear();
-  bool weighted = false;
-  for (const auto& c : a.combiners) {
-    ens.combiners.push_back(nn::compiler::parse_combiner(c));
-    weighted |= ens.combiners.back() == nn::compiler::Combiner::weighted_mean;
-  }
-  ens.weights = a.weights;
-  ens.temperature = a.temperature;
-  if (weighted && ens.weights.empty()) {
-    for (const auto& m : members) {
-      if (m.meta.test_accuracy < 0) throw std::invalid_argument("--combiner weighted: give --weights (a model has no recorded accuracy)");
-      ens.weights.push_back(m.meta.test_accuracy);
-    }
-  }
-  nn::compiler::CompileOptions opt;
-  // Defaults: BFV pays for every bit with plaintext modulus (CRT primes), CKKS only with levels.
-  opt.scheme = scheme;
-  opt.input_bits = a.input_bits ? a.input_bits : (ckks ? 8 : 5);
-  opt.weight_bits = a.weight_bits ? a.weight_bits : (ckks ? 10 : 6);
-  opt.coeff_bits = a.coeff_bits ? a.coeff_bits : (ckks ? 12 : 8);
-  opt.complex_packing = !a.real_packing;
-  opt.ckks_precision_bits = a.ckks_precision;
-  opt.poly_degree = a.poly_degree;
-  opt.ckks_overflow_margin_bits = a.overflow_margin;
-  if (a.memory_limit_gib < 0 || !std::isfinite(a.memory_limit_gib)) throw std::invalid_argument("--memory-limit must be a positive number of GiB");
-  if (a.streaming && !ckks) throw std::invalid_argument("--streaming applies to --scheme ckks only");
 
   // Inputs.
   std::vector<std::uint8_t> images, labels;
@@ -84,23 +109,16 @@ void run(const Args& a) {
                                   " values, the model expects " + std::to_string(image_size));
     }
     if (a.offset >= ds.count()) throw std::invalid_argument("--offset beyond the dataset");
-    count = std::min(a.count ? a.count : std::size_t(members.size() > 1 ? 8192 : 8192), ds.count() - a.offset);
+    count = std::min(a.count ? a.count : std::size_t(8192), ds.count() - a.offset);
     images.assign(ds.image(a.offset), ds.image(a.offset) + count * image_size);
     labels.assign(ds.labels.begin() + std::ptrdiff_t(a.offset), ds.labels.begin() + std::ptrdiff_t(a.offset + count));
   }
-  opt.batch_images = a.batch ? std::min(a.batch, count) : count;
-  for (auto c : ens.combiners) {
-    if (c == nn::compiler::Combiner::poly_softmax && ens.temperature <= 0 && members.size() > 1) {
-      ens.temperature = calibrate_temperature(members, nn::load_named_dataset(a.dataset, true), 500);
-    }
-  }
-  auto prog = nn::compiler::compile(members, ens, opt);
-  if (ckks && a.calibrate > 0) {
-    // Ranges from training images (never the test images being scored).
-    const nn::Dataset train = nn::load_named_dataset(a.dataset, true);
-    const std::size_t k = std::min(a.calibrate, train.count());
-    nn::runtime::calibrate_ckks(prog, opt, train.image(0), k, train.image_size());
-    prog.description += ", ranges calibrated on " + std::to_string(k) + " training images";
+  const auto prog = plan_for(a, members, count);
+  const bool ckks = prog.scheme == nn::compiler::Scheme::ckks;
+  if (a.streaming && !ckks) throw std::invalid_argument("--streaming applies to --scheme ckks only");
+  if (!a.save_plan.empty()) {
+    nn::compiler::write_plan(prog, a.save_plan);
+    std::fprintf(stderr, "wrote plan %s\n", a.save_plan.c_str());
   }
   if (!a.json) std::printf("%s", nn::compiler::cost_report(prog).c_str());
   if (a.plan) {
@@ -187,11 +205,18 @@ void setup(CLI::App& app) {
   app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients (default 8 for BFV, 12 for CKKS)");
   app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384); default automatic");
   app.add_flag("--plan", a->plan, "print the compiled program's cost report and stop");
+  app.add_option("--save-plan", a->save_plan, "write the compiled (and calibrated) plan to this file (docs/plan-format.md)");
+  app.add_option("--load-plan", a->load_plan, "run this saved plan instead of compiling (the --model files must be the ones it was compiled from)");
   app.add_flag("--simulate", a->simulate, "run only the quantized plaintext model (exact integers) and report its accuracy");
   app.add_flag("--no-check", a->no_check, "skip the exact comparison with the quantized plaintext model");
   app.add_flag("--quiet", a->quiet, "no progress bar");
   app.add_flag("--json", a->json, "machine-readable summary on stdout");
-  app.callback([a] { run(*a); });
+  app.callback([a, &app] {
+    for (const char* f : {"--scheme", "--ckks-precision", "--calibrate", "--ckks-overflow-margin", "--real-packing", "--combiner", "--temperature",
+                          "--weights", "--input-bits", "--weight-bits", "--coeff-bits", "--poly-degree"})
+      if (app.count(f) > 0) a->compile_flags_given += (a->compile_flags_given.empty() ? "" : ", ") + std::string(f);
+    run(*a);
+  });
 }
 
 const bool registered = register_command({"infer", "Encrypted batch inference (one model or an ensemble)", &setup});

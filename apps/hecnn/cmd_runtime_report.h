@@ -169,16 +169,4 @@ inline void print_report(const nn::compiler::Program& prog, const nn::runtime::I
               mib(r.output_bytes).c_str(), mib(r.key_bytes).c_str(), mib(r.peak_rss_bytes).c_str());
 }
 
-// Poly-softmax temperature from the members' float logits on `count` calibration images:
-// T such that (1 + z / 2T)^2 stays monotone (z > -2T) with 25% headroom.
-inline double calibrate_temperature(std::span<const nn::Model> members, const nn::Dataset& ds, std::size_t count) {
-  double zmin = 0;
-  for (std::size_t i = 0; i < std::min(count, ds.count()); ++i)
-    for (const auto& m : members) {
-      const auto z = nn::forward(m, nn::prepare_input(m, std::span<const std::uint8_t>(ds.image(i), ds.image_size())));
-      for (double v : z) zmin = std::min(zmin, v);
-    }
-  return std::max(1.0, -zmin / 2 * 1.25);
-}
-
 }  // namespace hecnn::app

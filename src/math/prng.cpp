@@ -94,4 +94,11 @@ DeterministicPrngForTests::DeterministicPrngForTests(std::uint64_t seed)
         return key;
       }(), 0x7465737473ull /* "tests" */) {}
 
+PrngStreams::PrngStreams(Prng& parent) { parent.fill(key_.data(), key_.size()); }
+
+PrngStreams::~PrngStreams() {
+  volatile std::uint8_t* p = key_.data();
+  for (std::size_t i = 0; i < key_.size(); ++i) p[i] = 0;
+}
+
 }  // namespace hecnn::math

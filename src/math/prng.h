@@ -63,6 +63,30 @@ class DeterministicPrngForTests final : public Prng {
   ChaCha20Stream stream_;
 };
 
+// Independent streams for parallel work, derived from one generator: the key is 32
+// bytes drawn from `parent` (a SystemPrng outside tests, so the streams are as
+// unpredictable as it is), stream k is ChaCha20 under that key with nonce k.
+// Encrypting element k with stream(k) makes a parallel encryption reproducible under
+// a DeterministicPrngForTests and independent of the thread schedule.
+class PrngStreams {
+ public:
+  explicit PrngStreams(Prng& parent);
+  class Stream final : public Prng {
+   public:
+    Stream(const std::array<std::uint8_t, 32>& key, std::uint64_t nonce) : stream_(key, nonce) {}
+    void fill(void* out, std::size_t bytes) override { stream_.fill(out, bytes); }
+
+   private:
+    ChaCha20Stream stream_;
+  };
+  // At most 2^64 bytes per stream, far beyond one ciphertext's randomness.
+  Stream stream(std::uint64_t k) const { return Stream(key_, k); }
+  ~PrngStreams();
+
+ private:
+  std::array<std::uint8_t, 32> key_{};
+};
+
 // Fills `bytes` from the operating system's CSPRNG (getrandom). Throws on failure.
 void os_random(void* out, std::size_t bytes);
 

@@ -71,6 +71,24 @@ inline Model small_cryptonets(std::uint64_t seed) {
   return m;
 }
 
+// Depth 4 with convolutions, pools and polynomials of degree 2, 3 and 2 on 1x8x8 inputs.
+inline Model deep_conv_model(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Model m;
+  m.meta.name = "deep-conv";
+  m.input.shape = {1, 8, 8};
+  m.layers.push_back(conv(1, 2, 3, 1, 1, rng));  // 2x8x8
+  m.layers.push_back(Poly{{0.1, 0.5, 0.25}});
+  m.layers.push_back(SumPool{2, 2, 2, 2});                 // 2x4x4
+  m.layers.push_back(conv(2, 3, 3, 1, 0, rng));  // 3x2x2
+  m.layers.push_back(Poly{{0.05, 0.5, 0.2, -0.02}});
+  m.layers.push_back(SumPool{2, 2, 2, 2});                 // 3x1x1
+  m.layers.push_back(dense(3, 4, rng));
+  m.layers.push_back(Poly{{0, 0, 1}});
+  m.layers.push_back(dense(4, 3, rng));
+  return m;
+}
+
 inline std::vector<std::uint8_t> random_images(std::size_t count, std::size_t size, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<std::uint8_t> v(count * size);

@@ -1,6 +1,7 @@
 // Lowering of models to the slot-vector program, quantization and bounds.
 // Parameter choice and the cost model live in params.cpp.
 #include "nn/compiler/compiler.h"
+#include "nn/compiler/plan_io.h"
 #include "nn/compiler/ckks_plan.h"
 
 #include <algorithm>
@@ -495,6 +496,7 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
   Program prog;
   prog.scheme = opt.scheme;
   prog.members = int(members.size());
+  for (const auto& m : members) prog.member_digests.push_back(model_fingerprint(m));
   prog.input_shape = spec.shape;
   // X = round(raw * 2^(ib - 8)); real x = X * 2^(8 - ib) * s + offset.
   prog.input_quant = std::ldexp(1.0, opt.input_bits - 8);

@@ -148,6 +148,9 @@ struct Program {
   double predicted_precision_bits = 0;  // CKKS: predicted bits of the outputs' worst-case bound above the noise
   double predicted_final_budget = 0.0;  // noise budget (bits) predicted at the outputs
   std::vector<std::string> keys;        // evaluation keys the client must send ("relin", "conjugation")
+  // BLAKE2b-256 (hex) of each member's model (model_fingerprint, plan_io.h): a saved plan
+  // is run only with the models it was compiled from.
+  std::vector<std::string> member_digests;
 
   std::size_t poly_degree() const { return scheme == Scheme::ckks ? ckks.poly_degree : params.poly_degree; }
   // Images in one encrypted batch.

@@ -67,13 +67,19 @@ EncryptedTensor BfvClient::encrypt(std::size_t residue, const std::vector<std::v
     if (v.size() > n) throw std::invalid_argument("BFV encrypt: " + std::to_string(v.size()) + " images, only " + std::to_string(n) + " slots");
   r.ctx->check_data_level(std::size_t(level), "BFV encrypt");
   EncryptedTensor out(inputs.size());
+  // Element e is encrypted with stream e of a key drawn from the client's generator:
+  // reproducible under a test generator, whatever the thread schedule.
+  const math::PrngStreams streams = [&] {
+    std::lock_guard<std::mutex> lock(prng_mu_);
+    return math::PrngStreams(prng_);
+  }();
   math::parallel_for(inputs.size(), [&](std::size_t e) {
     std::vector<std::uint64_t> v(n, 0);
     for (std::size_t s = 0; s < inputs[e].size(); ++s) {
       const std::int64_t x = inputs[e][s] % std::int64_t(t);
       v[s] = std::uint64_t(x < 0 ? x + std::int64_t(t) : x);
     }
-    math::SystemPrng prng;  // per ciphertext: Prng objects are not thread-safe
+    auto prng = streams.stream(e);
     out[e] = r.encryptor->encrypt_at(r.encoder->encode(v), std::size_t(level), prng);
   });
   return out;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,8 @@ class BfvClient {
  private:
   struct Residue;
   std::vector<std::unique_ptr<Residue>> res_;
-  math::Prng& prng_;
+  math::Prng& prng_;          // must outlive the client; each encrypt draws one stream key from it
+  mutable std::mutex prng_mu_;
 };
 
 class BfvServer {

@@ -54,7 +54,7 @@ bool needs_relin(const Program& prog) {
 
 // ---- client ----------------------------------------------------------------
 
-CkksClient::CkksClient(const Program& prog, math::Prng& prng) : prog_(prog) {
+CkksClient::CkksClient(const Program& prog, math::Prng& prng) : prog_(prog), prng_(prng) {
   check_program(prog);
   ctx_ = make_context(prog.ckks);
   keygen_ = std::make_unique<rlwe::KeyGenerator>(ctx_, prng);
@@ -79,6 +79,12 @@ EncryptedTensor CkksClient::encrypt(const std::vector<std::vector<std::int64_t>>
     if (v.size() > cap) throw std::invalid_argument("CKKS encrypt: " + std::to_string(v.size()) + " images, only " + std::to_string(cap) + " fit");
   const std::size_t level = std::size_t(prog_.instrs[0].level);
   EncryptedTensor out(inputs.size());
+  // Element e is encrypted with stream e of a key drawn from the client's generator:
+  // reproducible under a test generator, whatever the thread schedule.
+  const math::PrngStreams streams = [&] {
+    std::lock_guard<std::mutex> lock(prng_mu_);
+    return math::PrngStreams(prng_);
+  }();
   math::parallel_for(inputs.size(), [&](std::size_t e) {
     std::vector<ckks::cplx> z(slots, 0.0);
     const auto& v = inputs[e];
@@ -91,7 +97,7 @@ EncryptedTensor CkksClient::encrypt(const std::vector<std::vector<std::int64_t>>
         z[i] = double(v[i]);
       }
     }
-    math::SystemPrng prng;  // per ciphertext: Prng objects are not thread-safe
+    auto prng = streams.stream(e);
     out[e] = encryptor_->encrypt(encoder_->encode(z, prog_.ckks.input_factor, level), prng);
   });
   return out;

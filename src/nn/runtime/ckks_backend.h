@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "fhe/ckks/encoder.h"
@@ -50,6 +51,8 @@ class CkksClient {
 
  private:
   const compiler::Program& prog_;
+  math::Prng& prng_;          // must outlive the client; each encrypt draws one stream key from it
+  mutable std::mutex prng_mu_;
   rlwe::ContextPtr ctx_;
   std::unique_ptr<rlwe::KeyGenerator> keygen_;
   rlwe::PublicKey pk_;

@@ -220,22 +220,7 @@ TEST(CkksRun, RandomImagesAgreeWithQuantizedModel) {
 
 // Seed 002's second network in miniature: conv, poly, pool, conv, poly (degree 3), pool,
 // dense, poly, dense: depth 4 (the degree-3 activation costs two products).
-Model deep_conv_model(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Model m;
-  m.meta.name = "deep-conv";
-  m.input.shape = {1, 8, 8};
-  m.layers.push_back(testing::conv(1, 2, 3, 1, 1, rng));  // 2x8x8
-  m.layers.push_back(Poly{{0.1, 0.5, 0.25}});
-  m.layers.push_back(SumPool{2, 2, 2, 2});                 // 2x4x4
-  m.layers.push_back(testing::conv(2, 3, 3, 1, 0, rng));  // 3x2x2
-  m.layers.push_back(Poly{{0.05, 0.5, 0.2, -0.02}});
-  m.layers.push_back(SumPool{2, 2, 2, 2});                 // 3x1x1
-  m.layers.push_back(testing::dense(3, 4, rng));
-  m.layers.push_back(Poly{{0, 0, 1}});
-  m.layers.push_back(testing::dense(4, 3, rng));
-  return m;
-}
+using testing::deep_conv_model;
 
 TEST(CkksDeep, LayerByLayerAndAgainstTheFloatModel) {
   const Model m = deep_conv_model(21);

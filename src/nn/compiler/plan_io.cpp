@@ -1,0 +1,487 @@
+#include "nn/compiler/plan_io.h"
+
+#include <blake2.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "fhe/wire/bytes.h"
+#include "fhe/wire/error.h"
+#include "math/he_standard.h"
+#include "math/primes.h"
+#include "nn/model/model_io.h"
+
+namespace hecnn::nn::compiler {
+namespace {
+
+constexpr char kMagic[8] = {'H', 'E', 'C', 'N', 'N', 'P', 'L', 'N'};
+constexpr std::size_t kHeaderBytes = 24, kDigestBytes = 32;
+constexpr std::size_t kMaxString = std::size_t(1) << 16;
+constexpr std::size_t kMaxInstrs = std::size_t(1) << 20;
+constexpr std::size_t kMaxInputs = 4096;
+constexpr std::size_t kMaxPrimes = 64;
+constexpr std::size_t kMaxMembers = 1024;
+
+[[noreturn]] void bad(const std::string& what) { throw PlanError("plan: " + what); }
+
+void digest(const std::uint8_t* data, std::size_t n, std::uint8_t out[kDigestBytes]) {
+  if (blake2b(out, data, nullptr, kDigestBytes, n, 0) != 0) bad("BLAKE2b failed");
+}
+
+// ---- writing -------------------------------------------------------------------------
+
+struct Out {
+  wire::ByteWriter w;
+  void i32(std::int32_t v) { w.u32(std::uint32_t(v)); }
+  void i64(std::int64_t v) { w.u64(std::uint64_t(v)); }
+  void f64(double v) { w.f64(v); }
+  void b(bool v) { w.u8(v ? 1 : 0); }
+  void count(std::size_t n) { w.u64(n); }
+  void str(const std::string& s) {
+    w.u32(std::uint32_t(s.size()));
+    w.bytes(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+  }
+  void shape(const Shape& s) {
+    i32(s.c);
+    i32(s.h);
+    i32(s.w);
+  }
+  void f64s(const std::vector<double>& v) {
+    count(v.size());
+    for (double x : v) f64(x);
+  }
+  void u64s(const std::vector<std::uint64_t>& v) {
+    count(v.size());
+    for (auto x : v) w.u64(x);
+  }
+};
+
+void write_instr(Out& o, const Instr& ins) {
+  o.w.u8(std::uint8_t(ins.op));
+  o.str(ins.label);
+  o.i32(ins.member);
+  o.count(ins.inputs.size());
+  for (int t : ins.inputs) o.i32(t);
+  o.count(ins.size);
+  o.shape(ins.shape);
+  o.count(ins.rows.size());
+  for (const auto& row : ins.rows) {
+    o.count(row.size());
+    for (const auto& t : row) {
+      o.i32(t.input);
+      o.i32(t.index);
+      o.i64(t.weight);
+      o.f64(t.real);
+    }
+  }
+  o.count(ins.bias.size());
+  for (__int128 b : ins.bias) {
+    const auto u = static_cast<unsigned __int128>(b);
+    o.w.u64(std::uint64_t(u));
+    o.w.u64(std::uint64_t(u >> 64));
+  }
+  o.f64s(ins.bias_real);
+  o.i32(ins.weight_bits);
+  o.f64(ins.scale);
+  o.f64(ins.log2_bound);
+  o.f64(ins.log2_weight_norm);
+  o.i32(ins.depth);
+  o.i32(ins.parts);
+  o.i32(ins.level);
+  o.b(ins.is_layer_end);
+  o.i32(ins.rescale);
+  o.f64(ins.factor);
+  o.f64s(ins.input_mult);
+  o.f64(ins.log2_message);
+  o.b(ins.log2_calibrated.has_value());
+  o.f64(ins.log2_calibrated.value_or(0.0));
+}
+
+// ---- reading -------------------------------------------------------------------------
+
+struct In {
+  wire::ByteReader r;
+  std::int32_t i32(std::string_view f) { return std::int32_t(r.u32(f)); }
+  std::int64_t i64(std::string_view f) { return std::int64_t(r.u64(f)); }
+  double f64(std::string_view f) { return r.f64(f); }
+  bool b(std::string_view f) {
+    const auto v = r.u8(f);
+    if (v > 1) r.fail("field '" + std::string(f) + "' is " + std::to_string(v) + ", not 0 or 1");
+    return v == 1;
+  }
+  // A count of elements of at least `min_bytes` each: never more than the bytes left allow.
+  std::size_t count(std::string_view f, std::size_t min_bytes, std::size_t max = SIZE_MAX) {
+    const std::uint64_t n = r.u64(f);
+    if (n > max) r.fail("field '" + std::string(f) + "' = " + std::to_string(n) + " exceeds the limit of " + std::to_string(max));
+    if (min_bytes > 0 && n > r.remaining() / min_bytes)
+      r.fail("field '" + std::string(f) + "' = " + std::to_string(n) + " needs more bytes than the " + std::to_string(r.remaining()) +
+             " left");
+    return std::size_t(n);
+  }
+  std::string str(std::string_view f) {
+    const std::uint32_t n = r.u32(f);
+    if (n > kMaxString) r.fail("field '" + std::string(f) + "' is " + std::to_string(n) + " bytes, more than " + std::to_string(kMaxString));
+    const auto s = r.bytes(n, f);
+    return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+  }
+  Shape shape(std::string_view f) {
+    Shape s;
+    s.c = i32(f);
+    s.h = i32(f);
+    s.w = i32(f);
+    if (s.c < 1 || s.h < 1 || s.w < 1 || s.c > kMaxDim || s.h > kMaxDim || s.w > kMaxDim)
+      r.fail("field '" + std::string(f) + "' has a dimension out of range");
+    return s;
+  }
+  std::vector<double> f64s(std::string_view f) {
+    std::vector<double> v(count(f, 8));
+    for (auto& x : v) x = f64(f);
+    return v;
+  }
+  std::vector<std::uint64_t> u64s(std::string_view f, std::size_t max) {
+    std::vector<std::uint64_t> v(count(f, 8, max));
+    for (auto& x : v) x = r.u64(f);
+    return v;
+  }
+};
+
+Instr read_instr(In& in) {
+  Instr ins;
+  const auto op = in.r.u8("op");
+  if (op > std::uint8_t(OpKind::mod_switch)) in.r.fail("unknown instruction kind " + std::to_string(op));
+  ins.op = OpKind(op);
+  ins.label = in.str("label");
+  ins.member = in.i32("member");
+  ins.inputs.resize(in.count("inputs", 4, kMaxInputs));
+  for (auto& t : ins.inputs) t = in.i32("inputs");
+  ins.size = in.count("size", 0, kMaxTensorElements);
+  ins.shape = in.shape("shape");
+  ins.rows.resize(in.count("rows", 8, kMaxTensorElements));
+  for (auto& row : ins.rows) {
+    row.resize(in.count("row terms", 24));
+    for (auto& t : row) {
+      t.input = in.i32("term input");
+      t.index = in.i32("term index");
+      t.weight = in.i64("term weight");
+      t.real = in.f64("term real");
+    }
+  }
+  ins.bias.resize(in.count("bias", 16, kMaxTensorElements));
+  for (auto& b : ins.bias) {
+    const std::uint64_t lo = in.r.u64("bias"), hi = in.r.u64("bias");
+    b = static_cast<__int128>((static_cast<unsigned __int128>(hi) << 64) | lo);
+  }
+  ins.bias_real = in.f64s("bias_real");
+  ins.weight_bits = in.i32("weight_bits");
+  ins.scale = in.f64("scale");
+  ins.log2_bound = in.f64("log2_bound");
+  ins.log2_weight_norm = in.f64("log2_weight_norm");
+  ins.depth = in.i32("depth");
+  ins.parts = in.i32("parts");
+  ins.level = in.i32("level");
+  ins.is_layer_end = in.b("is_layer_end");
+  ins.rescale = in.i32("rescale");
+  ins.factor = in.f64("factor");
+  ins.input_mult = in.f64s("input_mult");
+  ins.log2_message = in.f64("log2_message");
+  const bool has_cal = in.b("has_calibration");
+  const double cal = in.f64("log2_calibrated");
+  if (has_cal) ins.log2_calibrated = cal;
+  return ins;
+}
+
+// ---- validation ----------------------------------------------------------------------
+
+void check_finite(double v, const std::string& what) {
+  if (!std::isfinite(v)) bad(what + " is not a finite number");
+}
+
+// A 128-bit secure chain of distinct NTT primes for degree n (special prime last).
+void check_chain(std::size_t n, const std::vector<std::uint64_t>& q, const char* what) {
+  const int max_bits = math::max_coeff_bits_128(n);
+  if (max_bits == 0) bad(std::string(what) + ": polynomial degree " + std::to_string(n) + " is not one of 1024 .. 32768");
+  if (q.size() < 2) bad(std::string(what) + ": the coefficient modulus needs at least two primes (data + special)");
+  double bits = 0;
+  std::set<std::uint64_t> seen;
+  for (auto p : q) {
+    if (p < 2 || p >= (std::uint64_t(1) << 61) || (p - 1) % (2 * n) != 0 || !math::is_prime(p))
+      bad(std::string(what) + ": " + std::to_string(p) + " is not an NTT prime (1 mod 2N, below 2^61)");
+    if (!seen.insert(p).second) bad(std::string(what) + ": prime " + std::to_string(p) + " appears twice");
+    bits += std::log2(double(p));
+  }
+  if (std::ceil(bits - 1e-9) > max_bits)
+    bad(std::string(what) + ": coefficient modulus of " + std::to_string(int(std::ceil(bits))) + " bits at N = " + std::to_string(n) +
+        " is below 128-bit security (at most " + std::to_string(max_bits) + " bits)");
+}
+
+}  // namespace
+
+void validate_program(const Program& p) {
+  const bool ckks = p.scheme == Scheme::ckks;
+  if (p.scheme != Scheme::bfv && !ckks) bad("unknown scheme");
+  if (p.description.size() > kMaxString) bad("description too long");
+  if (p.input_shape.size() == 0) bad("empty input shape");
+  check_finite(p.input_scale, "input_scale");
+  check_finite(p.input_quant, "input_quant");
+  if (!(p.input_quant > 0) || !(p.input_scale > 0)) bad("input_scale and input_quant must be positive");
+  if (p.members < 1 || std::size_t(p.members) > kMaxMembers) bad("members = " + std::to_string(p.members) + " is out of range");
+  if (!p.member_weights.empty() && p.member_weights.size() != std::size_t(p.members)) bad("member_weights does not have one weight per member");
+  for (double w : p.member_weights) check_finite(w, "member weight");
+  check_finite(p.temperature, "temperature");
+  std::size_t data_primes = 0;
+  if (ckks) {
+    check_chain(p.ckks.poly_degree, p.ckks.coeff_modulus, "CKKS parameters");
+    check_finite(p.ckks.input_factor, "input_factor");
+    if (!(p.ckks.input_factor > 0)) bad("input_factor must be positive");
+    check_finite(p.ckks.noise_log2, "noise_log2");
+    data_primes = p.ckks.coeff_modulus.size() - 1;
+  } else {
+    check_chain(p.params.poly_degree, p.params.coeff_modulus, "BFV parameters");
+    if (p.params.plain_moduli.empty() || p.params.plain_moduli.size() > 16) bad("BFV: 1 to 16 plaintext primes expected");
+    for (auto t : p.params.plain_moduli)
+      if (t < 3 || t >= (std::uint64_t(1) << 60) || (t - 1) % (2 * p.params.poly_degree) != 0 || !math::is_prime(t))
+        bad("BFV: plaintext modulus " + std::to_string(t) + " is not a batching prime (1 mod 2N, below 2^60)");
+    data_primes = p.params.coeff_modulus.size() - 1;
+  }
+
+  const auto& I = p.instrs;
+  if (I.size() < 2 || I.size() > kMaxInstrs) bad(std::to_string(I.size()) + " instructions is out of range");
+  for (std::size_t i = 0; i < I.size(); ++i) {
+    const Instr& ins = I[i];
+    const std::string at = "instruction " + std::to_string(i) + " (" + ins.label + ")";
+    if (ins.label.size() > kMaxString) bad(at + ": label too long");
+    if ((i == 0) != (ins.op == OpKind::input)) bad(at + ": the input must be instruction 0 and only it");
+    if (ins.size == 0 || ins.size != ins.shape.size() || ins.size > kMaxTensorElements) bad(at + ": size does not match its shape");
+    if (ins.member < -1 || ins.member >= p.members) bad(at + ": member " + std::to_string(ins.member) + " is out of range");
+    if (ins.parts != 2 && ins.parts != 3) bad(at + ": ciphertext parts must be 2 or 3");
+    if (ins.level < 1 || std::size_t(ins.level) > data_primes) bad(at + ": level " + std::to_string(ins.level) + " is outside the prime chain");
+    if (ins.rescale < 0 || std::size_t(ins.level + ins.rescale) > data_primes) bad(at + ": rescales go beyond the prime chain");
+    if (!ckks && ins.rescale != 0) bad(at + ": BFV instructions do not rescale");
+    if (ckks && ins.op == OpKind::mod_switch) bad(at + ": CKKS programs have no mod_switch instructions");
+    for (double v : {ins.scale, ins.log2_bound, ins.log2_weight_norm, ins.factor, ins.log2_message}) check_finite(v, at + ": a scale or bound");
+    if (!(ins.factor > 0) || !(ins.scale > 0)) bad(at + ": scale and factor must be positive");
+    if (ins.log2_calibrated) check_finite(*ins.log2_calibrated, at + ": calibrated range");
+    if (i == 0) {
+      if (!ins.inputs.empty()) bad(at + ": the input reads nothing");
+      if (ins.size != p.input_shape.size()) bad(at + ": size differs from the input shape");
+      continue;
+    }
+    std::size_t arity_min = 1, arity_max = 1;
+    if (ins.op == OpKind::linear) arity_max = kMaxInputs;
+    if (ins.op == OpKind::multiply) arity_min = arity_max = 2;
+    if (ins.inputs.size() < arity_min || ins.inputs.size() > arity_max) bad(at + ": wrong number of inputs for " + op_name(ins.op));
+    const std::size_t before = std::size_t(ins.level + ins.rescale);
+    for (int t : ins.inputs) {
+      if (t < 0 || std::size_t(t) >= i) bad(at + ": input " + std::to_string(t) + " is not an earlier instruction");
+      if (std::size_t(I[std::size_t(t)].level) < before) bad(at + ": input " + std::to_string(t) + " is at a lower level than the operation");
+      if (ins.op != OpKind::linear && I[std::size_t(t)].size != ins.size) bad(at + ": input " + std::to_string(t) + " has a different size");
+    }
+    if (ins.op != OpKind::linear) {
+      if (!ins.rows.empty() || !ins.bias.empty() || !ins.bias_real.empty() || !ins.input_mult.empty())
+        bad(at + ": only linear instructions carry weights");
+      continue;
+    }
+    if (ins.rows.size() != ins.size) bad(at + ": " + std::to_string(ins.rows.size()) + " rows for " + std::to_string(ins.size) + " outputs");
+    if (ckks) {
+      if (ins.bias_real.size() != ins.size || !ins.bias.empty()) bad(at + ": CKKS needs one real bias per output");
+      for (double b : ins.bias_real) check_finite(b, at + ": bias");
+      if (ins.input_mult.size() != ins.inputs.size()) bad(at + ": one input multiplier per input expected");
+      for (double m : ins.input_mult)
+        if (!std::isfinite(m) || !(m > 0)) bad(at + ": an input multiplier is not a positive finite number");
+    } else if (ins.bias.size() != ins.size || !ins.bias_real.empty()) {
+      bad(at + ": BFV needs one integer bias per output");
+    }
+    for (const auto& row : ins.rows) {
+      for (const auto& term : row) {
+        if (term.input < 0 || std::size_t(term.input) >= ins.inputs.size()) bad(at + ": a term reads input " + std::to_string(term.input));
+        const auto& src = I[std::size_t(ins.inputs[std::size_t(term.input)])];
+        if (term.index < 0 || std::size_t(term.index) >= src.size)
+          bad(at + ": a term reads element " + std::to_string(term.index) + " of a tensor of " + std::to_string(src.size));
+        check_finite(term.real, at + ": weight");
+      }
+    }
+  }
+  if (p.outputs.empty()) bad("no outputs");
+  for (const auto& o : p.outputs) {
+    if (o.tensor < 1 || std::size_t(o.tensor) >= I.size()) bad("output " + o.name + " refers to tensor " + std::to_string(o.tensor));
+    if (o.member < -1 || o.member >= p.members) bad("output " + o.name + ": member out of range");
+    if (I[std::size_t(o.tensor)].size != I[std::size_t(p.outputs.back().tensor)].size) bad("outputs have different class counts");
+    check_finite(o.scale, "output " + o.name + " scale");
+    check_finite(o.log2_bound, "output " + o.name + " bound");
+    if (!(o.scale > 0)) bad("output " + o.name + ": scale must be positive");
+    if (!o.combiner.empty() && o.combiner != "mean" && o.combiner != "weighted" && o.combiner != "poly-softmax")
+      bad("output " + o.name + ": unknown combiner '" + o.combiner + "'");
+  }
+  if (p.keys.size() > 16) bad("too many key names");
+  if (!p.member_digests.empty() && p.member_digests.size() != std::size_t(p.members)) bad("member_digests does not have one digest per member");
+  for (const auto& d : p.member_digests)
+    if (d.size() != 64 || d.find_first_not_of("0123456789abcdef") != std::string::npos) bad("a member digest is not 64 hex digits");
+}
+
+std::string model_fingerprint(const Model& model) {
+  const std::string bytes = serialize_model(model, DType::f64);
+  std::uint8_t d[kDigestBytes];
+  digest(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), d);
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (auto b : d) {
+    s += hex[b >> 4];
+    s += hex[b & 15];
+  }
+  return s;
+}
+
+std::vector<std::uint8_t> serialize_plan(const Program& p) {
+  Out o;
+  for (char c : kMagic) o.w.u8(std::uint8_t(c));
+  o.w.u32(kPlanFormatVersion);
+  o.w.u32(0);
+  o.w.u64(0);  // payload length, patched below
+  o.str(p.description);
+  o.shape(p.input_shape);
+  o.f64(p.input_scale);
+  o.f64(p.input_quant);
+  o.i32(p.members);
+  o.f64s(p.member_weights);
+  o.f64(p.temperature);
+  o.w.u8(std::uint8_t(p.scheme));
+  o.count(p.params.poly_degree);
+  o.u64s(p.params.coeff_modulus);
+  o.u64s(p.params.plain_moduli);
+  o.count(p.ckks.poly_degree);
+  o.u64s(p.ckks.coeff_modulus);
+  o.b(p.ckks.complex_packing);
+  o.f64(p.ckks.input_factor);
+  o.f64(p.ckks.noise_log2);
+  o.f64(p.ckks.overflow_margin_bits);
+  o.f64(p.predicted_precision_bits);
+  o.f64(p.predicted_final_budget);
+  o.count(p.keys.size());
+  for (const auto& k : p.keys) o.str(k);
+  o.count(p.member_digests.size());
+  for (const auto& d : p.member_digests) o.str(d);
+  o.count(p.instrs.size());
+  for (const auto& ins : p.instrs) write_instr(o, ins);
+  o.count(p.outputs.size());
+  for (const auto& out : p.outputs) {
+    o.i32(out.tensor);
+    o.str(out.name);
+    o.i32(out.member);
+    o.f64(out.scale);
+    o.f64(out.log2_bound);
+    o.str(out.combiner);
+  }
+  const std::size_t payload = o.w.size() - kHeaderBytes;
+  o.w.patch_u64(16, payload);
+  std::uint8_t d[kDigestBytes];
+  digest(o.w.buffer().data(), o.w.size(), d);
+  o.w.bytes(std::span<const std::uint8_t>(d, kDigestBytes));
+  return o.w.take();
+}
+
+Program parse_plan(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kHeaderBytes + kDigestBytes) bad("file of " + std::to_string(bytes.size()) + " bytes is too short to be a plan");
+  if (std::memcmp(bytes.data(), kMagic, 8) != 0) bad("not a hecnn plan file (magic is not HECNNPLN)");
+  Program p;
+  try {
+    wire::ByteReader head(bytes.subspan(8, 16), "plan");
+    const auto version = head.u32("version");
+    if (version != kPlanFormatVersion)
+      bad("format version " + std::to_string(version) + " is not supported (this build reads version " + std::to_string(kPlanFormatVersion) + ")");
+    if (head.u32("flags") != 0) bad("unknown flags set");
+    const std::uint64_t payload = head.u64("payload length");
+    if (payload != bytes.size() - kHeaderBytes - kDigestBytes)
+      bad("payload length " + std::to_string(payload) + " does not match the file (" + std::to_string(bytes.size()) + " bytes; truncated or extended)");
+    std::uint8_t d[kDigestBytes];
+    digest(bytes.data(), kHeaderBytes + payload, d);
+    if (std::memcmp(d, bytes.data() + kHeaderBytes + payload, kDigestBytes) != 0) bad("checksum mismatch: the file is corrupt");
+
+    In in{wire::ByteReader(bytes.subspan(kHeaderBytes, payload), "plan")};
+    p.description = in.str("description");
+    p.input_shape = in.shape("input_shape");
+    p.input_scale = in.f64("input_scale");
+    p.input_quant = in.f64("input_quant");
+    p.members = in.i32("members");
+    p.member_weights = in.f64s("member_weights");
+    p.temperature = in.f64("temperature");
+    const auto scheme = in.r.u8("scheme");
+    if (scheme > std::uint8_t(Scheme::ckks)) bad("unknown scheme " + std::to_string(scheme));
+    p.scheme = Scheme(scheme);
+    p.params.poly_degree = in.count("bfv poly_degree", 0, 1 << 20);
+    p.params.coeff_modulus = in.u64s("bfv coeff_modulus", kMaxPrimes);
+    p.params.plain_moduli = in.u64s("bfv plain_moduli", kMaxPrimes);
+    p.ckks.poly_degree = in.count("ckks poly_degree", 0, 1 << 20);
+    p.ckks.coeff_modulus = in.u64s("ckks coeff_modulus", kMaxPrimes);
+    p.ckks.complex_packing = in.b("complex_packing");
+    p.ckks.input_factor = in.f64("input_factor");
+    p.ckks.noise_log2 = in.f64("noise_log2");
+    p.ckks.overflow_margin_bits = in.f64("overflow_margin_bits");
+    p.predicted_precision_bits = in.f64("predicted_precision_bits");
+    p.predicted_final_budget = in.f64("predicted_final_budget");
+    p.keys.resize(in.count("keys", 4, 16));
+    for (auto& k : p.keys) k = in.str("key");
+    p.member_digests.resize(in.count("member_digests", 4, kMaxMembers));
+    for (auto& d : p.member_digests) d = in.str("member digest");
+    const std::size_t n = in.count("instructions", 64, kMaxInstrs);
+    p.instrs.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) p.instrs.push_back(read_instr(in));
+    p.outputs.resize(in.count("outputs", 32, kMaxInstrs));
+    for (auto& o : p.outputs) {
+      o.tensor = in.i32("output tensor");
+      o.name = in.str("output name");
+      o.member = in.i32("output member");
+      o.scale = in.f64("output scale");
+      o.log2_bound = in.f64("output bound");
+      o.combiner = in.str("output combiner");
+    }
+    in.r.expect_end();
+  } catch (const wire::FormatError& e) {
+    throw PlanError(e.what());
+  }
+  validate_program(p);
+  return p;
+}
+
+void write_plan(const Program& prog, const std::string& path) {
+  const auto bytes = serialize_plan(prog);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw PlanError(path + ": cannot create the file");
+    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    f.close();
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw PlanError(path + ": write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw PlanError(path + ": cannot replace the file: " + ec.message());
+  }
+}
+
+Program read_plan(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw PlanError(path + ": cannot read: " + ec.message());
+  if (size > kMaxPlanFileBytes)
+    throw PlanError(path + ": " + std::to_string(size) + " bytes is larger than the limit of " + std::to_string(kMaxPlanFileBytes));
+  std::vector<std::uint8_t> bytes(size);
+  std::ifstream f(path, std::ios::binary);
+  if (!f || !f.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(size))) throw PlanError(path + ": cannot read the file");
+  try {
+    return parse_plan(bytes);
+  } catch (const PlanError& e) {
+    throw PlanError(path + ": " + e.what());
+  }
+}
+
+}  // namespace hecnn::nn::compiler

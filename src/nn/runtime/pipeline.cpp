@@ -1,0 +1,69 @@
+#include "nn/runtime/pipeline.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "nn/model/forward.h"
+#include "nn/runtime/inference.h"
+
+namespace hecnn::nn::runtime {
+
+compiler::CompileOptions compile_options(const PlanRequest& req) {
+  const bool ckks = req.scheme == compiler::Scheme::ckks;
+  compiler::CompileOptions opt;
+  opt.scheme = req.scheme;
+  opt.input_bits = req.input_bits ? req.input_bits : (ckks ? 8 : 5);
+  opt.weight_bits = req.weight_bits ? req.weight_bits : (ckks ? 10 : 6);
+  opt.coeff_bits = req.coeff_bits ? req.coeff_bits : (ckks ? 12 : 8);
+  opt.poly_degree = req.poly_degree;
+  opt.batch_images = req.batch_images;
+  opt.complex_packing = req.complex_packing;
+  opt.ckks_precision_bits = req.ckks_precision_bits;
+  opt.ckks_overflow_margin_bits = req.ckks_overflow_margin_bits;
+  return opt;
+}
+
+double calibrate_temperature(std::span<const Model> members, const Dataset& ds, std::size_t count) {
+  double zmin = 0;
+  for (std::size_t i = 0; i < std::min(count, ds.count()); ++i)
+    for (const auto& m : members) {
+      const auto z = forward(m, prepare_input(m, std::span<const std::uint8_t>(ds.image(i), ds.image_size())));
+      for (double v : z) zmin = std::min(zmin, v);
+    }
+  return std::max(1.0, -zmin / 2 * 1.25);
+}
+
+compiler::Program make_plan(std::span<const Model> members, const PlanRequest& req, const Dataset* training) {
+  if (members.empty()) throw std::invalid_argument("no model given");
+  if (training && training->count() > 0 && training->image_size() != members[0].input.shape.size())
+    throw std::invalid_argument("the training images have " + std::to_string(training->image_size()) + " values, the model expects " +
+                                std::to_string(members[0].input.shape.size()));
+  const auto opt = compile_options(req);
+  compiler::EnsembleOptions ens;
+  ens.combiners = req.combiners;
+  ens.weights = req.weights;
+  ens.temperature = req.temperature;
+  if (members.size() > 1) {
+    const auto has = [&](compiler::Combiner c) { return std::find(ens.combiners.begin(), ens.combiners.end(), c) != ens.combiners.end(); };
+    if (has(compiler::Combiner::weighted_mean) && ens.weights.empty()) {
+      for (const auto& m : members) {
+        if (m.meta.test_accuracy < 0) throw std::invalid_argument("combiner weighted: give the weights (a model has no recorded accuracy)");
+        ens.weights.push_back(m.meta.test_accuracy);
+      }
+    }
+    if (has(compiler::Combiner::poly_softmax) && ens.temperature <= 0) {
+      if (!training || training->count() == 0) throw std::invalid_argument("combiner poly-softmax: give a temperature or training images to choose it");
+      ens.temperature = calibrate_temperature(members, *training, 500);
+    }
+  }
+  auto prog = compiler::compile(members, ens, opt);
+  if (opt.scheme == compiler::Scheme::ckks && req.calibrate > 0) {
+    if (!training || training->count() == 0) throw std::invalid_argument("CKKS calibration needs training images (or calibrate = 0)");
+    const std::size_t k = std::min(req.calibrate, training->count());
+    calibrate_ckks(prog, opt, training->image(0), k, training->image_size());
+    prog.description += ", ranges calibrated on " + std::to_string(k) + " training images";
+  }
+  return prog;
+}
+
+}  // namespace hecnn::nn::runtime

@@ -1,0 +1,55 @@
+// The one way from models to a runnable plan. It owns the defaults of both schemes,
+// the ensemble weights and poly-softmax temperature, compilation and CKKS
+// calibration; `hecnn infer`, `hecnn demo` and the benchmarks call it.
+//
+//   runtime::PlanRequest req;                       // BFV, scheme defaults
+//   req.scheme = compiler::Scheme::ckks;            // CKKS: 8/10/12 bits, ranges calibrated
+//   auto prog = runtime::make_plan(members, req, &training_set);
+//   compiler::write_plan(prog, "m.hplan");          // plan_io.h: ship it, run it later
+//
+// Cost: compilation is milliseconds to seconds; CKKS calibration runs the program in
+// doubles on `calibrate` images (seconds for CryptoDL-sized networks).
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nn/compiler/compiler.h"
+#include "nn/compiler/program.h"
+#include "nn/model/dataset.h"
+#include "nn/model/model.h"
+
+namespace hecnn::nn::runtime {
+
+struct PlanRequest {
+  compiler::Scheme scheme = compiler::Scheme::bfv;
+  // 0: the scheme's default. BFV pays for every bit with plaintext modulus (CRT primes):
+  // 5 / 6 / 8; CKKS only with levels: 8 / 10 / 12.
+  int input_bits = 0, weight_bits = 0, coeff_bits = 0;
+  std::size_t poly_degree = 0;        // 0: automatic
+  std::size_t batch_images = 0;       // expected images (parameter choice); 0: one full batch
+  bool complex_packing = true;        // CKKS: two images per complex slot
+  int ckks_precision_bits = 20;       // CKKS: bits above the noise, relative to the calibrated ranges
+  int ckks_overflow_margin_bits = 10; // CKKS: fit calibrated range + this many bits (-1: worst-case bounds)
+  std::size_t calibrate = 512;        // CKKS: training images whose value ranges set the targets (0: none)
+  // Ensembles (ignored for one model).
+  std::vector<compiler::Combiner> combiners = {compiler::Combiner::mean};
+  std::vector<double> weights;        // weighted: one per member; empty: each model's recorded test accuracy
+  double temperature = 0;             // poly-softmax: 0 chooses T from the float logits of training images
+};
+
+// The compiler options a request stands for (the scheme defaults filled in).
+compiler::CompileOptions compile_options(const PlanRequest& req);
+
+// Compiles members (one model or an ensemble) and, for CKKS with calibrate > 0,
+// calibrates on the first `calibrate` images of `training` (never the images scored
+// later). `training` may be null when neither calibration nor a temperature needs it.
+// Throws std::invalid_argument (bad request, missing weights or data) or CompileError.
+compiler::Program make_plan(std::span<const Model> members, const PlanRequest& req, const Dataset* training);
+
+// Poly-softmax temperature from the members' float logits on `count` images: T such that
+// (1 + z / 2T)^2 stays monotone (z > -2T) with 25% headroom, at least 1.
+double calibrate_temperature(std::span<const Model> members, const Dataset& ds, std::size_t count);
+
+}  // namespace hecnn::nn::runtime
