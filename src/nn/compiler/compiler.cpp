@@ -79,6 +79,29 @@ struct Value {
   double H(std::size_t i) const { return hi.empty() ? bound : hi[i]; }
 };
 
+// A quantized constant beyond what the integer program can hold (BFV scales multiply
+// with depth); compile() turns it into a CompileError that names the depth and the bits.
+struct ConstantTooLarge : CompileError {
+  ConstantTooLarge(const std::string& w, double v, int limit)
+      : CompileError(w + ": quantized constant does not fit in " + std::to_string(limit) + " bits"), where(w),
+        bits(std::isfinite(v) ? std::log2(std::max(std::fabs(v), 1.0)) + 1 : 1e9), limit_bits(limit) {}
+  std::string where;
+  double bits;     // signed bits the constant needs
+  int limit_bits;  // what the program can hold there
+};
+
+// Multiplicative depth of a model: ceil(log2 d) per polynomial activation of degree d >= 2.
+int model_depth(const Model& m) {
+  int depth = 0;
+  for (const auto& layer : m.layers)
+    if (const auto* p = std::get_if<Poly>(&layer)) {
+      int d = int(p->coeffs.size()) - 1;
+      while (d > 1 && p->coeffs[std::size_t(d)] == 0) --d;
+      if (d >= 2) depth += int(std::ceil(std::log2(double(d))));
+    }
+  return depth;
+}
+
 double max_abs(const std::vector<double>& lo, const std::vector<double>& hi) {
   double b = 0;
   for (std::size_t i = 0; i < lo.size(); ++i) b = std::max({b, std::fabs(lo[i]), std::fabs(hi[i])});
@@ -87,10 +110,7 @@ double max_abs(const std::vector<double>& lo, const std::vector<double>& hi) {
 
 // Bias constants: any size up to 2^120 (they are only needed modulo t, and exactly in the simulator).
 __int128 to_wide(double v, const std::string& where) {
-  if (!std::isfinite(v) || std::fabs(v) > 1.0e36) {
-    throw CompileError(where + ": constant does not fit in 120 bits (BFV scales multiply with depth; lower "
-                       "--weight-bits / --coeff-bits / --input-bits, or use --scheme ckks, which rescales)");
-  }
+  if (!std::isfinite(v) || std::fabs(v) > 1.0e36) throw ConstantTooLarge(where, v, 120);
   return static_cast<__int128>(std::round(v));
 }
 
@@ -284,11 +304,7 @@ int weight_exponent(const std::vector<double>& w, int bits, const std::string& w
 }
 
 std::int64_t to_int(double v, const std::string& where) {
-  if (!std::isfinite(v) || std::fabs(v) > 9.0e15) {
-    throw CompileError(where + ": quantized constant " + std::to_string(v) +
-                       " does not fit in 53 bits (BFV scales multiply with depth; lower --weight-bits / --coeff-bits / "
-                       "--input-bits, or use --scheme ckks, which rescales)");
-  }
+  if (!std::isfinite(v) || std::fabs(v) > 9.0e15) throw ConstantTooLarge(where, v, 53);
   return std::llround(v);
 }
 
@@ -469,6 +485,11 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
 
 }  // namespace
 
+namespace {
+// Lowers members and combiners into prog.instrs / prog.outputs (r: 1 / input scale).
+void lower_program(Program& prog, std::span<const Model> members, const EnsembleOptions& ens, const CompileOptions& opt, double r);
+}  // namespace
+
 Program compile(std::span<const Model> members, const EnsembleOptions& ens, const CompileOptions& opt) {
   if (members.empty()) throw CompileError("no model to compile");
   if (opt.input_bits < 1 || opt.input_bits > 8) throw CompileError("--input-bits must be in 1..8");
@@ -503,6 +524,32 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
   const double r = 1.0 / spec.scale;
   prog.input_scale = r * prog.input_quant;
 
+  try {
+    lower_program(prog, members, ens, opt, r);
+  } catch (const ConstantTooLarge& e) {
+    int depth = 0, at = 0;
+    for (const auto& m : members) depth = std::max(depth, model_depth(m));
+    for (const auto& ins : prog.instrs) at = std::max(at, ins.depth);
+    char b[640];
+    std::snprintf(b, sizeof b,
+                  "%s cannot run this network exactly: at %s (multiplicative depth %d of the network's %d) a quantized constant "
+                  "needs %.0f bits, more than the %d bits the integer program holds; BFV scales multiply with depth. Use "
+                  "--scheme ckks (it rescales: depth costs levels, not bits), or lower --weight-bits / --coeff-bits / --input-bits",
+                  opt.scheme == Scheme::ckks ? "the CKKS lowering" : "BFV", e.where.c_str(), at, depth, e.bits, e.limit_bits);
+    throw CompileError(b);
+  }
+  if (opt.scheme == Scheme::ckks) {
+    plan_ckks(prog, opt);
+  } else {
+    choose_parameters(prog, opt);
+  }
+  return prog;
+}
+
+namespace {
+
+void lower_program(Program& prog, std::span<const Model> members, const EnsembleOptions& ens, const CompileOptions& opt, double r) {
+  const InputSpec& spec = members[0].input;
   Lowering L(prog, opt, r);
   Instr in;
   in.op = OpKind::input;
@@ -615,13 +662,9 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
     prog.description = members[0].meta.name.empty() ? "model" : members[0].meta.name;
   }
   prog.description += ", input " + std::to_string(opt.input_bits) + " bits, weights " + std::to_string(opt.weight_bits) + " bits";
-  if (opt.scheme == Scheme::ckks) {
-    plan_ckks(prog, opt);
-  } else {
-    choose_parameters(prog, opt);
-  }
-  return prog;
 }
+
+}  // namespace
 
 std::size_t ciphertext_bytes(std::size_t n, int primes, int parts) { return n * std::size_t(primes) * std::size_t(parts) * 8; }
 

@@ -243,7 +243,8 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
     if (rep.estimated_bytes > limit) {
       auto gib = [](std::size_t b) {
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.1f GiB", double(b) / double(std::size_t(1) << 30));
+        if (b < (std::size_t(1) << 30)) std::snprintf(buf, sizeof buf, "%.1f MiB", double(b) / double(std::size_t(1) << 20));
+        else std::snprintf(buf, sizeof buf, "%.1f GiB", double(b) / double(std::size_t(1) << 30));
         return std::string(buf);
       };
       throw std::runtime_error("this run needs about " + gib(rep.estimated_bytes) + " for ciphertexts and keys (layer order " + gib(layer) +

@@ -109,3 +109,34 @@ TEST(Compiler, RejectsBadModelsAndOptions) {
 
 }  // namespace
 }  // namespace hecnn::nn::compiler
+
+namespace hecnn::nn::compiler {
+namespace {
+
+// A network too deep for BFV's integer program: the refusal names where, the depth, the
+// bits and the way out, and CKKS compiles the same network.
+TEST(Compiler, BfvRefusesDeepNetworksNamingDepthAndBits) {
+  std::mt19937_64 rng(3);
+  Model m;
+  m.input.shape = {1, 4, 4};
+  m.layers.push_back(testing::dense(16, 4, rng));
+  for (int k = 0; k < 6; ++k) {
+    m.layers.push_back(Poly{{0.1, 0.5, 0.25, 0.01}});
+    m.layers.push_back(testing::dense(4, 4, rng));
+  }
+  CompileOptions opt;
+  try {
+    compile(std::span(&m, 1), {}, opt);
+    ADD_FAILURE() << "BFV compiled a depth-12 network";
+  } catch (const CompileError& e) {
+    const std::string msg = e.what();
+    for (const char* needle : {"BFV cannot run this network exactly", "multiplicative depth", "of the network's 12", "bits", "--scheme ckks"})
+      EXPECT_NE(msg.find(needle), std::string::npos) << "\"" << msg << "\" lacks \"" << needle << "\"";
+  }
+  opt.scheme = Scheme::ckks;
+  opt.input_bits = 8, opt.weight_bits = 10, opt.coeff_bits = 12;
+  EXPECT_NO_THROW(compile(std::span(&m, 1), {}, opt));
+}
+
+}  // namespace
+}  // namespace hecnn::nn::compiler
