@@ -75,6 +75,7 @@ void Decryptor::check(const Ciphertext& ct) const {
   if (ct.n != ctx.n() || ct.size < 2 || ct.ntt_form || ct.data.size() != ct.n * ct.num_primes * ct.size) {
     throw std::invalid_argument("BFV decrypt: ciphertext does not match the parameters (N, size or form)");
   }
+  ctx.check_parms_id(ct, "BFV decrypt");
 }
 
 Plaintext Decryptor::decrypt(const Ciphertext& ct) const {

@@ -22,6 +22,7 @@ void Evaluator::check(const Ciphertext& a, const char* op) const {
                                 std::to_string(a.n) + ", size " + std::to_string(a.size) +
                                 (a.ntt_form ? ", NTT form)" : ")"));
   }
+  ctx.check_parms_id(a, op);
 }
 
 void Evaluator::check_pair(const Ciphertext& a, const Ciphertext& b, const char* op) const {
@@ -119,6 +120,7 @@ void Evaluator::mod_switch_to_next_inplace(Ciphertext& a) const {
   const auto& ctx = tables_->context();
   const std::size_t n = ctx.n(), k = a.num_primes;
   Ciphertext out(n, k - 1, a.size, false);
+  ctx.stamp(out);
   for (std::size_t c = 0; c < a.size; ++c) {
     rlwe::divide_and_round_by_last(ctx, a.poly(c), k, false);
     std::copy(a.poly(c), a.poly(c) + n * (k - 1), out.poly(c));

@@ -68,6 +68,7 @@ Ciphertext Evaluator::dot_scalar(const std::vector<const Ciphertext*>& cts, cons
   }
   const std::size_t n = ctx.n(), k = first.num_primes, polys = first.size;
   Ciphertext out(n, k, polys, false);
+  out.parms_id = first.parms_id;
   // Products are < 2^120, so up to 255 of them fit a 128-bit accumulator.
   constexpr std::size_t kChunk = 255;
   math::parallel_for(k * polys, [&](std::size_t task) {

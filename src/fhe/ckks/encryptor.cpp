@@ -27,6 +27,7 @@ void check_ciphertext(const rlwe::Context& ctx, const Ciphertext& ct, const char
                                 std::to_string(ct.n) + ", size " + std::to_string(ct.size) + ")");
   }
   if (!ct.ntt_form) throw std::invalid_argument(std::string(what) + ": CKKS ciphertexts must be in NTT form");
+  ctx.check_parms_id(ct, what);
   if (!(ct.scale > 0) || !std::isfinite(ct.scale)) {
     throw std::invalid_argument(std::string(what) + ": ciphertext scale must be positive and finite");
   }

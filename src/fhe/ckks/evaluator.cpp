@@ -31,7 +31,7 @@ std::string fmt_scale(double s) {
 bool scales_equal(double a, double b) { return std::fabs(a - b) <= std::max(std::fabs(a), std::fabs(b)) * 0x1p-48; }
 
 // Copies residues [0, new_k) of each polynomial into a dense layout with new_k primes.
-void drop_primes(Ciphertext& a, std::size_t new_k) {
+void drop_primes(const rlwe::Context& ctx, Ciphertext& a, std::size_t new_k) {
   const std::size_t n = a.n, k = a.num_primes;
   for (std::size_t c = 1; c < a.size; ++c) {
     const u64* src = a.data.data() + c * k * n;
@@ -39,6 +39,7 @@ void drop_primes(Ciphertext& a, std::size_t new_k) {
   }
   a.num_primes = new_k;
   a.data.resize(a.size * new_k * n);
+  ctx.stamp(a);
 }
 
 }  // namespace
@@ -227,6 +228,7 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
   } else {
     const std::size_t sa = a.size, sb = b.size, sr = sa + sb - 1;
     Ciphertext r(n, k, sr, true);
+    r.parms_id = a.parms_id;
     math::parallel_for(k, [&](std::size_t j) {
       const auto& q = ctx_->key_base()[j];
       for (std::size_t x = 0; x < sa; ++x) {
@@ -279,14 +281,14 @@ void Evaluator::rescale_to_next_inplace(Ciphertext& a) const {
   if (k < 2) throw std::invalid_argument("CKKS rescale_to_next: the ciphertext is at the last level (1 prime)");
   const double q_last = static_cast<double>(ctx_->key_base()[k - 1].value());
   for (std::size_t c = 0; c < a.size; ++c) rlwe::divide_and_round_by_last(*ctx_, a.poly(c), k, true);
-  drop_primes(a, k - 1);
+  drop_primes(*ctx_, a, k - 1);
   a.scale = a.scale / q_last;
 }
 
 void Evaluator::mod_switch_to_next_inplace(Ciphertext& a) const {
   check(a, "CKKS mod_switch_to_next");
   if (a.num_primes < 2) throw std::invalid_argument("CKKS mod_switch_to_next: the ciphertext is at the last level");
-  drop_primes(a, a.num_primes - 1);
+  drop_primes(*ctx_, a, a.num_primes - 1);
 }
 
 void Evaluator::mod_switch_to_inplace(Ciphertext& a, std::size_t num_primes) const {
@@ -295,7 +297,7 @@ void Evaluator::mod_switch_to_inplace(Ciphertext& a, std::size_t num_primes) con
     throw std::invalid_argument("CKKS mod_switch_to: cannot switch a ciphertext at " + std::to_string(a.num_primes) +
                                 " primes to " + std::to_string(num_primes) + " primes (only down)");
   }
-  if (num_primes < a.num_primes) drop_primes(a, num_primes);
+  if (num_primes < a.num_primes) drop_primes(*ctx_, a, num_primes);
 }
 
 void Evaluator::mod_switch_to_next_inplace(Plaintext& p) const {

@@ -6,6 +6,7 @@
 // primes are always the first `num_primes` primes of the Context.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <map>
 #include <stdexcept>
@@ -17,12 +18,20 @@ namespace hecnn::rlwe {
 
 using math::u64;
 
+// SEAL's parms_id: BLAKE2b-256 of [scheme, N, the primes of one level, t] (params.h).
+using ParmsId = std::array<u64, 4>;
+
 struct Ciphertext {
   std::size_t n = 0;
   std::size_t num_primes = 0;
   std::size_t size = 0;
   bool ntt_form = false;
   double scale = 1.0;  // CKKS only; BFV keeps 1.0
+  // The parameters and level it was made under (Context::parms_id(num_primes)), set by
+  // whatever creates or re-levels a ciphertext and checked by every evaluator call and
+  // decryption: ciphertexts of different parameters (e.g. two BFV CRT residues, whose
+  // contexts differ only in t) cannot be mixed silently.
+  ParmsId parms_id{};
   std::vector<u64> data;
 
   Ciphertext() = default;

@@ -28,6 +28,7 @@ void encrypt_zero_symmetric(const Context& ctx, const SecretKey& sk, std::size_t
   const std::size_t n = ctx.n();
   if (k < 1 || k > ctx.key_primes()) throw std::invalid_argument("encrypt: bad prime count");
   out = Ciphertext(n, k, 2, ntt_form);
+  ctx.stamp(out);
   u64* c0 = out.poly(0);
   u64* c1 = out.poly(1);
   if (given_c1) {
@@ -68,6 +69,7 @@ void encrypt_zero_public(const Context& ctx, const PublicKey& pk, std::size_t k,
   }
   std::fill(ur, ur + n * work, 0);
   out = Ciphertext(n, k, 2, ntt_form);
+  ctx.stamp(out);
   for (std::size_t c = 0; c < 2; ++c) {
     u64* tc = tmp + c * n * work;
     if (work > k) divide_and_round_by_last(ctx, tc, work, false);

@@ -108,6 +108,13 @@ std::shared_ptr<const Context> Context::create(const ParamsLiteral& lit) {
   return ctx;
 }
 
+void Context::check_parms_id(const Ciphertext& ct, const char* what) const {
+  if (ct.num_primes < 1 || ct.num_primes > key_primes() || ct.parms_id != parms_id(ct.num_primes)) {
+    throw std::invalid_argument(std::string(what) + ": ciphertext was made under other parameters (parms_id mismatch at " +
+                                std::to_string(ct.num_primes) + " primes: another context, plaintext modulus or CRT residue)");
+  }
+}
+
 void Context::check_data_level(std::size_t num_primes, const char* what) const {
   if (num_primes < 1 || num_primes > max_data_primes_) {
     throw std::invalid_argument(std::string(what) + ": " + std::to_string(num_primes) +

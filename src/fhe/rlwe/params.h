@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "fhe/rlwe/ciphertext.h"
 #include "math/modulus.h"
 #include "math/ntt.h"
 #include "math/rns.h"
@@ -44,7 +45,6 @@ struct ParamsLiteral {
 int max_coeff_bits_128(std::size_t poly_degree);
 
 // SEAL's parms_id: BLAKE2b-256 over the u64 words [scheme, N, q_0 .. q_{k-1}, t].
-using ParmsId = std::array<u64, 4>;
 ParmsId compute_parms_id(Scheme scheme, std::size_t n, const std::vector<u64>& primes, u64 plain_modulus);
 
 class Context {
@@ -79,6 +79,11 @@ class Context {
 
   // Throws std::invalid_argument unless 1 <= num_primes <= max_data_primes().
   void check_data_level(std::size_t num_primes, const char* what) const;
+  // Sets ct.parms_id to these parameters at ct.num_primes primes (after creating or re-leveling it).
+  void stamp(Ciphertext& ct) const { ct.parms_id = parms_id(ct.num_primes); }
+  // Throws std::invalid_argument unless ct was made under these parameters at its level
+  // (check_data_level first).
+  void check_parms_id(const Ciphertext& ct, const char* what) const;
 
  private:
   Context() = default;

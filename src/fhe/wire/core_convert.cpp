@@ -67,6 +67,7 @@ rlwe::Ciphertext ct_to_core(const CiphertextData& ct) {
   out.size = ct.size;
   out.ntt_form = ct.is_ntt_form;
   out.scale = ct.scale;
+  out.parms_id = ct.parms_id;  // checked against the wire context by the callers; the same hash as rlwe's
   out.data = ct.data;
   return out;
 }

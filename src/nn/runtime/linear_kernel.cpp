@@ -72,6 +72,7 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
       if (std::size_t(t.index) >= tensor.size()) throw std::invalid_argument("linear: term reads beyond its input tensor");
       const auto& ct = tensor[std::size_t(t.index)];
       if (ct.num_primes != level || ct.n != n) throw std::invalid_argument("linear: input ciphertext at the wrong level");
+      ctx.check_parms_id(ct, "linear");
       if (!first && ct.ntt_form != ntt) throw std::invalid_argument("linear: inputs mix NTT and coefficient form");
       ntt = ct.ntt_form;
       first = false;
@@ -80,7 +81,10 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
   const std::size_t outs = ins.size;
   if (ins.rows.size() != outs) throw std::invalid_argument("linear: malformed instruction");
   std::vector<rlwe::Ciphertext> out(outs);
-  for (auto& ct : out) ct = rlwe::Ciphertext(n, level, parts, ntt);
+  for (auto& ct : out) {
+    ct = rlwe::Ciphertext(n, level, parts, ntt);
+    ctx.stamp(ct);
+  }
 
   // Outputs ordered by their first input (a convolution's channels at one position read
   // the same inputs), grouped, and each group's terms sorted by source so consecutive
