@@ -197,7 +197,7 @@ void run(const Args& a) {
 
 void setup(CLI::App& app) {
   auto a = std::make_shared<Args>();
-  app.add_option("--arch", a->arch, "cryptonets | tenseal1 | tenseal2 | cryptodl1 | cryptodl2 | FILE")
+  app.add_option("--arch", a->arch, "cryptonets | tenseal1 | tenseal2 | cryptodl1 | cryptodl2 | cryptodl-cifar | FILE")
       ->capture_default_str();
   app.add_option("--act", a->act,
                  "square | relu | sigmoid | tanh | poly:FUNC:METHOD:DEGREE:LO:HI | coeffs:C0,C1,...")

@@ -1,9 +1,18 @@
-// `hecnn` entry point: dispatches to the registered subcommands.
+// Entry point of `hecnn` and `hecnn-train` (apps/CMakeLists.txt): dispatches to the
+// registered subcommands. `hecnn` hands the training subcommands (libtorch) to the
+// `hecnn-train` program beside it, so that nothing else loads libtorch.
 #include "hecnn/command.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <filesystem>
+#include <string>
+#include <string_view>
 
 namespace hecnn::app {
 
@@ -21,8 +30,43 @@ const std::vector<Command>& commands() { return registry(); }
 
 }  // namespace hecnn::app
 
+namespace {
+
+#if HECNN_MAIN_PROGRAM && HECNN_HAS_TRAIN
+struct Delegated {
+  const char* name;
+  const char* summary;
+};
+// Registered by cmd_train*.cpp in hecnn-train; listed here so `hecnn --help` shows them.
+constexpr Delegated kTrainCommands[] = {
+    {"train", "Train an HE-friendly CNN (libtorch) and write a model file"},
+    {"report-approx", "Reproduce CryptoDL Tables 1-2 (approximation methods; ReLU/Sigmoid/Tanh vs polynomials)"},
+    {"report-splits", "Train 3 members per skewed split and setting; report member and ensemble accuracy"},
+};
+
+// Replaces this process by hecnn-train (same directory as this program) with the same arguments.
+int exec_train(int argc, char** argv) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string path = ((ec ? std::filesystem::path(argv[0]) : self).parent_path() / "hecnn-train").string();
+  std::vector<char*> args(argv, argv + argc);
+  args[0] = const_cast<char*>(path.c_str());
+  args.push_back(nullptr);
+  ::execv(path.c_str(), args.data());
+  std::fprintf(stderr, "hecnn %s: error: cannot run the training program %s: %s\n", argv[1], path.c_str(), std::strerror(errno));
+  return 1;
+}
+#endif
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"hecnn: private CNN inference over homomorphic encryption (BFV, CKKS)"};
+#if HECNN_MAIN_PROGRAM && HECNN_HAS_TRAIN
+  if (argc >= 2)
+    for (const auto& d : kTrainCommands)
+      if (std::string_view(argv[1]) == d.name) return exec_train(argc, argv);
+#endif
+  CLI::App app{"hecnn: private CNN inference over homomorphic encryption (BFV, CKKS)", "hecnn"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "hecnn 0.1.0");
   auto cmds = hecnn::app::commands();
@@ -32,6 +76,9 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
     c.setup(*sub);
   }
+#if HECNN_MAIN_PROGRAM && HECNN_HAS_TRAIN
+  for (const auto& d : kTrainCommands) app.add_subcommand(d.name, std::string(d.summary) + " [runs hecnn-train]");
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -416,7 +416,9 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
       // BFV: coefficients that round to 0; CKKS: worst-case contribution below kNegligibleTerm.
       if (ckks) {
         // In log2 (worst-case bounds can pass the double range at depth).
-        const double lb = std::log2(std::max(1e-300, x.bound)) - std::log2(s);
+        double lb = std::log2(std::max(1e-300, x.bound)) - std::log2(s);
+        if (const auto it = L.opt().ckks_activation_log2_range.find(where); it != L.opt().ckks_activation_log2_range.end())
+          lb = std::min(lb, it->second);
         if (!std::isfinite(lb)) throw CompileError(where + ": the worst-case bound on its input overflows a double (too deep)");
         auto term = [&](std::size_t j) { return c[j] == 0 ? -1e300 : std::log2(std::fabs(c[j])) + double(j) * lb; };
         double biggest = -1e300;

@@ -17,6 +17,7 @@
 // the rest of the program allows.
 #pragma once
 
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,6 +57,11 @@ struct CompileOptions {
   // Calibrated programs: messages must fit the calibrated range + this many bits (or the
   // worst-case bound when smaller); values larger than that would wrap. < 0: worst-case bounds.
   int ckks_overflow_margin_bits = 10;
+  // CKKS: log2 of a bound on the input of an activation ("m0/act5" -> bits), from calibration
+  // with the overflow margin included (runtime::make_plan fills it). Polynomial terms whose
+  // contribution over that range is below 2^-30 of the largest are dropped, and their powers
+  // cost no level; without an entry the worst-case bound decides (much looser at depth).
+  std::map<std::string, double> ckks_activation_log2_range;
 };
 
 // One model (members.size() == 1, ensemble ignored) or an ensemble of members that

@@ -83,12 +83,46 @@ act
 dense 10
 )";
 
+// A CIFAR-10 network in CryptoDL's style (seed 003 section 4.2; Figure 5's layers are not in
+// the text): six 3x3 convolutions with batch norm and polynomial activations, average pooling
+// after each pair, then two dense layers. Narrow (8/16/32 maps) so that one encrypted batch
+// runs in minutes on two cores.
+constexpr const char* kCryptodlCifar = R"(# CryptoDL-style CIFAR-10 network (seed 003 sec. 4.2), reconstructed, narrow
+input 3 32 32
+conv 8 3 pad 1
+bn
+act
+conv 8 3 pad 1
+bn
+act
+pool 2
+conv 16 3 pad 1
+bn
+act
+conv 16 3 pad 1
+bn
+act
+pool 2
+conv 32 3 pad 1
+bn
+act
+conv 32 3 pad 1
+bn
+act
+pool 2
+dense 64
+bn
+act
+dense 10
+)";
+
 const std::map<std::string, const char*>& builtins() {
   static const std::map<std::string, const char*> m = {{"cryptonets", kCryptonets},
                                                        {"tenseal1", kTenseal1},
                                                        {"tenseal2", kTenseal2},
                                                        {"cryptodl1", kCryptodl1},
-                                                       {"cryptodl2", kCryptodl2}};
+                                                       {"cryptodl2", kCryptodl2},
+                                                       {"cryptodl-cifar", kCryptodlCifar}};
   return m;
 }
 

@@ -5,6 +5,7 @@
 
 #include "nn/model/forward.h"
 #include "nn/runtime/inference.h"
+#include "nn/runtime/interpreter.h"
 
 namespace hecnn::nn::runtime {
 
@@ -61,7 +62,28 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
     if (!training || training->count() == 0) throw std::invalid_argument("CKKS calibration needs training images (or calibrate = 0)");
     const std::size_t k = std::min(req.calibrate, training->count());
     calibrate_ckks(prog, opt, training->image(0), k, training->image_size());
-    prog.description += ", ranges calibrated on " + std::to_string(k) + " training images";
+    std::string note = ", ranges calibrated on " + std::to_string(k) + " training images";
+    // Activation inputs' calibrated ranges (+ margin) decide which polynomial terms are
+    // negligible; where that drops terms (fewer powers, fewer levels), compile and calibrate again.
+    if (opt.ckks_overflow_margin_bits >= 0) {
+      auto opt2 = opt;
+      for (const auto& ins : prog.instrs) {
+        const std::string layer = layer_of(ins.label);
+        const auto slash = layer.rfind('/');
+        if (slash == std::string::npos || layer.compare(slash + 1, 3, "act") != 0 || opt2.ckks_activation_log2_range.count(layer)) continue;
+        const auto& in = prog.instrs[std::size_t(ins.inputs.at(0))];  // the first instruction of the activation reads its input
+        if (in.log2_calibrated) opt2.ckks_activation_log2_range[layer] = *in.log2_calibrated + opt.ckks_overflow_margin_bits;
+      }
+      if (!opt2.ckks_activation_log2_range.empty()) {
+        auto prog2 = compiler::compile(members, ens, opt2);
+        if (prog2.instrs.size() != prog.instrs.size()) {
+          calibrate_ckks(prog2, opt2, training->image(0), k, training->image_size());
+          prog = std::move(prog2);
+          note += ", polynomial terms negligible over them dropped";
+        }
+      }
+    }
+    prog.description += note;
   }
   return prog;
 }

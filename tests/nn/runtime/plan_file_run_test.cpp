@@ -121,5 +121,37 @@ TEST(Pipeline, RefusesWhatItCannotDo) {
   EXPECT_GE(make_plan(members, req, &train).temperature, 1.0);
 }
 
+// CryptoDL's ReLU approximation has a cubic coefficient of -2.7e-18: negligible over the
+// calibrated ranges, not over the worst-case bounds of deep layers. The pipeline drops it
+// (one level per activation instead of two) and the plan still agrees with its own oracle.
+TEST(Pipeline, CalibratedRangesDropNegligibleTerms) {
+  std::mt19937_64 rng(8);
+  Model m;
+  m.input.shape = {1, 4, 4};
+  // Wide, large weights: worst-case bounds grow like B^2 per layer (2^30 and more at the end).
+  auto wide = [&](int in, int out) {
+    Dense d = testing::dense(in, out, rng);
+    for (auto& w : d.weight) w *= 4;
+    return d;
+  };
+  m.layers.push_back(wide(16, 16));
+  for (int k = 0; k < 5; ++k) {
+    m.layers.push_back(Poly{{0.81744, 0.5, 0.0568856, -2.69509e-18}});
+    m.layers.push_back(wide(16, k == 4 ? 4 : 16));
+  }
+  PlanRequest req;
+  req.scheme = compiler::Scheme::ckks;
+  req.calibrate = 32;
+  const Dataset train = random_training(32, 16, 5);
+  const Program prog = make_plan(std::span(&m, 1), req, &train);
+  auto opt = compile_options(req);
+  const Program worst = compiler::compile(std::span(&m, 1), {}, opt);
+  EXPECT_LT(compiler::cost(prog).depth, compiler::cost(worst).depth);
+  EXPECT_NE(prog.description.find("dropped"), std::string::npos) << prog.description;
+  // Without calibration (or with worst-case fitting) nothing is dropped.
+  req.ckks_overflow_margin_bits = -1;
+  EXPECT_EQ(compiler::cost(make_plan(std::span(&m, 1), req, &train)).depth, compiler::cost(worst).depth);
+}
+
 }  // namespace
 }  // namespace hecnn::nn::runtime
