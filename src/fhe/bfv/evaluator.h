@@ -34,9 +34,9 @@ class Evaluator {
   // The scalar is the constant plaintext polynomial c, so noise grows by |c|.
   void multiply_scalar_inplace(Ciphertext& a, std::int64_t c) const;
   void add_scalar_inplace(Ciphertext& a, std::int64_t c) const;
-  // sum_i weights[i] * cts[i] with one modular reduction per word (128-bit lazy
-  // accumulation): the dense / convolution kernel of batch-mode inference. Zero
-  // weights are skipped. All ciphertexts share level and size; throws otherwise.
+  // sum_i weights[i] * cts[i] (rlwe::linear_combinations, the dense / convolution kernel
+  // of batch-mode inference). Zero weights are skipped. All ciphertexts share level and
+  // size; throws otherwise.
   Ciphertext dot_scalar(const std::vector<const Ciphertext*>& cts, const std::vector<std::int64_t>& weights) const;
   // Size-2 operands; the result has size 3 (relinearize to get back to 2).
   void multiply_inplace(Ciphertext& a, const Ciphertext& b) const;

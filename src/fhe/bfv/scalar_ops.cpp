@@ -5,6 +5,7 @@
 
 #include "fhe/bfv/encryptor.h"
 #include "fhe/bfv/evaluator.h"
+#include "fhe/rlwe/linear_combination.h"
 #include "math/parallel.h"
 
 namespace hecnn::bfv {
@@ -66,30 +67,10 @@ Ciphertext Evaluator::dot_scalar(const std::vector<const Ciphertext*>& cts, cons
       throw std::invalid_argument("dot_scalar: ciphertext " + std::to_string(i) + " differs in level or size from the first");
     }
   }
-  const std::size_t n = ctx.n(), k = first.num_primes, polys = first.size;
-  Ciphertext out(n, k, polys, false);
-  out.parms_id = first.parms_id;
-  // Products are < 2^120, so up to 255 of them fit a 128-bit accumulator.
-  constexpr std::size_t kChunk = 255;
-  math::parallel_for(k * polys, [&](std::size_t task) {
-    const std::size_t j = task % k, p = task / k;
-    const auto& qj = ctx.key_base()[j];
-    std::vector<u128> acc(n, 0);
-    u64* dst = out.residue(p, j);
-    std::size_t in_chunk = 0;
-    for (std::size_t i = 0; i < cts.size(); ++i) {
-      if (weights[i] == 0) continue;
-      const u64 w = math::from_signed(weights[i], qj);
-      const u64* src = cts[i]->residue(p, j);
-      for (std::size_t c = 0; c < n; ++c) acc[c] += static_cast<u128>(src[c]) * w;
-      if (++in_chunk == kChunk) {
-        for (std::size_t c = 0; c < n; ++c) acc[c] = qj.reduce(acc[c]);
-        in_chunk = 1;
-      }
-    }
-    for (std::size_t c = 0; c < n; ++c) dst[c] = qj.reduce(acc[c]);
-  });
-  return out;
+  std::vector<std::vector<rlwe::ScalarTerm>> row(1);
+  for (std::size_t i = 0; i < cts.size(); ++i) row[0].push_back({cts[i], weights[i]});
+  auto out = rlwe::linear_combinations(ctx, first.num_primes, false, row);
+  return std::move(out[0]);
 }
 
 }  // namespace hecnn::bfv

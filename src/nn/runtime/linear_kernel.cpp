@@ -6,163 +6,28 @@
 #include <stdexcept>
 
 #include "fhe/bfv/encryptor.h"
+#include "fhe/rlwe/linear_combination.h"
 #include "math/parallel.h"
 
 namespace hecnn::nn::runtime {
 
-namespace {
-
 using u64 = std::uint64_t;
-using i64 = std::int64_t;
-
-// Outputs per group and coefficients per block: 32 x 1024 x 8 B = 256 KiB of accumulators
-// (L2) and an 8 KiB block of the input (L1). Each input block is read from memory once
-// per group, so large groups of outputs that share inputs cut the memory traffic,
-// which bounds this loop (a dense layer re-reads its whole input once per group).
-constexpr std::size_t kGroup = 32;
-constexpr std::size_t kBlock = 1024;
-
-void mac_generic(i64* __restrict acc, const u64* __restrict x, i64 w, std::size_t len) {
-  for (std::size_t i = 0; i < len; ++i) acc[i] += i64(x[i]) * w;
-}
-
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target("avx512f,avx512dq,avx512vl"))) void mac_avx512(i64* __restrict acc, const u64* __restrict x, i64 w,
-                                                                     std::size_t len) {
-  for (std::size_t i = 0; i < len; ++i) acc[i] += i64(x[i]) * w;
-}
-#endif
-
-using MacFn = void (*)(i64*, const u64*, i64, std::size_t);
-
-MacFn pick_mac() {
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) return &mac_avx512;
-#endif
-  return &mac_generic;
-}
-
-struct GroupTerm {
-  const rlwe::Ciphertext* src;
-  std::uint32_t g;
-  i64 w;
-};
-
-// Signed accumulator -> [0, q).
-inline u64 reduce_signed(i64 a, const math::Modulus& q) {
-  if (a >= 0) return q.reduce(u64(a));
-  const u64 r = q.reduce(u64(-a));
-  return r ? q.value() - r : 0;
-}
-
-}  // namespace
 
 std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compiler::Instr& ins,
                                            const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs) {
-  static const MacFn mac = pick_mac();
-  const std::size_t n = ctx.n();
-  const std::size_t level = std::size_t(ins.level + ins.rescale);
+  if (ins.rows.size() != ins.size) throw std::invalid_argument("linear: malformed instruction");
   // Only the ciphertexts the rows read (streaming runs pass tensors with other elements absent).
-  std::size_t parts = 2;
-  bool ntt = false, first = true;
-  for (const auto& row : ins.rows)
-    for (const auto& t : row) {
-      const auto& tensor = *srcs.at(std::size_t(t.input));
-      if (std::size_t(t.index) >= tensor.size()) throw std::invalid_argument("linear: term reads beyond its input tensor");
-      const auto& ct = tensor[std::size_t(t.index)];
-      if (ct.num_primes != level || ct.n != n) throw std::invalid_argument("linear: input ciphertext at the wrong level");
-      ctx.check_parms_id(ct, "linear");
-      if (!first && ct.ntt_form != ntt) throw std::invalid_argument("linear: inputs mix NTT and coefficient form");
-      ntt = ct.ntt_form;
-      first = false;
-      parts = std::max(parts, ct.size);
-    }
-  const std::size_t outs = ins.size;
-  if (ins.rows.size() != outs) throw std::invalid_argument("linear: malformed instruction");
-  std::vector<rlwe::Ciphertext> out(outs);
-  for (auto& ct : out) {
-    ct = rlwe::Ciphertext(n, level, parts, ntt);
-    ctx.stamp(ct);
-  }
-
-  // Outputs ordered by their first input (a convolution's channels at one position read
-  // the same inputs), grouped, and each group's terms sorted by source so consecutive
-  // terms reuse the cached block.
-  std::vector<std::uint32_t> order(outs);
-  for (std::size_t o = 0; o < outs; ++o) order[o] = std::uint32_t(o);
-  auto first_src = [&](std::size_t o) -> std::pair<int, int> {
-    std::pair<int, int> k{1 << 30, 1 << 30};
-    for (const auto& t : ins.rows[o]) k = std::min(k, std::pair<int, int>{t.input, t.index});
-    return k;
-  };
-  std::vector<std::pair<int, int>> key(outs);
-  for (std::size_t o = 0; o < outs; ++o) key[o] = first_src(o);
-  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return key[a] < key[b]; });
-  const std::size_t groups = (outs + kGroup - 1) / kGroup;
-  std::vector<std::vector<GroupTerm>> gterms(groups);
-  for (std::size_t p = 0; p < outs; ++p) {
-    const std::size_t o = order[p];
+  std::vector<std::vector<rlwe::ScalarTerm>> rows(ins.rows.size());
+  for (std::size_t o = 0; o < ins.rows.size(); ++o) {
+    rows[o].reserve(ins.rows[o].size());
     for (const auto& t : ins.rows[o]) {
       const auto& tensor = *srcs.at(std::size_t(t.input));
-      const i64 w = t.weight;
-      if (w == 0) continue;
-      gterms[p / kGroup].push_back({&tensor.at(std::size_t(t.index)), std::uint32_t(p % kGroup), w});
+      if (std::size_t(t.index) >= tensor.size()) throw std::invalid_argument("linear: term reads beyond its input tensor");
+      if (t.weight != 0) rows[o].push_back({&tensor[std::size_t(t.index)], t.weight});
     }
   }
-  for (auto& g : gterms) std::stable_sort(g.begin(), g.end(), [](const GroupTerm& a, const GroupTerm& b) { return a.src < b.src; });
-
-  // Products accumulate lazily in signed 64-bit words; an accumulator is folded back
-  // to [0, q) before the sum of |w| * q it holds could pass 2^63. Weights too large
-  // for that are reduced per product (Shoup) and count as weight 1.
-  const std::size_t tasks = groups * parts * level;
-  math::parallel_for(tasks, [&](std::size_t task) {
-    const std::size_t gi = task / (parts * level);
-    const std::size_t c = (task / level) % parts;
-    const std::size_t j = task % level;
-    const math::Modulus& q = ctx.key_base()[j];
-    const u64 qv = q.value();
-    const double cap = 9.0e18 / double(qv);  // sum of |w| (plus 1 per fold) an accumulator may hold
-    const auto& terms = gterms[gi];
-    const std::size_t gsize = std::min(kGroup, outs - gi * kGroup);
-    alignas(64) static thread_local i64 acc[kGroup][kBlock];
-    for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
-      const std::size_t len = std::min(kBlock, n - b0);
-      double used[kGroup];
-      for (std::size_t g = 0; g < gsize; ++g) {
-        std::fill(acc[g], acc[g] + len, 0);
-        used[g] = 0;
-      }
-      for (const auto& t : terms) {
-        if (c >= t.src->size) continue;
-        const u64* x = t.src->residue(c, j) + b0;
-        i64* a = acc[t.g];
-        const double aw = std::fabs(double(t.w));
-        const bool big = aw + 1 >= cap / 2;
-        const double add = big ? 1.0 : aw;
-        if (used[t.g] + add >= cap) {
-          for (std::size_t i = 0; i < len; ++i) a[i] = i64(reduce_signed(a[i], q));
-          used[t.g] = 1;
-        }
-        used[t.g] += add;
-        if (!big) {
-          mac(a, x, t.w, len);
-        } else {
-          const u64 wm = t.w >= 0 ? q.reduce(u64(t.w)) : q.neg(q.reduce(u64(-(t.w + 1)) + 1));
-          const math::ShoupOperand ws(wm, q);
-          for (std::size_t i = 0; i < len; ++i) {
-            u64 p = math::mul_shoup_lazy(x[i], ws, qv);
-            a[i] += i64(p >= qv ? p - qv : p);
-          }
-        }
-      }
-      for (std::size_t g = 0; g < gsize; ++g) {
-        u64* dst = out[order[gi * kGroup + g]].residue(c, j) + b0;
-        for (std::size_t i = 0; i < len; ++i) dst[i] = reduce_signed(acc[g][i], q);
-      }
-    }
-  });
-  return out;
+  // CKKS ciphertexts are in NTT form, BFV ones in coefficient form.
+  return rlwe::linear_combinations(ctx, std::size_t(ins.level + ins.rescale), ctx.scheme() == rlwe::Scheme::ckks, rows);
 }
 
 std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const compiler::Instr& ins,

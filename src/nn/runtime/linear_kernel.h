@@ -1,12 +1,6 @@
-// The hot loop of encrypted inference: out[o] = bias[o] + sum_k w_k * ct_k for
-// small signed integer weights, on BFV ciphertexts in coefficient form.
-//
-// A scalar weight is a constant plaintext, so the product is a coefficient-wise
-// multiplication by w in every RNS prime: no NTT, no plaintext encoding. Products
-// are accumulated lazily in signed 64-bit words and reduced once per output
-// (when sum |w| * q < 2^63; otherwise reduced per term). Outputs are processed in
-// groups over cache-sized coefficient blocks, so each input block is read once per
-// group instead of once per output. Uses AVX-512 when the CPU has it.
+// A program's linear instruction on ciphertexts: out[o] = bias[o] + sum_k w_k * ct_k.
+// The kernel itself is rlwe::linear_combinations (fhe/rlwe/linear_combination.h); this
+// maps an instruction's rows onto it and adds BFV biases.
 #pragma once
 
 #include <vector>
