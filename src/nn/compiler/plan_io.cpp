@@ -260,7 +260,7 @@ void validate_program(const Program& p) {
     if (ins.member < -1 || ins.member >= p.members) bad(at + ": member " + std::to_string(ins.member) + " is out of range");
     if (ins.parts != 2 && ins.parts != 3) bad(at + ": ciphertext parts must be 2 or 3");
     if (ins.level < 1 || std::size_t(ins.level) > data_primes) bad(at + ": level " + std::to_string(ins.level) + " is outside the prime chain");
-    if (ins.rescale < 0 || std::size_t(ins.level + ins.rescale) > data_primes) bad(at + ": rescales go beyond the prime chain");
+    if (ins.rescale < 0 || std::size_t(ins.rescale) > data_primes - std::size_t(ins.level)) bad(at + ": rescales go beyond the prime chain");
     if (!ckks && ins.rescale != 0) bad(at + ": BFV instructions do not rescale");
     if (ckks && ins.op == OpKind::mod_switch) bad(at + ": CKKS programs have no mod_switch instructions");
     for (double v : {ins.scale, ins.log2_bound, ins.log2_weight_norm, ins.factor, ins.log2_message}) check_finite(v, at + ": a scale or bound");

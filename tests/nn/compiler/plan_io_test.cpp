@@ -207,6 +207,8 @@ TEST(PlanFile, InvalidProgramsAreRefused) {
   expect_invalid(ckks, [&](Program& p) { p.instrs[L].rows[0][0].real = std::nan(""); }, "finite", "NaN weight");
   expect_invalid(ckks, [&](Program& p) { p.instrs[L].level = 99; }, "prime chain", "level");
   expect_invalid(ckks, [&](Program& p) { p.instrs[L].rescale = 99; }, "prime chain", "rescale");
+  expect_invalid(ckks, [&](Program& p) { p.instrs[L].rescale = 0x7fffffff; }, "prime chain", "rescale near INT_MAX");
+  expect_invalid(ckks, [&](Program& p) { p.instrs[L].level = -0x7fffffff; }, "prime chain", "negative level");
   expect_invalid(ckks, [&](Program& p) { p.instrs[L].level = p.instrs[0].level, p.instrs[L].rescale = 1; }, "", "level above input");
   expect_invalid(ckks, [&](Program& p) { p.instrs[L].size += 1; }, "shape", "size");
   expect_invalid(ckks, [&](Program& p) { p.instrs[1].op = OpKind::input; }, "input", "second input");
