@@ -8,6 +8,7 @@
 #include "fhe/bfv/presets.h"
 #include "math/primes.h"
 #include "nn/compiler/params_internal.h"
+#include "nn/compiler/executor.h"
 #include "nn/compiler/schedule.h"
 
 namespace hecnn::nn::compiler {
@@ -216,12 +217,77 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
   if (relin) prog.keys.push_back("relinearization keys");
 }
 
+namespace {
+
+// The cost counter's backend of the interpreter loop (executor.h): a value is a
+// ciphertext's level and part count; every operation the HE backends would run is
+// counted (zero weights skipped, operands mod-switched down to their reader's level,
+// only 3-part ciphertexts relinearized).
+struct CountOps {
+  struct Value {
+    int level = 0;
+    int parts = 2;
+  };
+  static constexpr bool kHasLevels = true;
+  static constexpr bool kParallel = false;
+  bool conjugate_products = false;  // CKKS complex packing: each product operand is split
+  Cost* c = nullptr;
+
+  void align(Value& v, std::size_t level) const {
+    if (v.level > int(level)) {
+      ++c->mod_switches;
+      v.level = int(level);
+    }
+  }
+  std::vector<Value> linear(const Instr& ins, const std::vector<const std::vector<Value>*>& srcs) const {
+    std::vector<Value> out(ins.rows.size());
+    for (std::size_t o = 0; o < ins.rows.size(); ++o) {
+      int parts = 2;
+      for (const auto& t : ins.rows[o]) {
+        if (t.weight == 0) continue;
+        ++c->scalar_mults;
+        parts = std::max(parts, (*srcs[std::size_t(t.input)])[std::size_t(t.index)].parts);
+      }
+      out[o] = {ins.level + ins.rescale, parts};
+    }
+    for (auto b : ins.bias) c->plain_adds += b != 0;
+    for (auto b : ins.bias_real) c->plain_adds += b != 0;
+    return out;
+  }
+  void product(const Instr&, std::vector<Value>& a, const std::vector<Value>* b) const {
+    c->ct_mults += a.size();
+    if (conjugate_products) c->conjugations += a.size() * (b ? 2 : 1);
+    for (std::size_t k = 0; k < a.size(); ++k) a[k].parts = a[k].parts + (b ? (*b)[k].parts : a[k].parts) - 1;
+  }
+  void relinearize(const Instr&, std::vector<Value>& a) const {
+    for (auto& v : a)
+      if (v.parts == 3) {
+        ++c->relins;
+        v.parts = 2;
+      }
+  }
+  void finish(const Instr& ins, std::vector<Value>& y) const {
+    c->rescales += y.size() * std::size_t(ins.rescale);
+    for (auto& v : y) v.level = ins.level;
+  }
+};
+
+}  // namespace
+
 Cost cost(const Program& prog) {
   Cost c;
   const bool ckks = prog.scheme == Scheme::ckks;
   const std::size_t n = prog.poly_degree();
   const std::size_t residues = ckks ? 1 : prog.params.plain_moduli.size();
-  // Liveness: last use of every tensor.
+  if (prog.instrs.empty()) return c;
+  for (const auto& ins : prog.instrs) c.depth = std::max(c.depth, ins.depth);
+  // Operation counts: the program run through the interpreter loop on levels alone.
+  {
+    const CountOps ops{ckks && prog.ckks.complex_packing, &c};
+    std::vector<CountOps::Value> input(prog.instrs[0].size, CountOps::Value{prog.instrs[0].level, 2});
+    execute(prog, make_schedule(prog, false), ops, std::move(input));
+  }
+  // Memory in layer order: every tensor live from its instruction to its last reader.
   std::vector<std::size_t> last(prog.instrs.size(), 0);
   for (std::size_t i = 0; i < prog.instrs.size(); ++i)
     for (int t : prog.instrs[i].inputs) last[t] = std::max(last[t], i);
@@ -229,23 +295,6 @@ Cost cost(const Program& prog) {
   std::size_t live_cts = 0, live_bytes = 0;
   for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
     const Instr& ins = prog.instrs[i];
-    c.depth = std::max(c.depth, ins.depth);
-    switch (ins.op) {
-      case OpKind::input: break;
-      case OpKind::linear:
-        for (const auto& r : ins.rows) c.scalar_mults += r.size();
-        for (auto b : ins.bias) c.plain_adds += b != 0;
-        for (auto b : ins.bias_real) c.plain_adds += b != 0;
-        break;
-      case OpKind::square:
-      case OpKind::multiply:
-        c.ct_mults += ins.size;
-        if (ckks && prog.ckks.complex_packing) c.conjugations += ins.size * (ins.op == OpKind::square ? 1 : 2);
-        break;
-      case OpKind::relinearize: c.relins += ins.size; break;
-      case OpKind::mod_switch: c.mod_switches += ins.size; break;
-    }
-    c.rescales += ins.size * std::size_t(ins.rescale);
     live_cts += ins.size;
     live_bytes += ins.size * ciphertext_bytes(n, ins.level, ins.parts);
     c.peak_ciphertexts = std::max(c.peak_ciphertexts, live_cts);

@@ -5,6 +5,8 @@
 
 
 #include "math/parallel.h"
+#include "nn/compiler/executor.h"
+#include "nn/compiler/schedule.h"
 #include "nn/runtime/linear_kernel.h"
 
 namespace hecnn::nn::runtime {
@@ -12,7 +14,6 @@ namespace hecnn::nn::runtime {
 using compiler::Instr;
 using compiler::OpKind;
 using compiler::Program;
-using detail::take;
 
 // ---- client ----------------------------------------------------------------
 
@@ -144,10 +145,43 @@ std::vector<EncryptedTensor> BfvServer::evaluate_all(std::size_t residue, Encryp
   return run(residue, std::move(input), true, nullptr, {});
 }
 
+namespace {
+
+// The BFV backend of the interpreter loop (compiler/executor.h): one residue's evaluator.
+struct BfvOps {
+  using Value = rlwe::Ciphertext;
+  static constexpr bool kHasLevels = true;
+  static constexpr bool kParallel = true;
+  const bfv::BfvTables& tables;
+  const bfv::Evaluator& ev;
+  const rlwe::RelinKeys* rk;
+
+  void align(Value& x, std::size_t level) const {
+    while (x.num_primes > level) ev.mod_switch_to_next_inplace(x);
+  }
+  std::vector<Value> linear(const Instr& ins, const std::vector<const std::vector<Value>*>& srcs) const {
+    return linear_combine(tables, ins, srcs);
+  }
+  void product(const Instr&, std::vector<Value>& a, const std::vector<Value>* b) const {
+    math::parallel_for(a.size(), [&](std::size_t e) {
+      if (b) ev.multiply_inplace(a[e], (*b)[e]);
+      else ev.square_inplace(a[e]);
+    });
+  }
+  void relinearize(const Instr&, std::vector<Value>& a) const {
+    if (!rk) throw std::invalid_argument("no relinearization keys");
+    math::parallel_for(a.size(), [&](std::size_t e) {
+      if (a[e].size == 3) ev.relinearize_inplace(a[e], *rk);
+    });
+  }
+  void finish(const Instr&, std::vector<Value>&) const {}
+};
+
+}  // namespace
+
 std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor input, bool keep_all,
                                             std::vector<LayerTiming>* timings, const Progress& progress) const {
   if (residue >= eval_.size()) throw std::invalid_argument("residue index out of range");
-  const auto& ev = *eval_[residue];
   const auto& ctx = *keys_.contexts[residue];
   const Instr& in0 = prog_.instrs[0];
   if (input.size() != in0.size) {
@@ -161,76 +195,9 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
                                   std::to_string(ctx.n()) + " at " + std::to_string(in0.level) + " data primes");
     }
   }
-  const std::size_t count = prog_.instrs.size();
-  const detail::Liveness live(prog_, keep_all);
-
-  std::vector<EncryptedTensor> val(count);
-  val[0] = std::move(input);
-  for (std::size_t i = 1; i < count; ++i) {
-    const Instr& ins = prog_.instrs[i];
-    if (progress) progress(i - 1, count - 1, ins.label);
-    const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = timings ? detail::process_cpu_seconds() : 0.0;
-    auto dies = [&](int t) { return live.dies(t, i); };
-    switch (ins.op) {
-      case OpKind::input: throw std::logic_error("second input instruction");
-      case OpKind::linear: {
-        std::vector<const EncryptedTensor*> srcs;
-        std::vector<EncryptedTensor> switched;
-        switched.reserve(ins.inputs.size());
-        for (int t : ins.inputs) {
-          if (prog_.instrs[t].level > ins.level) {
-            switched.push_back(val[t]);
-            math::parallel_for(switched.back().size(), [&](std::size_t e) {
-              while (switched.back()[e].num_primes > std::size_t(ins.level)) ev.mod_switch_to_next_inplace(switched.back()[e]);
-            });
-            srcs.push_back(&switched.back());
-          } else {
-            srcs.push_back(&val[t]);
-          }
-        }
-        val[i] = linear_combine(*tables_[residue], ins, srcs);
-        break;
-      }
-      case OpKind::square: {
-        EncryptedTensor x = take(val, ins.inputs[0], dies(ins.inputs[0]));
-        math::parallel_for(x.size(), [&](std::size_t e) { ev.square_inplace(x[e]); });
-        val[i] = std::move(x);
-        break;
-      }
-      case OpKind::multiply: {
-        const bool same = ins.inputs[0] == ins.inputs[1];
-        EncryptedTensor x = take(val, ins.inputs[0], !same && dies(ins.inputs[0]));
-        const EncryptedTensor& y = val[ins.inputs[1]];
-        math::parallel_for(x.size(), [&](std::size_t e) { ev.multiply_inplace(x[e], y[e]); });
-        val[i] = std::move(x);
-        break;
-      }
-      case OpKind::relinearize: {
-        if (residue >= keys_.relin.size()) throw std::invalid_argument("no relinearization keys");
-        EncryptedTensor x = take(val, ins.inputs[0], dies(ins.inputs[0]));
-        const auto& rk = keys_.relin[residue];
-        math::parallel_for(x.size(), [&](std::size_t e) {
-          if (x[e].size == 3) ev.relinearize_inplace(x[e], rk);
-        });
-        val[i] = std::move(x);
-        break;
-      }
-      case OpKind::mod_switch: {
-        EncryptedTensor x = take(val, ins.inputs[0], dies(ins.inputs[0]));
-        math::parallel_for(x.size(), [&](std::size_t e) {
-          while (x[e].num_primes > std::size_t(ins.level)) ev.mod_switch_to_next_inplace(x[e]);
-        });
-        val[i] = std::move(x);
-        break;
-      }
-    }
-    for (int t : ins.inputs)
-      if (dies(t)) EncryptedTensor().swap(val[t]);
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (timings) detail::add_timing(*timings, ins.label, dt, detail::process_cpu_seconds() - c0, ins.size);
-  }
-  if (progress) progress(count - 1, count - 1, "done");
+  const BfvOps ops{*tables_[residue], *eval_[residue], residue < keys_.relin.size() ? &keys_.relin[residue] : nullptr};
+  const compiler::Schedule sch = compiler::make_schedule(prog_, streaming_, keep_all);
+  auto val = compiler::execute(prog_, sch, ops, std::move(input), {keep_all, timings, progress});
   if (keep_all) return val;
   return detail::collect_outputs(prog_, val);
 }

@@ -2,8 +2,9 @@
 // the secret key) and the server (evaluation with public evaluation keys only).
 //
 // One BFV context per CRT plaintext prime ("residue"); the program runs once per
-// residue. The server evaluates layer by layer and frees every tensor after its
-// last use, so memory stays near the compiler's peak estimate for one residue.
+// residue. The server runs the interpreter loop (compiler/executor.h) layer by layer
+// (or streaming) and frees every tensor after its last use, so memory stays near the
+// compiler's peak estimate for one residue.
 #pragma once
 
 #include <chrono>
@@ -64,12 +65,17 @@ class BfvServer {
                                         const Progress& progress = {}) const;
   // Every tensor after every instruction (tests: layer-by-layer comparison; keeps all memory).
   std::vector<EncryptedTensor> evaluate_all(std::size_t residue, EncryptedTensor input) const;
+  // Execution order (compiler/schedule.h): layer order (default) or streaming (bounded
+  // memory). The results are the same either way.
+  void set_streaming(bool on) { streaming_ = on; }
+  bool streaming() const { return streaming_; }
 
  private:
   std::vector<EncryptedTensor> run(std::size_t residue, EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,
                                    const Progress& progress) const;
   const compiler::Program& prog_;
   BfvEvaluationKeys keys_;
+  bool streaming_ = false;
   std::vector<bfv::BfvTablesPtr> tables_;
   std::vector<std::unique_ptr<bfv::Evaluator>> eval_;
 };

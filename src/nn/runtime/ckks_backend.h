@@ -6,19 +6,18 @@
 // integer weights in the NTT domain (no level), products multiply factors, and
 // each instruction's `rescale` primes are dropped after it.
 //
-// Complex packing (the default) puts image 2s in the real and image 2s+1 in the
-// imaginary part of slot s, so one ciphertext carries N images. Linear layers
-// (real weights) keep the two apart; a product of z = a + ib is taken part-wise:
-//   u = z + conj(z) = 2a,  v = -i (z - conj(z)) = 2b,   out = u*u' + i v*v'
-// (one conjugation key switch per operand; multiplying by +-i is the monomial
-// X^(N/2), free of noise). The factor gains 4 = 2 * 2, which the plan accounts for.
-// Costs per element of a product: 1 (square) or 2 conjugations, 2 tensor products.
+// Complex packing (the default, fhe/ckks/complex_packing.h) puts images 2s and 2s+1
+// in slot s as a + mu b, so one ciphertext carries N images; products are taken
+// part-wise (the factor gains 4, which the plan accounts for). Costs per element of
+// a product: 1 (square) or 2 conjugations, 2 tensor products.
+// The server runs the interpreter loop (compiler/executor.h) with CKKS operations.
 #pragma once
 
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "fhe/ckks/complex_packing.h"
 #include "fhe/ckks/encoder.h"
 #include "fhe/ckks/encryptor.h"
 #include "fhe/ckks/evaluator.h"
@@ -61,6 +60,7 @@ class CkksClient {
   std::unique_ptr<ckks::Encoder> encoder_;
   std::unique_ptr<ckks::Encryptor> encryptor_;
   std::unique_ptr<ckks::Decryptor> decryptor_;
+  std::unique_ptr<ckks::ComplexPacking> packing_;
 };
 
 class CkksServer {
@@ -81,16 +81,11 @@ class CkksServer {
  private:
   std::vector<EncryptedTensor> run(EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,
                                    const Progress& progress) const;
-  // z -> (2 Re z, 2 Im z) as two real-valued ciphertexts (complex packing).
-  void split(const rlwe::Ciphertext& z, rlwe::Ciphertext& re, rlwe::Ciphertext& im) const;
-  // a *= i (the monomial X^(N/2)), in place; noise-free.
-  void times_i(rlwe::Ciphertext& a) const;
   const compiler::Program& prog_;
   CkksEvaluationKeys keys_;
   bool streaming_ = false;
   std::unique_ptr<ckks::Evaluator> eval_;
-  std::vector<std::uint64_t> i_ntt_;           // NTT of X^(N/2) per data prime (prime-major)
-  std::vector<std::uint64_t> one_plus_i_ntt_;  // NTT of 1 + X^(N/2): a bias in both halves of every slot
+  std::unique_ptr<ckks::ComplexPacking> packing_;
 };
 
 }  // namespace hecnn::nn::runtime

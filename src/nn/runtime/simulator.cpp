@@ -5,6 +5,8 @@
 #include <type_traits>
 
 #include "math/modulus.h"
+#include "nn/compiler/executor.h"
+#include "nn/compiler/schedule.h"
 
 namespace hecnn::nn::runtime {
 
@@ -40,6 +42,61 @@ struct RealRing {
   double mul(double a, double b) const { return a * b; }
 };
 
+// The simulators' backend of the interpreter loop (compiler/executor.h): a value is
+// one element's slot vector in Ring; no levels, no relinearization, no rescale.
+template <typename T, typename Ring>
+struct SimOps {
+  using Value = std::vector<T>;
+  static constexpr bool kHasLevels = false;
+  static constexpr bool kParallel = false;
+  const Program& prog;
+  const Ring& ring;
+  std::size_t slots;
+
+  void align(Value&, std::size_t) const {}
+  std::vector<Value> linear(const Instr& ins, const std::vector<const std::vector<Value>*>& srcs) const {
+    std::vector<Value> out(ins.rows.size(), Value(slots));
+    if constexpr (std::is_same_v<T, double>) {
+      if (prog.scheme == compiler::Scheme::ckks) {
+        // Real program: the weights the planner's integers stand for, W / input_mult
+        // (the real weights themselves before planning), and the real biases.
+        for (std::size_t o = 0; o < ins.rows.size(); ++o) {
+          auto& y = out[o];
+          const double b = ins.bias_real.empty() ? 0.0 : ins.bias_real.at(o);
+          for (std::size_t s = 0; s < slots; ++s) y[s] = b;
+          for (const auto& term : ins.rows[o]) {
+            const auto& x = (*srcs[std::size_t(term.input)])[std::size_t(term.index)];
+            const double w = ins.input_mult.empty() ? term.real : double(term.weight) / ins.input_mult.at(std::size_t(term.input));
+            if (w == 0) continue;
+            for (std::size_t s = 0; s < slots; ++s) y[s] += w * x[s];
+          }
+        }
+        return out;
+      }
+    }
+    for (std::size_t o = 0; o < ins.rows.size(); ++o) {
+      auto& y = out[o];
+      const T b = ring.from(ins.bias.at(o));
+      for (std::size_t s = 0; s < slots; ++s) y[s] = b;
+      for (const auto& term : ins.rows[o]) {
+        const auto& x = (*srcs[std::size_t(term.input)])[std::size_t(term.index)];
+        const T w = ring.from(term.weight);
+        for (std::size_t s = 0; s < slots; ++s) y[s] = ring.add(y[s], ring.mul(w, x[s]));
+      }
+    }
+    return out;
+  }
+  void product(const Instr&, std::vector<Value>& a, const std::vector<Value>* b) const {
+    for (std::size_t e = 0; e < a.size(); ++e) {
+      auto& x = a[e];
+      const auto& y = b ? (*b)[e] : a[e];
+      for (std::size_t s = 0; s < slots; ++s) x[s] = ring.mul(x[s], y[s]);
+    }
+  }
+  void relinearize(const Instr&, std::vector<Value>&) const {}
+  void finish(const Instr&, std::vector<Value>&) const {}
+};
+
 template <typename T, typename Ring>
 TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs, const Ring& ring,
                     const SimulationOptions& opt) {
@@ -51,67 +108,14 @@ TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int6
   const std::size_t slots = inputs.empty() ? 0 : inputs[0].size();
   for (const auto& v : inputs)
     if (v.size() != slots) throw std::invalid_argument("simulate: ragged input slots");
-  std::vector<std::size_t> last(prog.instrs.size(), 0);
-  for (std::size_t i = 0; i < prog.instrs.size(); ++i)
-    for (int t : prog.instrs[i].inputs) last[t] = std::max(last[t], i);
-  std::vector<bool> keep(prog.instrs.size(), opt.keep_all);
-  for (const auto& o : prog.outputs) keep[o.tensor] = true;
-
-  TensorValues<T> val(prog.instrs.size());
-  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
-    const Instr& ins = prog.instrs[i];
-    auto& out = val[i];
-    out.assign(ins.size, std::vector<T>(slots));
-    switch (ins.op) {
-      case OpKind::input:
-        for (std::size_t e = 0; e < ins.size; ++e)
-          for (std::size_t s = 0; s < slots; ++s) out[e][s] = ring.from(inputs[e][s]);
-        break;
-      case OpKind::linear:
-        if constexpr (std::is_same_v<T, double>) {
-          if (prog.scheme == compiler::Scheme::ckks) {
-            // Real program: the weights the planner's integers stand for, W / input_mult
-            // (the real weights themselves before planning), and the real biases.
-            for (std::size_t o = 0; o < ins.size; ++o) {
-              auto& y = out[o];
-              const double b = ins.bias_real.empty() ? 0.0 : ins.bias_real.at(o);
-              for (std::size_t s = 0; s < slots; ++s) y[s] = b;
-              for (const auto& term : ins.rows[o]) {
-                const auto& x = val[ins.inputs[term.input]][term.index];
-                const double w = ins.input_mult.empty() ? term.real : double(term.weight) / ins.input_mult.at(std::size_t(term.input));
-                if (w == 0) continue;
-                for (std::size_t s = 0; s < slots; ++s) y[s] += w * x[s];
-              }
-            }
-            break;
-          }
-        }
-        for (std::size_t o = 0; o < ins.size; ++o) {
-          auto& y = out[o];
-          const T b = ring.from(ins.bias[o]);
-          for (std::size_t s = 0; s < slots; ++s) y[s] = b;
-          for (const auto& term : ins.rows[o]) {
-            const auto& x = val[ins.inputs[term.input]][term.index];
-            const T w = ring.from(term.weight);
-            for (std::size_t s = 0; s < slots; ++s) y[s] = ring.add(y[s], ring.mul(w, x[s]));
-          }
-        }
-        break;
-      case OpKind::square:
-      case OpKind::multiply: {
-        const auto& a = val[ins.inputs[0]];
-        const auto& b = val[ins.inputs[ins.op == OpKind::square ? 0 : 1]];
-        for (std::size_t e = 0; e < ins.size; ++e)
-          for (std::size_t s = 0; s < slots; ++s) out[e][s] = ring.mul(a[e][s], b[e][s]);
-        break;
-      }
-      case OpKind::relinearize:
-      case OpKind::mod_switch: out = val[ins.inputs[0]]; break;
-    }
-    for (int t : ins.inputs)
-      if (last[t] == i && !keep[t]) typename TensorValues<T>::value_type().swap(val[t]);
-  }
-  return val;
+  std::vector<std::vector<T>> in(inputs.size(), std::vector<T>(slots));
+  for (std::size_t e = 0; e < inputs.size(); ++e)
+    for (std::size_t s = 0; s < slots; ++s) in[e][s] = ring.from(inputs[e][s]);
+  const SimOps<T, Ring> ops{prog, ring, slots};
+  const compiler::Schedule sch = compiler::make_schedule(prog, false, opt.keep_all);
+  compiler::ExecOptions eo;
+  eo.keep_all = opt.keep_all;
+  return compiler::execute(prog, sch, ops, std::move(in), eo);
 }
 
 }  // namespace

@@ -47,6 +47,31 @@ TEST(BfvBackend, WeightedEnsembleEqualsQuantizedModel) {
   }
 }
 
+// The interpreter loop runs BFV in either order; streaming must give the same ciphertexts
+// (every operation is deterministic given its inputs), hence the same decryptions.
+TEST(BfvBackend, StreamingOrderGivesTheLayerOrderCiphertexts) {
+  const Model m = testing::deep_conv_model(2);
+  CompileOptions opt;
+  opt.input_bits = 2;
+  opt.weight_bits = 3;
+  opt.coeff_bits = 3;
+  const auto prog = compiler::compile(std::span(&m, 1), {}, opt);
+  math::DeterministicPrngForTests prng(3);
+  BfvClient client(prog.params, !prog.keys.empty(), prng);
+  BfvServer layer(prog, client.evaluation_keys()), stream(prog, client.evaluation_keys());
+  stream.set_streaming(true);
+  const auto slots = quantized_batch(prog, 5, 9);
+  const auto in = client.encrypt(0, slots, prog.instrs[0].level);
+  const auto a = layer.evaluate(0, in), b = stream.evaluate(0, in);
+  ASSERT_EQ(a.size(), b.size());
+  const auto sim = simulate_mod(prog, slots, client.plain_modulus(0));
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    ASSERT_EQ(a[k].size(), b[k].size());
+    for (std::size_t e = 0; e < a[k].size(); ++e) ASSERT_EQ(a[k][e].data, b[k][e].data) << "output " << k << " element " << e;
+    EXPECT_EQ(client.decrypt(0, b[k], 5), sim[std::size_t(prog.outputs[k].tensor)]);
+  }
+}
+
 TEST(BfvBackend, RejectsMismatchedKeysAndInputs) {
   const Model m = testing::tiny_model(5, false);
   CompileOptions opt;
