@@ -148,31 +148,46 @@ std::vector<std::vector<typename B::Value>> execute(const Program& prog, const S
           Instr sub;
           if (!whole) sub = detail::restrict_linear(ins, els);
           const Instr& run = whole ? ins : sub;
-          std::vector<const Tensor*> srcs;
+          std::vector<const Tensor*> srcs(ins.inputs.size(), nullptr);
           std::vector<Tensor> switched;
           switched.reserve(ins.inputs.size());
           for (std::size_t k = 0; k < ins.inputs.size(); ++k) {
+            if (srcs[k]) continue;
             const int t = ins.inputs[k];
             bool above = false;
             if constexpr (B::kHasLevels) above = std::size_t(prog.instrs[std::size_t(t)].level) > level;
             if (!above) {
-              srcs.push_back(&val[std::size_t(t)]);
+              srcs[k] = &val[std::size_t(t)];
               continue;
             }
-            // Only the elements these rows read are brought down.
+            // Only the elements these rows read are brought down, once per tensor (it may be
+            // listed as several inputs); an element these rows read for the last time is
+            // moved, not copied.
             std::vector<std::uint32_t> need;
             for (const auto& row : run.rows)
               for (const auto& term : row)
-                if (std::size_t(term.input) == k) need.push_back(std::uint32_t(term.index));
+                if (ins.inputs[std::size_t(term.input)] == t) need.push_back(std::uint32_t(term.index));
             std::sort(need.begin(), need.end());
-            need.erase(std::unique(need.begin(), need.end()), need.end());
+            std::vector<std::uint32_t> reads;
+            std::vector<std::uint32_t> uniq;
+            for (std::size_t j = 0; j < need.size(); ++j) {
+              if (j == 0 || need[j] != need[j - 1]) {
+                uniq.push_back(need[j]);
+                reads.push_back(0);
+              }
+              ++reads.back();
+            }
             Tensor x(val[std::size_t(t)].size());
-            for_each(need.size(), [&](std::size_t j) {
-              x[need[j]] = val[std::size_t(t)][need[j]];
-              backend.align(x[need[j]], level);
+            for_each(uniq.size(), [&](std::size_t j) {
+              const std::uint32_t e = uniq[j];
+              Value& src = val[std::size_t(t)][e];
+              if (!keep[std::size_t(t)] && refs[base[std::size_t(t)] + e] == reads[j]) x[e] = std::move(src);
+              else x[e] = src;
+              backend.align(x[e], level);
             });
             switched.push_back(std::move(x));
-            srcs.push_back(&switched.back());
+            for (std::size_t k2 = k; k2 < ins.inputs.size(); ++k2)
+              if (ins.inputs[k2] == t) srcs[k2] = &switched.back();
           }
           y = backend.linear(run, srcs);
           if (y.size() != els.size()) throw std::logic_error("execute: backend linear returned a wrong count");
