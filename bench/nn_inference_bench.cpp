@@ -7,6 +7,7 @@
 // benchmark where the kernel allows it, so it is that benchmark's own high-water mark).
 //
 //   ./build/bench/nn_inference_bench --benchmark_filter=cryptonets
+//   HECNN_BENCH_DEEP=1 ./build/bench/nn_inference_bench --benchmark_filter=cryptodl2   (streaming, ~1 h)
 // Needs the model files and data/mnist (bash scripts/setup.sh); skipped otherwise.
 #include <benchmark/benchmark.h>
 
@@ -16,7 +17,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 #include "nn/compiler/compiler.h"
 #include "nn/model/dataset.h"
@@ -103,7 +106,7 @@ void run_bench(benchmark::State& state, const std::vector<std::string>& paths) {
 // packing, N/2 with real packing); the batch is filled by repeating the test images.
 // Unlike the BFV benchmark (which copies its kept input into evaluate inside the timed loop),
 // each iteration encrypts a fresh batch outside the timed region and moves it into evaluate.
-void run_ckks_bench(benchmark::State& state, const std::vector<std::string>& paths, bool complex_packing) {
+void run_ckks_bench(benchmark::State& state, const std::vector<std::string>& paths, bool complex_packing, bool streaming = false) {
   reset_peak_rss();
   Dataset test;
   std::vector<Model> members;
@@ -137,8 +140,13 @@ void run_ckks_bench(benchmark::State& state, const std::vector<std::string>& pat
   hecnn::math::SystemPrng prng;
   runtime::CkksClient client(prog, prng);
   runtime::CkksServer server(prog, client.evaluation_keys());
+  if (streaming) {
+    server.set_streaming(true);
+    runtime::return_freed_ciphertexts_to_the_system();  // as hecnn infer does for streaming runs
+  }
   std::size_t input_bytes = 0;
   double cpu = 0;
+  std::vector<runtime::LayerTiming> layers;
   for (auto _ : state) {
     // Encryption is not timed; evaluate consumes its input, as a server would (no second copy
     // of the 784-ciphertext batch in memory, so peak_rss_MiB is one batch's working set).
@@ -148,10 +156,12 @@ void run_ckks_bench(benchmark::State& state, const std::vector<std::string>& pat
     for (const auto& ct : in) input_bytes += ct.data.size() * 8;
     state.ResumeTiming();
     const double c0 = cpu_seconds();
-    auto out = server.evaluate(std::move(in));
+    auto out = server.evaluate(std::move(in), streaming ? &layers : nullptr);
     benchmark::DoNotOptimize(out);
     cpu += cpu_seconds() - c0;
   }
+  // Per-layer wall seconds per batch (CryptoDL Table 3's breakdown).
+  for (const auto& l : layers) state.counters["s_" + l.layer] = l.seconds / double(state.iterations());
   state.counters["images_per_s"] = benchmark::Counter(double(images) * double(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["cpu_s_per_batch"] = cpu / double(state.iterations());
   state.counters["N"] = double(prog.ckks.poly_degree);
@@ -168,6 +178,9 @@ void BM_cryptonets_ckks_complex(benchmark::State& state) {
 }
 void BM_cryptonets_ckks_real(benchmark::State& state) {
   run_ckks_bench(state, {"models/cryptonets-x2-mnist.hecnn"}, false);
+}
+void BM_cryptodl2_ckks(benchmark::State& state) {
+  run_ckks_bench(state, {"models/cryptodl2-relu3-mnist.hecnn"}, true, true);
 }
 void BM_ensemble3(benchmark::State& state) {
   run_bench(state, {"models/default/member0.hecnn", "models/default/member1.hecnn", "models/default/member2.hecnn"});
@@ -195,4 +208,19 @@ BENCHMARK(BM_cryptonets_ckks_real)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// CryptoDL Model 2, streaming (an hour of 2 cores and ~12 GiB per batch): registered only
+// with HECNN_BENCH_DEEP=1. Args as above, the defaults of hecnn infer --scheme ckks.
+int main(int argc, char** argv) {
+  if (const char* deep = std::getenv("HECNN_BENCH_DEEP"); deep && std::string(deep) == "1") {
+    benchmark::RegisterBenchmark("nn/cryptodl2/ckks/complex/streaming/128bit", BM_cryptodl2_ckks)
+        ->Args({8, 10, 12, 20, 512})
+        ->Iterations(1)
+        ->Unit(benchmark::kSecond)
+        ->UseRealTime();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

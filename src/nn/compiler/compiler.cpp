@@ -490,6 +490,7 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
 namespace {
 // Lowers members and combiners into prog.instrs / prog.outputs (r: 1 / input scale).
 void lower_program(Program& prog, std::span<const Model> members, const EnsembleOptions& ens, const CompileOptions& opt, double r);
+void place_relinearizations(Program& prog);
 }  // namespace
 
 Program compile(std::span<const Model> members, const EnsembleOptions& ens, const CompileOptions& opt) {
@@ -540,6 +541,7 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
                   opt.scheme == Scheme::ckks ? "the CKKS lowering" : "BFV", e.where.c_str(), at, depth, e.bits, e.limit_bits);
     throw CompileError(b);
   }
+  if (opt.lazy_relinearize) place_relinearizations(prog);
   if (opt.scheme == Scheme::ckks) {
     plan_ckks(prog, opt);
   } else {
@@ -664,6 +666,121 @@ void lower_program(Program& prog, std::span<const Model> members, const Ensemble
     prog.description = members[0].meta.name.empty() ? "model" : members[0].meta.name;
   }
   prog.description += ", input " + std::to_string(opt.input_bits) + " bits, weights " + std::to_string(opt.weight_bits) + " bits";
+}
+
+
+// Lazy relinearization (the lowering) relinearizes a product just before the next
+// product needs it, after the chain of linear layers between them. Any point of that
+// chain is correct; this moves each relinearization to the cheapest one: relinearizing
+// after tensor T costs size(T) key switches, and every linear layer up to that point
+// works on 3-part ciphertexts (one more polynomial per term). One key switch at l primes
+// costs about 42 (l + 1) polynomial multiply-adds of one term (the cost model of
+// params.cpp, l ~ 8 assumed before levels are known); never directly after the product
+// (see below). Ties go to the earliest point:
+// fewer 3-part ciphertexts live (memory). CryptoDL Model 2: after act1 (not conv2,
+// same count), after pool1 (3,136 key switches instead of conv3's 6,272); CryptoNets
+// unchanged (its dense layer is the cheapest point).
+void place_relinearizations(Program& prog) {
+  constexpr double kRelinTerms = 42.0 * 9.0;
+  const std::size_t n = prog.instrs.size();
+  std::vector<int> readers(n, 0);
+  for (const auto& ins : prog.instrs) {
+    std::vector<int> u = ins.inputs;
+    std::sort(u.begin(), u.end());
+    u.erase(std::unique(u.begin(), u.end()), u.end());
+    for (int t : u) ++readers[std::size_t(t)];
+  }
+  for (const auto& o : prog.outputs) ++readers[std::size_t(o.tensor)];
+  auto terms = [&](std::size_t t) {
+    double c = 0;
+    for (const auto& row : prog.instrs[t].rows) c += double(row.size());
+    return c;
+  };
+  // The single 3-part input of linear t when t is its only reader, else -1.
+  auto three_part_input = [&](std::size_t t) {
+    int found = -1;
+    for (int u : prog.instrs[t].inputs) {
+      if (prog.instrs[std::size_t(u)].parts != 3) continue;
+      if (found >= 0 && found != u) return -1;
+      found = u;
+    }
+    return found >= 0 && readers[std::size_t(found)] == 1 ? found : -1;
+  };
+  std::vector<int> relin_after(n, -1);  // tensor k: relinearize right after it
+  std::vector<bool> dropped(n, false);
+  bool any = false;
+  for (std::size_t r = 0; r < n; ++r) {
+    const Instr& R = prog.instrs[r];
+    if (R.op != OpKind::relinearize || R.inputs.size() != 1) continue;
+    std::size_t t = std::size_t(R.inputs[0]);
+    if (readers[t] != 1 || prog.instrs[t].op != OpKind::linear) continue;
+    std::vector<std::size_t> chain;  // R's input first, then back towards the product
+    while (true) {
+      chain.push_back(t);
+      if (prog.instrs[t].op != OpKind::linear) break;
+      const int u = three_part_input(t);
+      if (u < 0) break;
+      t = std::size_t(u);
+    }
+    // Relinearizing after chain[k]: chain[k..] (the linear ones) run on 3 parts.
+    std::vector<double> three_part(chain.size() + 1, 0.0);
+    for (std::size_t k = chain.size(); k-- > 0;)
+      three_part[k] = three_part[k + 1] + (prog.instrs[chain[k]].op == OpKind::linear ? terms(chain[k]) : 0.0);
+    std::size_t best = 0;
+    double best_cost = 0;
+    for (std::size_t k = 0; k < chain.size(); ++k) {
+      // Never right after the product: a 2-part product is rescaled at once, before the
+      // linear layer that follows could combine it (one more level than relinearizing later).
+      if (prog.instrs[chain[k]].op != OpKind::linear) continue;
+      const double c = kRelinTerms * double(prog.instrs[chain[k]].size) + three_part[k];
+      if (k == 0 || c <= best_cost) {
+        best = k;
+        best_cost = c;
+      }
+    }
+    if (best == 0) continue;
+    relin_after[chain[best]] = int(r);
+    dropped[r] = true;
+    any = true;
+  }
+  if (!any) return;
+  // Rebuild with the moved relinearizations; tensor ids renumbered.
+  std::vector<int> remap(n, -1);
+  std::vector<Instr> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (dropped[i]) {
+      remap[i] = remap[std::size_t(prog.instrs[i].inputs[0])];  // its reader now reads its input
+      continue;
+    }
+    Instr ins = std::move(prog.instrs[i]);
+    for (int& t : ins.inputs) t = remap[std::size_t(t)];
+    if (ins.op == OpKind::linear) {
+      int parts = 2;
+      for (int t : ins.inputs) parts = std::max(parts, out[std::size_t(t)].parts);
+      ins.parts = parts;
+    }
+    out.push_back(std::move(ins));
+    remap[i] = int(out.size() - 1);
+    if (relin_after[i] >= 0) {
+      const Instr& src = out.back();
+      Instr rl;
+      rl.op = OpKind::relinearize;
+      rl.label = src.label + "/relin";
+      rl.member = src.member;
+      rl.inputs = {int(out.size() - 1)};
+      rl.size = src.size;
+      rl.shape = src.shape;
+      rl.scale = src.scale;
+      rl.log2_bound = src.log2_bound;
+      rl.depth = src.depth;
+      rl.parts = 2;
+      out.push_back(std::move(rl));
+      remap[i] = int(out.size() - 1);
+    }
+  }
+  prog.instrs = std::move(out);
+  for (auto& o : prog.outputs) o.tensor = remap[std::size_t(o.tensor)];
 }
 
 }  // namespace

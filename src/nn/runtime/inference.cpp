@@ -40,18 +40,6 @@ int argmax_int(const std::vector<T>& v) {
   return best;
 }
 
-// Streaming runs are the memory-bounded ones: their estimate counts live ciphertexts,
-// so freed ones must leave the process. glibc raises its mmap threshold to the size of
-// each large block freed, after which ciphertexts come from the heap arenas, whose
-// holes (levels and part counts vary) are kept; a fixed threshold maps every block of
-// 256 KiB or more on its own and unmaps it when freed (cost: page faults on each new
-// ciphertext, a few percent at N = 16384). Process-wide; no effect off glibc.
-void return_freed_ciphertexts_to_the_system() {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
-}
-
 class ProgressBar {
  public:
   explicit ProgressBar(bool on) : on_(on) {}
@@ -108,6 +96,17 @@ InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span
   return rep;
 }
 }  // namespace
+
+void return_freed_ciphertexts_to_the_system() {
+#if defined(__GLIBC__)
+  // glibc raises its mmap threshold to the size of each large block freed, after which
+  // ciphertexts come from the heap arenas, whose holes (levels and part counts vary)
+  // are kept; a fixed threshold maps every block of 256 KiB or more on its own and
+  // unmaps it when freed.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+}
+
 
 namespace {
 // A "Key:   123 kB" field of a /proc file, in bytes; 0 if absent.

@@ -27,6 +27,43 @@ TEST(Compiler, LowersConvWithPaddingAndSkipsZeroWeights) {
   EXPECT_FALSE(prog.keys.empty());
 }
 
+// Relinearization moves to the cheapest point between two products: here the activation
+// (2x8x8 = 128 ciphertexts) rather than the wider convolution after it (4x8x8 = 256),
+// which then runs on 2-part ciphertexts; never right after the square itself.
+TEST(Compiler, RelinearizesWhereTheChainIsNarrowest) {
+  std::mt19937_64 rng(3);
+  Model m;
+  m.meta.name = "widening";
+  m.input.shape = {1, 8, 8};
+  m.layers.push_back(testing::conv(1, 2, 3, 1, 1, rng));
+  m.layers.push_back(Poly{{0.1, 0.5, 0.25}});
+  m.layers.push_back(testing::conv(2, 4, 3, 1, 1, rng));
+  m.layers.push_back(Poly{{0.1, 0.5, 0.25}});
+  m.layers.push_back(testing::dense(256, 3, rng));
+  for (Scheme scheme : {Scheme::ckks, Scheme::bfv}) {
+    CompileOptions opt;
+    opt.scheme = scheme;
+    opt.input_bits = 3;
+    opt.weight_bits = 4;
+    opt.coeff_bits = 4;
+    const auto prog = compile(std::span(&m, 1), {}, opt);
+    std::vector<const Instr*> relins;
+    for (const auto& ins : prog.instrs)
+      if (ins.op == OpKind::relinearize) relins.push_back(&ins);
+    ASSERT_FALSE(relins.empty());
+    const Instr& first = *relins.front();
+    const Instr& src = prog.instrs[std::size_t(first.inputs[0])];
+    EXPECT_EQ(src.op, OpKind::linear) << scheme_name(scheme);
+    EXPECT_EQ(src.size, 128u) << scheme_name(scheme) << ": relinearized after " << src.label;
+    EXPECT_EQ(src.parts, 3);
+    // The convolution reads 2-part ciphertexts.
+    for (const auto& ins : prog.instrs)
+      if (ins.op == OpKind::linear && ins.label.find("conv") != std::string::npos) EXPECT_EQ(ins.parts, 2) << ins.label;
+    const Cost c = cost(prog);
+    EXPECT_EQ(c.relins, 128u + 256u / 256u * 3u) << scheme_name(scheme);  // act1 band + the 3 outputs
+  }
+}
+
 TEST(Compiler, LazyRelinearizationCutsRelinearizations) {
   const Model m = testing::small_cryptonets(2);
   CompileOptions lazy, eager;
