@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -75,6 +76,8 @@ struct ImportArgs {
 };
 
 void import_csv(const ImportArgs& a) {
+  if (!std::isfinite(a.scale) || a.scale <= 0 || a.scale > 1e6) throw std::invalid_argument("--input-scale must be a finite number in (0, 1e6]");
+  if (!std::isfinite(a.offset) || std::fabs(a.offset) > 1e6) throw std::invalid_argument("--input-offset must be a finite number in [-1e6, 1e6]");
   nn::ArchSpec spec = nn::load_arch(a.arch);
   std::vector<double> coeffs = {0, 0, 1};
   nn::ActivationInfo info;
@@ -93,6 +96,7 @@ void import_csv(const ImportArgs& a) {
         used = 0;
       }
       if (used == 0 || used != cell.size()) throw std::invalid_argument("--act coeffs: \"" + cell + "\" is not a number");
+      if (!std::isfinite(v) || std::fabs(v) > 1e12) throw std::invalid_argument("--act coeffs: \"" + cell + "\" is not a finite coefficient of magnitude at most 1e12");
       coeffs.push_back(v);
       p = c + 1;
     }
@@ -162,7 +166,25 @@ void setup_onnx(CLI::App& app) {
   });
 }
 
+void setup_convert(CLI::App& app) {
+  struct A {
+    std::string in, out;
+    bool f64 = false;
+  };
+  auto a = std::make_shared<A>();
+  app.add_option("file", a->in, "model file (any format version this build reads)")->required();
+  app.add_option("--out", a->out, "model file to write in the current format (may be the input file)")->required();
+  app.add_flag("--f64", a->f64, "store weights as float64 (default float32, as trained)");
+  app.callback([a] {
+    const nn::Model m = nn::read_model(a->in);
+    nn::write_model(m, a->out, a->f64 ? nn::DType::f64 : nn::DType::f32);
+    std::printf("wrote %s (format %u, checksummed)\n", a->out.c_str(), unsigned(nn::kModelFormatVersion));
+  });
+}
+
 const bool r1 = hecnn::app::register_command({"model-info", "Describe a hecnn model file", &setup_info});
+const bool r6 = hecnn::app::register_command(
+    {"model-convert", "Rewrite a model file in the current format (with its checksum)", &setup_convert});
 const bool r2 = hecnn::app::register_command(
     {"model-eval", "Test accuracy of model files (several: average ensemble), no libtorch", &setup_eval});
 const bool r3 =

@@ -138,7 +138,8 @@ void run(const Args& a) {
 void setup(CLI::App& app) {
   auto a = std::make_shared<Args>();
   app.add_option("--models", a->models, "member model files (default: the 3-member ensemble in models/)")->delimiter(',');
-  app.add_option("--count", a->count, "test images (default 8192 = one encrypted batch; 10000 = whole MNIST test set)");
+  app.add_option("--count", a->count, "test images (default 8192 = one encrypted batch; 10000 = whole MNIST test set)")
+      ->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
   app.add_option("--combiner", a->combiners, "combiners: mean, weighted, poly-softmax (comma list)")->delimiter(',');
   app.add_option("--dataset", a->dataset, "dataset (test part)");
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate; ranges calibrated on 512 training images)");

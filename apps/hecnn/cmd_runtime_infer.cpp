@@ -186,12 +186,13 @@ void setup(CLI::App& app) {
   app.add_option("--model", a->models, "model file (repeat for an ensemble)")->required();
   app.add_option("--image", a->images, "binary PGM image file(s) instead of a dataset");
   app.add_option("--dataset", a->dataset, "dataset name (test part): mnist, fashion-mnist, ...");
-  app.add_option("--count", a->count, "number of test images (default 8192)");
-  app.add_option("--offset", a->offset, "first test image");
-  app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)");
+  app.add_option("--count", a->count, "number of test images (1..10000000; default 8192)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
+  app.add_option("--offset", a->offset, "first test image")->check(CLI::Range(std::size_t(0), std::size_t(100000000)));
+  app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate)");
   app.add_option("--ckks-precision", a->ckks_precision, "CKKS: bits kept above the noise, relative to the calibrated value ranges (8..40, default 20)");
-  app.add_option("--calibrate", a->calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)");
+  app.add_option("--calibrate", a->calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)")
+      ->check(CLI::Range(std::size_t(0), std::size_t(1000000)));
   app.add_option("--ckks-overflow-margin", a->overflow_margin,
                  "CKKS with calibration: messages fit the calibrated range plus this many bits (default 10; -1: worst-case bounds)");
   app.add_flag("--streaming", a->streaming, "CKKS: streaming execution order (bounded memory); default: automatic, when layer order does not fit");

@@ -16,44 +16,22 @@
 #include "nn/model/dataset.h"
 #include "nn/model/forward.h"
 #include "nn/model/model_io.h"
+#include "nn/model/pgm.h"
 #include "nn/runtime/inference.h"
 
 namespace hecnn::app {
 
-// Binary PGM (P5, maxval <= 255). Throws with the file name on anything else.
+// Binary PGM (nn/model/pgm.h). Throws with the file name on anything else.
 inline std::vector<std::uint8_t> read_pgm(const std::string& path, int& rows, int& cols) {
   const std::string bytes = nn::read_file_bounded(path, std::size_t(64) << 20);
-  if (bytes.size() >= 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) {
-    throw std::runtime_error(path + ": PNG is not supported by this build; convert to binary PGM (e.g. `convert in.png -depth 8 out.pgm`)");
+  try {
+    nn::GrayImage img = nn::parse_pgm(bytes);
+    rows = img.height;
+    cols = img.width;
+    return std::move(img.pixels);
+  } catch (const nn::ModelError& e) {
+    throw std::runtime_error(path + ": " + e.what());
   }
-  std::istringstream is(bytes);
-  std::string magic;
-  is >> magic;
-  if (magic != "P5") throw std::runtime_error(path + ": not a binary PGM (P5) file");
-  auto next = [&]() {
-    is >> std::ws;
-    while (is.peek() == '#') {
-      std::string line;
-      std::getline(is, line);
-      is >> std::ws;
-    }
-    long v = -1;
-    is >> v;
-    if (!is || v <= 0 || v > 65535) throw std::runtime_error(path + ": malformed PGM header");
-    return int(v);
-  };
-  cols = next();
-  rows = next();
-  const int maxval = next();
-  if (maxval > 255) throw std::runtime_error(path + ": 16-bit PGM is not supported");
-  is.get();
-  const std::size_t need = std::size_t(rows) * std::size_t(cols);
-  const std::size_t at = std::size_t(is.tellg());
-  if (bytes.size() < at + need) throw std::runtime_error(path + ": truncated PGM data");
-  std::vector<std::uint8_t> px(bytes.begin() + std::ptrdiff_t(at), bytes.begin() + std::ptrdiff_t(at + need));
-  if (maxval != 255)
-    for (auto& p : px) p = std::uint8_t(std::lround(double(p) * 255.0 / maxval));
-  return px;
 }
 
 inline std::string fmt(const char* f, double v) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hecnn::app {
 
@@ -58,6 +59,38 @@ int exec_train(int argc, char** argv) {
 }
 #endif
 
+// `s` for a terminal: control characters (ANSI escapes included) and bytes >= 0x7f shown as
+// \xNN, at most 64 characters.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 64)) {
+    if (c < 0x20 || c >= 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    } else {
+      out += char(c);
+    }
+  }
+  if (s.size() > 64) out += "...";
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> d(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t prev = d[0];
+    d[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cur = d[j];
+      d[j] = std::min({d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      prev = cur;
+    }
+  }
+  return d[b.size()];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +105,26 @@ int main(int argc, char** argv) {
   auto cmds = hecnn::app::commands();
   std::sort(cmds.begin(), cmds.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  // An unknown subcommand is named (CLI11 would only say that one is required).
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto& c : cmds) names.push_back(c.name);
+#if HECNN_MAIN_PROGRAM && HECNN_HAS_TRAIN
+    for (const auto& d : kTrainCommands) names.push_back(d.name);
+#endif
+    const std::string_view given(argv[1]);
+    if (std::find(names.begin(), names.end(), given) == names.end()) {
+      std::string best;
+      std::size_t best_d = 3;  // suggest only close names
+      for (const auto& n : names) {
+        const std::size_t d = edit_distance(given, n);
+        if (d < best_d) best_d = d, best = n;
+      }
+      std::fprintf(stderr, "hecnn: error: unknown command '%s'%s; `hecnn --help` lists the commands\n", printable(given).c_str(),
+                   best.empty() ? "" : (" (did you mean '" + best + "'?)").c_str());
+      return 2;
+    }
+  }
   for (const auto& c : cmds) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
     c.setup(*sub);

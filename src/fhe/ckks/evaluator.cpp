@@ -39,6 +39,7 @@ void drop_primes(const rlwe::Context& ctx, Ciphertext& a, std::size_t new_k) {
   }
   a.num_primes = new_k;
   a.data.resize(a.size * new_k * n);
+  a.data.shrink_to_fit();  // release the dropped primes' memory (rlwe::Ciphertext::resize)
   ctx.stamp(a);
 }
 

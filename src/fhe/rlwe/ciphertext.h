@@ -38,9 +38,15 @@ struct Ciphertext {
   Ciphertext(std::size_t n_, std::size_t primes, std::size_t polys, bool ntt)
       : n(n_), num_primes(primes), size(polys), ntt_form(ntt), data(n_ * primes * polys, 0) {}
 
+  // Grows with zero polynomials or drops the last ones. Shrinking releases the memory
+  // (one copy of what is kept): a ciphertext's buffer is its size, so memory estimates
+  // that count ciphertexts at their level and part count hold (a relinearized 2-part
+  // ciphertext would otherwise keep its 3-part buffer).
   void resize(std::size_t polys) {
+    const bool shrink = polys < size;
     size = polys;
     data.resize(n * num_primes * polys, 0);
+    if (shrink) data.shrink_to_fit();
   }
   u64* poly(std::size_t i) { return data.data() + i * num_primes * n; }
   const u64* poly(std::size_t i) const { return data.data() + i * num_primes * n; }

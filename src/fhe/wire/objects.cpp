@@ -1,10 +1,13 @@
 #include "fhe/wire/objects.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "fhe/wire/error.h"
 #include "fhe/wire/prng.h"
+#include "math/modulus.h"
+#include "math/ntt.h"
 
 namespace hecnn::wire {
 
@@ -351,6 +354,37 @@ Loaded<PlaintextData> read_plaintext(const Context& ctx, std::span<const std::ui
   return out;
 }
 
+namespace {
+
+// A secret key is ternary (SEAL and hecnn sample s with coefficients in {-1, 0, 1}):
+// every coefficient, taken back from the NTT form of each prime, is 0, 1 or q_j - 1,
+// the same value for every prime, and not all are zero. Uniform-random or all-zero
+// "keys" are refused. Cost: one inverse NTT per prime.
+void check_ternary_secret(const Context& ctx, const std::vector<std::uint64_t>& data, ByteReader& r) {
+  const std::size_t n = ctx.n(), k = ctx.key_prime_count();
+  if (data.size() != n * k) r.fail("secret key data does not hold N * K words");
+  std::vector<int> first(n, 0);
+  std::vector<std::uint64_t> coeffs(n);
+  bool nonzero = false;
+  for (std::size_t j = 0; j < k; ++j) {
+    const std::uint64_t q = ctx.parms().coeff_modulus[j];
+    const math::NttTables tables(n, math::Modulus(q));
+    std::copy(data.begin() + std::ptrdiff_t(j * n), data.begin() + std::ptrdiff_t((j + 1) * n), coeffs.begin());
+    math::ntt_inverse(coeffs.data(), tables);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t v = coeffs[i];
+      const int c = v == 0 ? 0 : v == 1 ? 1 : v == q - 1 ? -1 : 2;
+      if (c == 2) r.fail("coefficient " + std::to_string(i) + " is not in {-1, 0, 1}: not a ternary secret key");
+      if (j == 0) first[i] = c;
+      else if (first[i] != c) r.fail("coefficient " + std::to_string(i) + " differs between primes: not a secret key");
+      nonzero |= c != 0;
+    }
+  }
+  if (!nonzero) r.fail("every coefficient is zero: not a secret key");
+}
+
+}  // namespace
+
 Loaded<SecretKeyData> read_secret_key(const Context& ctx, std::span<const std::uint8_t> bytes, const ReadOptions& opt) {
   constexpr std::string_view obj = "secret key";
   Envelope e = open_envelope(bytes, obj, bound_or(opt.max_size, secret_key_size(ctx.n(), ctx.key_prime_count())));
@@ -360,6 +394,7 @@ Loaded<SecretKeyData> read_secret_key(const Context& ctx, std::span<const std::u
   read_plaintext_members(r, ctx, out.value.plain);
   r.expect_end();
   if (out.value.plain.parms_id != ctx.key_level().parms_id) r.fail("parms_id is not the key level");
+  check_ternary_secret(ctx, out.value.plain.data, r);
   return out;
 }
 

@@ -751,6 +751,7 @@ void place_relinearizations(Program& prog) {
   for (std::size_t i = 0; i < n; ++i) {
     if (dropped[i]) {
       remap[i] = remap[std::size_t(prog.instrs[i].inputs[0])];  // its reader now reads its input
+      if (prog.instrs[i].is_layer_end) out[std::size_t(remap[i])].is_layer_end = true;
       continue;
     }
     Instr ins = std::move(prog.instrs[i]);
@@ -775,6 +776,8 @@ void place_relinearizations(Program& prog) {
       rl.log2_bound = src.log2_bound;
       rl.depth = src.depth;
       rl.parts = 2;
+      rl.is_layer_end = src.is_layer_end;
+      out.back().is_layer_end = false;
       out.push_back(std::move(rl));
       remap[i] = int(out.size() - 1);
     }

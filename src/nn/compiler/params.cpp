@@ -231,25 +231,25 @@ struct CountOps {
   static constexpr bool kHasLevels = true;
   static constexpr bool kParallel = false;
   bool conjugate_products = false;  // CKKS complex packing: each product operand is split
+  bool switch_per_prime = false;    // BFV drops one prime per mod switch; CKKS any number at once
   Cost* c = nullptr;
 
   void align(Value& v, std::size_t level) const {
     if (v.level > int(level)) {
-      ++c->mod_switches;
+      c->mod_switches += switch_per_prime ? std::size_t(v.level - int(level)) : 1;
       v.level = int(level);
     }
   }
   std::vector<Value> linear(const Instr& ins, const std::vector<const std::vector<Value>*>& srcs) const {
-    std::vector<Value> out(ins.rows.size());
-    for (std::size_t o = 0; o < ins.rows.size(); ++o) {
-      int parts = 2;
-      for (const auto& t : ins.rows[o]) {
+    // The kernel gives every output of one call the largest part count it reads.
+    int parts = 2;
+    for (const auto& row : ins.rows)
+      for (const auto& t : row) {
         if (t.weight == 0) continue;
         ++c->scalar_mults;
         parts = std::max(parts, (*srcs[std::size_t(t.input)])[std::size_t(t.index)].parts);
       }
-      out[o] = {ins.level + ins.rescale, parts};
-    }
+    std::vector<Value> out(ins.rows.size(), Value{ins.level + ins.rescale, parts});
     for (auto b : ins.bias) c->plain_adds += b != 0;
     for (auto b : ins.bias_real) c->plain_adds += b != 0;
     return out;
@@ -283,7 +283,7 @@ Cost cost(const Program& prog) {
   for (const auto& ins : prog.instrs) c.depth = std::max(c.depth, ins.depth);
   // Operation counts: the program run through the interpreter loop on levels alone.
   {
-    const CountOps ops{ckks && prog.ckks.complex_packing, &c};
+    const CountOps ops{ckks && prog.ckks.complex_packing, !ckks, &c};
     std::vector<CountOps::Value> input(prog.instrs[0].size, CountOps::Value{prog.instrs[0].level, 2});
     execute(prog, make_schedule(prog, false), ops, std::move(input));
   }

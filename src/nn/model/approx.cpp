@@ -153,6 +153,9 @@ Approximation approximate(ApproxFunction f, ApproxMethod m, int degree, double l
                                 ".." + std::to_string(kMaxApproxDegree));
   if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
     throw std::invalid_argument("interval [" + std::to_string(lo) + ", " + std::to_string(hi) + "] is empty");
+  if (std::fabs(lo) > kMaxApproxBound || std::fabs(hi) > kMaxApproxBound)
+    throw std::invalid_argument("interval [" + std::to_string(lo) + ", " + std::to_string(hi) + "] reaches beyond +-" +
+                                std::to_string(int(kMaxApproxBound)) + " (the power-basis coefficients would overflow)");
   Approximation r{f, m, degree, lo, hi, {}, 0};
   auto target = [f](double x) { return eval_function(f, x); };
   auto one = [](double) { return 1.0; };
@@ -203,6 +206,8 @@ Approximation approximate(ApproxFunction f, ApproxMethod m, int degree, double l
       break;
     }
   }
+  for (double c : r.coeffs)
+    if (!std::isfinite(c)) throw std::invalid_argument("the approximation's coefficients are not finite on this interval");
   r.max_error = max_abs_error(f, r.coeffs, lo, hi);
   return r;
 }

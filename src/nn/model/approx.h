@@ -35,6 +35,8 @@ struct Approximation {
 };
 
 inline constexpr int kMinApproxDegree = 1, kMaxApproxDegree = 16;
+// Largest |lo|, |hi| accepted (CryptoDL uses [-6, 6]; beyond this the coefficients lose meaning).
+inline constexpr double kMaxApproxBound = 1e4;
 
 // Throws std::invalid_argument for a degree out of range or lo >= hi.
 Approximation approximate(ApproxFunction f, ApproxMethod m, int degree, double lo, double hi);

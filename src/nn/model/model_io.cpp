@@ -1,5 +1,7 @@
 #include "nn/model/model_io.h"
 
+#include <blake2.h>
+
 #include <nlohmann/json.hpp>
 
 #include <bit>
@@ -13,6 +15,12 @@ namespace {
 
 using nlohmann::json;
 constexpr char kMagic[8] = {'H', 'E', 'C', 'N', 'N', 'M', 'D', 'L'};
+constexpr std::size_t kModelDigestBytes = 32;
+
+// BLAKE2b-256 of a file's contents (format 2 stores it after the data).
+void content_digest(std::string_view bytes, std::uint8_t out[kModelDigestBytes]) {
+  if (blake2b(out, bytes.data(), nullptr, kModelDigestBytes, bytes.size(), 0) != 0) throw ModelError("BLAKE2b failed");
+}
 constexpr int kMaxJsonDepth = 32;
 
 static_assert(std::endian::native == std::endian::little, "model files are little-endian; add byte swapping");
@@ -160,10 +168,30 @@ double get_num(const json& j, const char* key, const std::string& where) {
   return x;
 }
 
+// Strings from a file are printed by the tools: control characters (C0 but newline and
+// tab, DEL, and C1 as UTF-8 0xC2 0x80-0x9F: terminal escapes) become '?'.
+std::string printable_text(std::string s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      out += '?';
+    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      out += '?';
+      ++i;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
 std::string get_str(const json& j, const char* key, const std::string& where) {
   const json& v = field(j, key, where);
   if (!v.is_string()) bad(where + "." + key + " is not a string");
-  return v.get<std::string>();
+  return printable_text(v.get<std::string>());
 }
 
 std::pair<int, int> get_pair(const json& j, const char* key, const std::string& where) {
@@ -325,6 +353,15 @@ std::string serialize_model(const Model& model, DType dtype) {
   out += text;
   while (out.size() % 8) out.push_back('\n');
   out += w.data;
+  std::uint8_t d[kModelDigestBytes];
+  content_digest(out, d);
+  out.append(reinterpret_cast<const char*>(d), kModelDigestBytes);
+  // A file that would be refused on read is never written (non-finite values, sizes).
+  try {
+    (void)parse_model(out);
+  } catch (const ModelError& e) {
+    throw ModelError(std::string("refusing to write a model that would not read back: ") + e.what());
+  }
   return out;
 }
 
@@ -332,9 +369,19 @@ Model parse_model(std::string_view bytes) {
   if (bytes.size() < 16) bad("too short (" + std::to_string(bytes.size()) + " bytes) to be a hecnn model");
   if (std::memcmp(bytes.data(), kMagic, 8) != 0) bad("bad magic (not a hecnn model file)");
   const std::uint32_t version = get_u32(bytes, 8);
-  if (version != kModelFormatVersion)
-    bad("unsupported format version " + std::to_string(version) + " (this build reads version " +
-        std::to_string(kModelFormatVersion) + ")");
+  if (version < kOldestModelFormatVersion || version > kModelFormatVersion)
+    bad("unsupported format version " + std::to_string(version) + " (this build reads versions " +
+        std::to_string(kOldestModelFormatVersion) + " to " + std::to_string(kModelFormatVersion) + ")");
+  if (version >= 2) {
+    // Checked before anything else is parsed: any corruption is named as such.
+    if (bytes.size() < 16 + kModelDigestBytes) bad("too short to hold its checksum");
+    const std::string_view body = bytes.substr(0, bytes.size() - kModelDigestBytes);
+    std::uint8_t d[kModelDigestBytes];
+    content_digest(body, d);
+    if (std::memcmp(d, bytes.data() + body.size(), kModelDigestBytes) != 0)
+      bad("checksum mismatch: the file is corrupted or was modified (BLAKE2b-256 over its contents)");
+    bytes = body;
+  }
   const std::uint32_t hlen = get_u32(bytes, 12);
   if (hlen == 0 || hlen > kMaxModelHeaderBytes) bad("header length " + std::to_string(hlen) + " is out of range");
   if (bytes.size() - 16 < hlen) bad("truncated: header needs " + std::to_string(hlen) + " bytes, file has " +
@@ -404,12 +451,35 @@ std::string read_file_bounded(const std::string& path, std::size_t max_bytes) {
   return bytes;
 }
 
+std::string with_model_checksum(std::string_view body) {
+  std::string out(body);
+  std::uint8_t d[kModelDigestBytes];
+  content_digest(out, d);
+  out.append(reinterpret_cast<const char*>(d), kModelDigestBytes);
+  return out;
+}
+
 void write_model(const Model& model, const std::string& path, DType dtype) {
-  std::string bytes = serialize_model(model, dtype);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw ModelError(path + ": cannot open for writing");
-  f.write(bytes.data(), std::streamsize(bytes.size()));
-  if (!f) throw ModelError(path + ": write failed");
+  const std::string bytes = serialize_model(model, dtype);
+  // Written beside the target and renamed over it: a failed write leaves any file there intact.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw ModelError(path + ": cannot open " + tmp + " for writing");
+    f.write(bytes.data(), std::streamsize(bytes.size()));
+    f.flush();
+    if (!f) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw ModelError(path + ": write failed");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw ModelError(path + ": cannot replace the file (" + ec.message() + ")");
+  }
 }
 
 Model read_model(const std::string& path) {

@@ -291,5 +291,24 @@ TEST(CkksOps, ConcurrentCallsGiveTheSameResults) {
   EXPECT_EQ(r1.scale, serial.scale);
 }
 
+// Memory estimates count ciphertexts at their level and part count: operations that
+// shrink a ciphertext must release the memory, not keep a larger buffer.
+TEST(CkksOps, ShrinkingOperationsReleaseTheirMemory) {
+  auto& S = S8();
+  std::mt19937_64 rng(31);
+  auto a = S.encrypt(S.random_values(rng));
+  const auto b = S.encrypt(S.random_values(rng));
+  S.evaluator->multiply_inplace(a, b);
+  ASSERT_EQ(a.size, 3u);
+  S.evaluator->relinearize_inplace(a, S.rk);
+  EXPECT_EQ(a.data.capacity(), a.data.size()) << "relinearize";
+  S.evaluator->rescale_to_next_inplace(a);
+  EXPECT_EQ(a.data.capacity(), a.data.size()) << "rescale";
+  auto c = b;
+  S.evaluator->mod_switch_to_inplace(c, 1);
+  EXPECT_EQ(c.data.size(), c.n * 2);
+  EXPECT_EQ(c.data.capacity(), c.data.size()) << "mod_switch_to";
+}
+
 }  // namespace
 }  // namespace hecnn::ckks

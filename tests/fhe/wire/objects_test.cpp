@@ -11,6 +11,7 @@
 
 #include "fhe/wire/error.h"
 #include "fhe/wire/prng.h"
+#include "math/ntt.h"
 
 namespace hecnn::wire {
 namespace {
@@ -28,6 +29,21 @@ std::string error_of(const std::function<void()>& f) {
     const std::string msg_ = error_of([&] { stmt; });              \
     EXPECT_NE(msg_.find(text), std::string::npos) << msg_;         \
   } while (0)
+
+// A ternary secret key in NTT form at the key level (coefficients in {-1, 0, 1}).
+std::vector<std::uint64_t> ternary_secret(const Context& ctx, std::uint64_t seed) {
+  const std::size_t n = ctx.n(), k = ctx.key_prime_count();
+  std::mt19937_64 rng(seed);
+  std::vector<int> c(n);
+  for (auto& v : c) v = int(rng() % 3) - 1;
+  std::vector<std::uint64_t> out(n * k);
+  for (std::size_t j = 0; j < k; ++j) {
+    const std::uint64_t q = ctx.parms().coeff_modulus[j];
+    for (std::size_t i = 0; i < n; ++i) out[j * n + i] = c[i] < 0 ? q - 1 : std::uint64_t(c[i]);
+    math::ntt_forward(out.data() + j * n, math::NttTables(n, math::Modulus(q)));
+  }
+  return out;
+}
 
 const Context& bfv() {
   static const Context c(EncryptionParameters{Scheme::bfv, 4096, bfv_default_coeff_modulus(4096),
@@ -139,8 +155,7 @@ TEST(Objects, KeysAndPlaintextsRoundTripWithFormulaSizes) {
       EXPECT_EQ(gk2.key(9)[0].ct.data, gk.ks.keys[4][0].ct.data);
     }
   }
-  SecretKeyData sk{PlaintextData{ctx.key_level().parms_id, n * k, 1.0, random_ct(ctx, ctx.key_level(), 1 + 1, true).data}};
-  sk.plain.data.resize(n * k);
+  SecretKeyData sk{PlaintextData{ctx.key_level().parms_id, n * k, 1.0, ternary_secret(ctx, 5)}};
   auto b = write_secret_key(ctx, sk);
   EXPECT_EQ(b.size(), secret_key_size(n, k));
   EXPECT_EQ(read_secret_key(ctx, b).value.plain.data, sk.plain.data);
@@ -293,6 +308,31 @@ TEST(Objects, CkksMetadataChecks) {
   EXPECT_ERROR(write_ciphertext(ctx, ct), "CKKS ciphertexts must be in NTT form");
   PlaintextData pt{kZeroParmsId, 4, 1.0, {1, 2, 3, 4}};
   EXPECT_ERROR(write_plaintext(ctx, pt), "CKKS plaintexts must be in NTT form");
+}
+
+// Secret keys are checked to be ternary secrets, not just words below each prime.
+TEST(WireObjects, SecretKeysMustBeTernary) {
+  for (const Context* c : {&bfv(), &ckks()}) {
+    const Context& ctx = *c;
+    const std::size_t n = ctx.n(), k = ctx.key_prime_count();
+    const auto real = ternary_secret(ctx, 9);
+    EXPECT_EQ(read_secret_key(ctx, write_secret_key(ctx, SecretKeyData{{ctx.key_level().parms_id, n * k, 1.0, real}})).value.plain.data,
+              real);
+    std::mt19937_64 rng(4);
+    std::vector<std::uint64_t> uniform(n * k);
+    for (std::size_t j = 0; j < k; ++j)
+      for (std::size_t i = 0; i < n; ++i) uniform[j * n + i] = rng() % ctx.parms().coeff_modulus[j];
+    EXPECT_ERROR(read_secret_key(ctx, write_secret_key(ctx, SecretKeyData{{ctx.key_level().parms_id, n * k, 1.0, uniform}})),
+                 "not a ternary secret key");
+    EXPECT_ERROR(read_secret_key(ctx, write_secret_key(ctx, SecretKeyData{{ctx.key_level().parms_id, n * k, 1.0,
+                                                                           std::vector<std::uint64_t>(n * k, 0)}})),
+                 "every coefficient is zero");
+    // Prime 0 of one key with the other primes of another: each is ternary, together not.
+    auto mixed = ternary_secret(ctx, 10);
+    std::copy(real.begin(), real.begin() + std::ptrdiff_t(n), mixed.begin());
+    EXPECT_ERROR(read_secret_key(ctx, write_secret_key(ctx, SecretKeyData{{ctx.key_level().parms_id, n * k, 1.0, mixed}})),
+                 "differs between primes");
+  }
 }
 
 }  // namespace

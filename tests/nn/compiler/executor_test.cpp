@@ -183,6 +183,7 @@ void expect_counts_match_program(const Program& prog) {
   const Cost c = cost(prog);
   std::size_t scalar = 0, adds = 0, mults = 0, conj = 0, rescales = 0, switches = 0, relins = 0;
   const bool cplx = prog.scheme == Scheme::ckks && prog.ckks.complex_packing;
+  const bool per_prime = prog.scheme == Scheme::bfv;  // BFV mod-switches one prime at a time
   for (std::size_t i = 1; i < prog.instrs.size(); ++i) {
     const Instr& ins = prog.instrs[i];
     const int before = ins.level + ins.rescale;
@@ -193,7 +194,8 @@ void expect_counts_match_program(const Program& prog) {
         for (const auto& row : ins.rows)
           for (const auto& t : row)
             if (std::size_t(t.input) == k) read.insert(t.index);
-        if (prog.instrs[std::size_t(ins.inputs[k])].level > before) switches += read.size();
+        const int gap = prog.instrs[std::size_t(ins.inputs[k])].level - before;
+        if (gap > 0) switches += read.size() * std::size_t(per_prime ? gap : 1);
       }
       for (const auto& row : ins.rows)
         for (const auto& t : row) scalar += t.weight != 0;
@@ -201,8 +203,10 @@ void expect_counts_match_program(const Program& prog) {
       for (auto b : ins.bias_real) adds += b != 0;
       continue;
     }
-    for (int t : ins.inputs)
-      if (prog.instrs[std::size_t(t)].level > before) switches += ins.size;
+    for (int t : ins.inputs) {
+      const int gap = prog.instrs[std::size_t(t)].level - before;
+      if (gap > 0) switches += ins.size * std::size_t(per_prime ? gap : 1);
+    }
     if (ins.op == OpKind::square || ins.op == OpKind::multiply) {
       mults += ins.size;
       if (cplx) conj += ins.size * (ins.op == OpKind::square || ins.inputs[0] == ins.inputs[1] ? 1 : 2);
@@ -231,6 +235,103 @@ TEST(Executor, CostCounterCountsWhatTheBackendsRun_Ckks) {
     opt.complex_packing = cplx;
     const Program prog = compile(std::span(&m, 1), {}, opt);
     expect_counts_match_program(prog);
+  }
+}
+
+// A value that accounts for the bytes a ciphertext at its level and part count would
+// hold while it exists: the memory the loop really keeps, against the schedule's estimate.
+struct Blob {
+  int level = 0, parts = 2;
+  std::size_t n = 0;
+  static inline std::size_t live = 0, peak = 0;
+  std::size_t bytes() const { return n * std::size_t(level) * std::size_t(parts) * 8; }
+  void add() {
+    live += bytes();
+    peak = std::max(peak, live);
+  }
+  void sub() { live -= bytes(); }
+  Blob() = default;
+  Blob(int l, int p, std::size_t n_) : level(l), parts(p), n(n_) { add(); }
+  Blob(const Blob& o) : level(o.level), parts(o.parts), n(o.n) { add(); }
+  Blob(Blob&& o) noexcept : level(o.level), parts(o.parts), n(o.n) { o.n = 0; }
+  Blob& operator=(const Blob& o) {
+    sub();
+    level = o.level, parts = o.parts, n = o.n;
+    add();
+    return *this;
+  }
+  Blob& operator=(Blob&& o) noexcept {
+    sub();
+    level = o.level, parts = o.parts, n = o.n;
+    o.n = 0;
+    return *this;
+  }
+  ~Blob() { sub(); }
+  void set(int l, int p) {
+    sub();
+    level = l, parts = p;
+    add();
+  }
+};
+
+struct BlobOps {
+  using Value = Blob;
+  static constexpr bool kHasLevels = true;
+  static constexpr bool kParallel = false;
+  std::size_t n = 0;
+  void align(Value& v, std::size_t level) const { v.set(std::min(v.level, int(level)), v.parts); }
+  std::vector<Value> linear(const Instr& ins, const std::vector<const std::vector<Value>*>& srcs) const {
+    int parts = 2;
+    for (const auto& row : ins.rows)
+      for (const auto& t : row)
+        if (t.weight != 0) parts = std::max(parts, (*srcs[std::size_t(t.input)])[std::size_t(t.index)].parts);
+    std::vector<Value> out;
+    out.reserve(ins.rows.size());
+    for (std::size_t o = 0; o < ins.rows.size(); ++o) out.emplace_back(ins.level + ins.rescale, parts, n);
+    return out;
+  }
+  void product(const Instr&, std::vector<Value>& a, const std::vector<Value>*) const {
+    for (auto& v : a) v.set(v.level, 3);
+  }
+  void relinearize(const Instr&, std::vector<Value>& a) const {
+    for (auto& v : a) v.set(v.level, 2);
+  }
+  void finish(const Instr& ins, std::vector<Value>& y) const {
+    for (auto& v : y) v.set(ins.level, v.parts);
+  }
+};
+
+// The schedule's memory estimate is what the loop keeps alive at step boundaries; within
+// a step the loop may also hold one step's transient copies (operands switched down,
+// copies for readers that are not the last). The peak must not pass the estimate by more
+// than those.
+TEST(Executor, LiveCiphertextBytesStayWithinTheScheduleEstimate) {
+  const Model m = testing::deep_conv_model(7);
+  CompileOptions opt;
+  opt.scheme = Scheme::ckks;
+  const Program prog = compile(std::span(&m, 1), {}, opt);
+  const std::size_t n = prog.poly_degree();
+  for (bool streaming : {false, true}) {
+    for (std::size_t step : {std::size_t(4), std::size_t(16), std::size_t(256)}) {
+      const Schedule sch = make_schedule(prog, streaming, false, step);
+      Blob::live = Blob::peak = 0;
+      {
+        std::vector<Blob> in;
+        for (std::size_t e = 0; e < prog.instrs[0].size; ++e) in.emplace_back(prog.instrs[0].level, 2, n);
+        const auto out = execute(prog, sch, BlobOps{n}, std::move(in));
+      }
+      EXPECT_EQ(Blob::live, 0u);
+      // The largest transient of one step: a step's (layer order: a layer's) worth of 3-part
+      // ciphertexts at the top level.
+      std::size_t widest = 0;
+      for (const auto& ins : prog.instrs) widest = std::max(widest, ins.size);
+      const std::size_t slack = (streaming ? std::min(step, widest) : widest) * ciphertext_bytes(n, prog.instrs[0].level, 3);
+      // Moving operands into their last reader frees some inputs before the step ends, so
+      // the loop may keep a little less than the estimate, never much less.
+      EXPECT_GE(double(Blob::peak), 0.9 * double(sch.peak_bytes)) << (streaming ? "streaming" : "layer") << " step " << step;
+      EXPECT_LE(Blob::peak, sch.peak_bytes + slack) << (streaming ? "streaming" : "layer") << " step " << step << ": measured "
+                                                    << Blob::peak << " estimate " << sch.peak_bytes;
+    }
   }
 }
 

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <limits>
 #include <random>
 
 namespace hecnn::nn {
@@ -24,6 +26,10 @@ Model sample_model() {
   m.meta.test_samples = 10000;
   return m;
 }
+
+// A (patched) file with its checksum recomputed, so that the structural checks behind
+// the checksum are reached (a forger can compute the checksum too).
+std::string resealed(const std::string& file) { return with_model_checksum(std::string_view(file).substr(0, file.size() - 32)); }
 
 void expect_same(const Model& a, const Model& b, double tol) {
   ASSERT_EQ(a.layers.size(), b.layers.size());
@@ -100,28 +106,30 @@ TEST(ModelIo, CorruptHeadersAreRejected) {
   };
   std::string b = good;
   b[0] = 'X';
-  expect_error(b, "bad magic");
+  expect_error(resealed(b), "bad magic");
   b = good;
-  b[8] = 2;
-  expect_error(b, "unsupported format version 2");
+  b[8] = 3;
+  expect_error(resealed(b), "unsupported format version 3");
   b = good;
   b[12] = b[13] = b[14] = char(0xff);
   b[15] = 0x7f;
-  expect_error(b, "header length");
-  b = good + "extra!!!";
-  expect_error(b, "data section has");
+  expect_error(resealed(b), "header length");
+  expect_error(with_model_checksum(good.substr(0, good.size() - 32) + "extra!!!"), "data section has");
+  b = good;
+  b[good.size() / 2] ^= 1;
+  expect_error(b, "checksum mismatch");
   // A shape that claims far more data than present must not allocate it.
   b = good;
   auto pos = b.find("\"out_features\": 64");
   ASSERT_NE(pos, std::string::npos);
   b.replace(pos, 18, "\"out_features\": 65");
-  expect_error(b, "");
+  expect_error(resealed(b), "");
   // Unknown layer type.
   b = good;
   pos = b.find("\"sum_pool\"");
   ASSERT_NE(pos, std::string::npos);
   b.replace(pos, 10, "\"max_pool\"");
-  expect_error(b, "unknown layer type \"max_pool\"");
+  expect_error(resealed(b), "unknown layer type \"max_pool\"");
 }
 
 TEST(ModelIo, DeepNestingAndGarbageJson) {
@@ -147,10 +155,10 @@ TEST(ModelIo, HostileTensorOffsetAndShape) {
   auto pos = b.find("\"offset\": 64");  // the bias tensor
   ASSERT_NE(pos, std::string::npos) << b.substr(16, 800);
   b.replace(pos, 12, "\"offset\": 99");
-  EXPECT_THROW(parse_model(b), ModelError);  // misaligned
+  EXPECT_THROW(parse_model(resealed(b)), ModelError);  // misaligned
   b = good;
   b.replace(pos, 12, "\"offset\": 72");
-  EXPECT_THROW(parse_model(b), ModelError);  // past the end
+  EXPECT_THROW(parse_model(resealed(b)), ModelError);  // past the end
 }
 
 TEST(ModelIo, RandomByteFlipsNeverCrash) {
@@ -167,13 +175,53 @@ TEST(ModelIo, RandomByteFlipsNeverCrash) {
       b[at % b.size()] = char(rng());
     }
     try {
-      Model m = parse_model(b);
+      Model m = parse_model(resealed(b));
       validate(m);
     } catch (const ModelError&) {
       ++errors;
     }
+    // Without resealing, the checksum names every change.
+    if (b != good) {
+      try {
+        parse_model(b);
+        ADD_FAILURE() << "a modified file was accepted";
+      } catch (const ModelError& e) {
+        if (b.compare(0, 12, good, 0, 12) == 0) EXPECT_NE(std::string(e.what()).find("checksum mismatch"), std::string::npos) << e.what();
+      }
+    }
   }
   EXPECT_GT(errors, 100);
+}
+
+TEST(ModelIo, VersionOneFilesWithoutChecksumStillRead) {
+  // A version-1 file is a version-2 file without the checksum and with version 1.
+  const std::string v2 = serialize_model(sample_model());
+  std::string v1 = v2.substr(0, v2.size() - 32);
+  v1[8] = 1;
+  const auto pos = v1.find("\"version\": 2");
+  ASSERT_NE(pos, std::string::npos);
+  v1.replace(pos, 12, "\"version\": 1");
+  expect_same(sample_model(), parse_model(v1), 1e-5);
+}
+
+TEST(ModelIo, ControlCharactersInNamesAreReplaced) {
+  Model m = sample_model();
+  m.meta.name = "evil\x1b[2J\x07name\xc2\x9b!";
+  const Model r = parse_model(serialize_model(m));
+  EXPECT_EQ(r.meta.name, "evil?[2J?name?!");
+}
+
+TEST(ModelIo, UnreadableModelsAreNeverWritten) {
+  auto dir = testing::temp_dir("io-refuse");
+  const std::string path = (dir / "m.hecnn").string();
+  write_model(sample_model(), path);
+  const std::string before = read_file_bounded(path, 1 << 24);
+  Model bad = sample_model();
+  bad.input.scale = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(write_model(bad, path), ModelError);
+  EXPECT_EQ(read_file_bounded(path, 1 << 24), before);  // the file already there is intact
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Model, ValidateCatchesInconsistentLayers) {
