@@ -144,7 +144,7 @@ void setup(CLI::App& app) {
   app.add_option("--dataset", a->dataset, "dataset (test part)");
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate; ranges calibrated on 512 training images)");
   app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; default 5 for BFV, 8 for CKKS)");
-  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (default 6 for BFV, 10 for CKKS)");
+  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (default 6 for BFV; CKKS 12 where that needs no larger N or more primes, else 10)");
   app.add_flag("--quiet", a->quiet, "no progress bar");
   app.add_flag("--json", a->json, "machine-readable summary on stdout");
   app.callback([a] { run(*a); });

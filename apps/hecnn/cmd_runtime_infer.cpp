@@ -202,7 +202,7 @@ void setup(CLI::App& app) {
   app.add_option("--temperature", a->temperature, "poly-softmax temperature T (default: from the members' logit bounds)");
   app.add_option("--weights", a->weights, "weighted combiner: one weight per member (default: recorded test accuracy)")->delimiter(',');
   app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; default 5 for BFV, 8 for CKKS)");
-  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24; default 6 for BFV, 10 for CKKS)");
+  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24; default 6 for BFV; CKKS 12 where that needs no larger N or more primes, else 10)");
   app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients (default 8 for BFV, 12 for CKKS)");
   app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384); default automatic");
   app.add_flag("--plan", a->plan, "print the compiled program's cost report and stop");

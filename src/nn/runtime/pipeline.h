@@ -3,7 +3,7 @@
 // calibration; `hecnn infer`, `hecnn demo` and the benchmarks call it.
 //
 //   runtime::PlanRequest req;                       // BFV, scheme defaults
-//   req.scheme = compiler::Scheme::ckks;            // CKKS: 8/10/12 bits, ranges calibrated
+//   req.scheme = compiler::Scheme::ckks;            // CKKS: 8/10 (or 12)/12 bits, ranges calibrated
 //   auto prog = runtime::make_plan(members, req, &training_set);
 //   compiler::write_plan(prog, "m.hplan");          // plan_io.h: ship it, run it later
 //
@@ -25,7 +25,7 @@ namespace hecnn::nn::runtime {
 struct PlanRequest {
   compiler::Scheme scheme = compiler::Scheme::bfv;
   // 0: the scheme's default. BFV pays for every bit with plaintext modulus (CRT primes):
-  // 5 / 6 / 8; CKKS only with levels: 8 / 10 / 12.
+  // 5 / 6 / 8; CKKS only with levels: 8 / 10 / 12 (weights 12 where free, see make_plan).
   int input_bits = 0, weight_bits = 0, coeff_bits = 0;
   std::size_t poly_degree = 0;        // 0: automatic
   std::size_t batch_images = 0;       // expected images (parameter choice); 0: one full batch
@@ -39,8 +39,13 @@ struct PlanRequest {
   double temperature = 0;             // poly-softmax: 0 chooses T from the float logits of training images
 };
 
-// The compiler options a request stands for (the scheme defaults filled in).
+// The compiler options a request stands for (the scheme defaults filled in; CKKS weights
+// 10 bits, which make_plan raises to kCkksFineWeightBits where that costs nothing).
 compiler::CompileOptions compile_options(const PlanRequest& req);
+
+// CKKS, weight_bits == 0: make_plan compiles at these bits and at 10 and keeps these when
+// the plan needs no larger N and no more primes (calibration runs twice).
+inline constexpr int kCkksFineWeightBits = 12;
 
 // Compiles members (one model or an ensemble) and, for CKKS with calibrate > 0,
 // calibrates on the first `calibrate` images of `training` (never the images scored
