@@ -186,7 +186,9 @@ TEST(ModelIo, RandomByteFlipsNeverCrash) {
         parse_model(b);
         ADD_FAILURE() << "a modified file was accepted";
       } catch (const ModelError& e) {
-        if (b.compare(0, 12, good, 0, 12) == 0) EXPECT_NE(std::string(e.what()).find("checksum mismatch"), std::string::npos) << e.what();
+        if (b.compare(0, 12, good, 0, 12) == 0) {
+          EXPECT_NE(std::string(e.what()).find("checksum mismatch"), std::string::npos) << e.what();
+        }
       }
     }
   }
