@@ -14,6 +14,7 @@
 
 #include "nn/compiler/ckks_plan.h"
 #include "nn/compiler/compiler.h"
+#include "nn/compiler/executor.h"
 #include "nn/compiler/schedule.h"
 #include "nn/model/forward.h"
 #include "nn/runtime/simulator.h"
@@ -26,11 +27,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
 
 template <typename T>
 int argmax_int(const std::vector<T>& v) {
@@ -183,12 +179,12 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
       rep.encrypt_s += since(t0);
       for (const auto& ct : in) rep.input_bytes += ct.data.size() * 8;
       t0 = Clock::now();
-      const double c0 = cpu_seconds();
+      const double c0 = compiler::process_cpu_seconds();
       auto outs = server.evaluate(r, std::move(in), &rep.layers, [&](std::size_t done, std::size_t total, const std::string& what) {
         bar.show(b + 1, rep.batches, r * total + done, residues * total, what);
       });
       rep.evaluate_s += since(t0);
-      rep.evaluate_cpu_s += cpu_seconds() - c0;
+      rep.evaluate_cpu_s += compiler::process_cpu_seconds() - c0;
       t0 = Clock::now();
       for (std::size_t o = 0; o < outs.size(); ++o) {
         for (const auto& ct : outs[o]) rep.output_bytes += ct.data.size() * 8;
@@ -288,12 +284,12 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
     rep.encrypt_s += since(t0);
     for (const auto& ct : in) rep.input_bytes += ct.data.size() * 8;
     t0 = Clock::now();
-    const double c0 = cpu_seconds();
+    const double c0 = compiler::process_cpu_seconds();
     auto outs = server.evaluate(std::move(in), &rep.layers, [&](std::size_t done, std::size_t total, const std::string& what) {
       bar.show(b + 1, rep.batches, done, total, what);
     });
     rep.evaluate_s += since(t0);
-    rep.evaluate_cpu_s += cpu_seconds() - c0;
+    rep.evaluate_cpu_s += compiler::process_cpu_seconds() - c0;
     t0 = Clock::now();
     std::vector<std::vector<std::vector<double>>> dec(outs.size());
     for (std::size_t o = 0; o < outs.size(); ++o) {
