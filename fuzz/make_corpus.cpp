@@ -7,6 +7,10 @@
 
 #include "fuzz_common.h"
 #include "fhe/wire/prng.h"
+#include "nn/compiler/compiler.h"
+#include "nn/compiler/plan_io.h"
+#include "nn/model/model_io.h"
+#include "nn/test_models.h"
 
 namespace fs = std::filesystem;
 using namespace hecnn::wire;
@@ -27,6 +31,45 @@ void emit(const fs::path& dir, const std::string& target, const std::string& nam
           const std::vector<std::uint8_t>& bytes) {
   emit_one(dir, target, name, selector, bytes);
   emit_one(dir, "inspect", target + "." + name, static_cast<std::uint8_t>(selector | 2), bytes);
+}
+
+// A seal_eval input: context, operation index (fuzz_seal_eval.cpp), step, then
+// length-prefixed objects.
+std::vector<std::uint8_t> eval_input(std::uint8_t op, std::int8_t step,
+                                     std::initializer_list<const std::vector<std::uint8_t>*> parts) {
+  std::vector<std::uint8_t> v{op, static_cast<std::uint8_t>(step)};
+  for (const auto* part : parts) {
+    const std::uint32_t len = part ? static_cast<std::uint32_t>(part->size()) : 0;
+    for (int b = 0; b < 4; ++b) v.push_back(static_cast<std::uint8_t>(len >> (8 * b)));
+    if (part) v.insert(v.end(), part->begin(), part->end());
+  }
+  return v;
+}
+
+std::vector<std::uint8_t> as_bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+// Model, plan and image seeds: the tests' tiny model, its plans for both schemes,
+// small PGM files. Selector bit 0 = "the target appends the checksum".
+void emit_nn_seeds(const fs::path& dir) {
+  namespace nn = hecnn::nn;
+  const nn::Model m = nn::testing::tiny_model(5);
+  const std::string file = nn::serialize_model(m);
+  emit_one(dir, "model", "tiny.signed", 0, as_bytes(file));
+  emit_one(dir, "model", "tiny.unsigned", 1, as_bytes(file.substr(0, file.size() - 32)));
+  emit_one(dir, "model", "tiny.f64.signed", 0, as_bytes(nn::serialize_model(m, nn::DType::f64)));
+  for (auto scheme : {nn::compiler::Scheme::bfv, nn::compiler::Scheme::ckks}) {
+    nn::compiler::CompileOptions opt;
+    opt.scheme = scheme;
+    const std::vector<nn::Model> members{m};
+    const auto plan = nn::compiler::serialize_plan(nn::compiler::compile(members, {}, opt));
+    const std::string tag = scheme == nn::compiler::Scheme::bfv ? "bfv" : "ckks";
+    emit_one(dir, "plan", "tiny." + tag + ".signed", 0, plan);
+    emit_one(dir, "plan", "tiny." + tag + ".unsigned", 1, {plan.begin(), plan.end() - 32});
+  }
+  fs::create_directories(dir / "pgm");
+  const std::string header = "P5\n# a comment\n8 8\n255\n";
+  std::ofstream(dir / "pgm" / "8x8.pgm", std::ios::binary) << header << std::string(64, '\x7f');
+  std::ofstream(dir / "pgm" / "maxval15.pgm", std::ios::binary) << "P5 2 2 15 " << std::string(4, '\x0f');
 }
 
 CiphertextData random_ct(const Context& ctx, const Level& level, bool ntt, bool seeded) {
@@ -53,7 +96,7 @@ CiphertextData random_ct(const Context& ctx, const Level& level, bool ntt, bool 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const fs::path dir = argv[1];
-  for (std::uint8_t sel : {0, 1}) {
+  for (std::uint8_t sel : {0, 1, 4, 5}) {
     const Context& ctx = fuzz::context(sel);
     const bool ckks = ctx.scheme() == Scheme::ckks;
     for (Compression c : {Compression::none, Compression::zlib, Compression::zstd}) {
@@ -68,11 +111,27 @@ int main(int argc, char** argv) {
         KSwitchKeysData ks;
         ks.parms_id = ctx.key_level().parms_id;
         ks.keys.resize(1);
-        ks.keys[0].push_back(PublicKeyData{random_ct(ctx, ctx.key_level(), true, seeded)});
+        for (std::size_t c = 0; c + 1 < ctx.key_prime_count(); ++c) {
+          ks.keys[0].push_back(PublicKeyData{random_ct(ctx, ctx.key_level(), true, seeded)});
+        }
         emit(dir, "relin_keys", st, sel, write_relin_keys(ctx, RelinKeysData{ks}, o));
         ks.keys.resize(ctx.n());
         std::swap(ks.keys[0], ks.keys[1]);
-        emit(dir, "galois_keys", st, sel, write_galois_keys(ctx, GaloisKeysData{ks}, o));
+        const auto gk_bytes = write_galois_keys(ctx, GaloisKeysData{ks}, o);
+        emit(dir, "galois_keys", st, sel, gk_bytes);
+        if (c == Compression::none) {
+          std::swap(ks.keys[0], ks.keys[1]);
+          ks.keys.resize(1);
+          const auto rk_bytes = write_relin_keys(ctx, RelinKeysData{ks}, o);
+          const auto a = write_ciphertext(ctx, random_ct(ctx, ctx.first_data_level(), ckks, seeded), o);
+          const auto b = write_ciphertext(ctx, random_ct(ctx, ctx.first_data_level(), ckks, false), o);
+          // add, multiply + relinearize (+ rescale), rotate by 1 / rows, mod_switch.
+          emit_one(dir, "seal_eval", st + ".add", sel, eval_input(0, 0, {&a, &b}));
+          emit_one(dir, "seal_eval", st + ".multiply", sel, eval_input(ckks ? 3 | 16 : 3, 0, {&a, &b, nullptr, &rk_bytes}));
+          emit_one(dir, "seal_eval", st + ".rotate", sel,
+                   eval_input(ckks ? 9 : 8, 1, {&a, nullptr, nullptr, nullptr, &gk_bytes}));
+          emit_one(dir, "seal_eval", st + ".mod_switch", sel, eval_input(12, 0, {&a}));
+        }
       }
       const auto& kl = ctx.key_level();
       SecretKeyData sk{PlaintextData{kl.parms_id, ctx.n() * kl.prime_count, 1.0,
@@ -87,5 +146,6 @@ int main(int argc, char** argv) {
                                               std::vector<std::uint64_t>(ctx.n() * dl.prime_count, 2)}, o));
     }
   }
+  emit_nn_seeds(dir);
   return 0;
 }

@@ -13,13 +13,13 @@ cmake -S fuzz -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   cat "$dir.configure.log"; exit 1; }
 cmake --build "$dir" -j "${HECNN_JOBS:-$(nproc)}"
 "$dir/make_corpus" "$dir/seeds"
-targets="${HECNN_FUZZ_TARGETS:-params ciphertext plaintext secret_key public_key relin_keys galois_keys inspect}"
+targets="${HECNN_FUZZ_TARGETS:-params ciphertext plaintext secret_key public_key relin_keys galois_keys inspect seal_eval model plan pgm}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}"
 status=0
 for t in $targets; do
   mkdir -p "$dir/corpus/$t" "$dir/artifacts/$t"
   echo "fuzz: $t for ${secs}s"
-  if ! "$dir/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=300000 -timeout=20 \
+  if ! "$dir/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1100000 -timeout=20 \
       -artifact_prefix="$dir/artifacts/$t/" -print_final_stats=1 \
       "$dir/corpus/$t" "$dir/seeds/$t" > "$dir/fuzz_$t.log" 2>&1; then
     echo "fuzz: $t FAILED; see $dir/fuzz_$t.log and $dir/artifacts/$t/"

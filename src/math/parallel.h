@@ -1,6 +1,8 @@
 // Spreads independent iterations over the machine's cores (OpenMP when built
-// with HECNN_OPENMP, sequential otherwise). Iterations must not share mutable
-// state. Nested calls run sequentially inside the outer team.
+// with HECNN_OPENMP; std::thread with HECNN_PARALLEL_STD_THREAD, the
+// ThreadSanitizer build, since TSan cannot see OpenMP's synchronisation;
+// sequential otherwise). Iterations must not share mutable state. Nested calls
+// run sequentially inside the outer team.
 // An exception thrown by an iteration is rethrown to the caller after the loop
 // (the first one caught; the other iterations still run), never std::terminate.
 #pragma once
@@ -10,6 +12,12 @@
 
 #if defined(_OPENMP)
 #include <omp.h>
+#endif
+#if defined(HECNN_PARALLEL_STD_THREAD)
+#include <algorithm>
+#include <mutex>
+#include <thread>
+#include <vector>
 #endif
 
 namespace hecnn::math {
@@ -28,6 +36,30 @@ void parallel_for(std::size_t count, F&& body) {
         if (!error) error = std::current_exception();
       }
     }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#elif defined(HECNN_PARALLEL_STD_THREAD)
+  static thread_local bool inside = false;
+  if (count > 1 && !inside) {
+    const std::size_t threads = std::min<std::size_t>(count, std::max(2u, std::thread::hardware_concurrency()));
+    std::exception_ptr error;
+    std::mutex m;
+    std::vector<std::thread> team;
+    for (std::size_t t = 0; t < threads; ++t) {
+      team.emplace_back([&, t] {
+        inside = true;
+        for (std::size_t i = t * count / threads; i < (t + 1) * count / threads; ++i) {
+          try {
+            body(i);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(m);
+            if (!error) error = std::current_exception();
+          }
+        }
+      });
+    }
+    for (auto& th : team) th.join();
     if (error) std::rethrow_exception(error);
     return;
   }

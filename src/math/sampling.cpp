@@ -20,27 +20,27 @@ void sample_uniform(Prng& prng, const RnsBase& base, std::size_t n, u64* out) {
   }
 }
 
-std::vector<std::int8_t> sample_ternary(Prng& prng, std::size_t n) {
-  std::vector<std::int8_t> out(n);
-  std::vector<std::uint8_t> buf(n);
+SecretVector<std::int8_t> sample_ternary(Prng& prng, std::size_t n) {
+  SecretVector<std::int8_t> out(n);
+  SecretVector<std::uint8_t> buf(n);
   prng.fill(buf.data(), n);
   for (std::size_t i = 0; i < n; ++i) {
     std::uint8_t b = buf[i];
     while (b >= 255) prng.fill(&b, 1);  // 255 = 3 * 85: unbiased mod 3
     out[i] = static_cast<std::int8_t>(b % 3) - 1;
   }
+  // (buf and its copies in b are released wiped; out's storage is the caller's.)
   return out;
 }
 
-std::vector<std::int8_t> sample_cbd(Prng& prng, std::size_t n) {
-  std::vector<std::int8_t> out(n);
-  std::vector<std::uint64_t> buf(n);
+SecretVector<std::int8_t> sample_cbd(Prng& prng, std::size_t n) {
+  SecretVector<std::int8_t> out(n);
+  SecretVector<std::uint64_t> buf(n);
   prng.fill(buf.data(), n * sizeof(std::uint64_t));
   constexpr std::uint64_t mask21 = (std::uint64_t{1} << 21) - 1;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t x = buf[i];
     out[i] = static_cast<std::int8_t>(std::popcount(x & mask21) - std::popcount((x >> 21) & mask21));
-    buf[i] = 0;
   }
   return out;
 }

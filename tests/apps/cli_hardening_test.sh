@@ -59,4 +59,52 @@ expect_refused "PGM with a long comment and no pixels" "header ends before" infe
 printf 'P5\n28 28\n255\n' >"$tmp/short.pgm"
 expect_refused "truncated PGM" "truncated PGM" infer --model "$model" --image "$tmp/short.pgm" --plan
 
+# Decompression bombs (issue 11): a zstd frame of RLE blocks that declares no size
+# (32 KiB inflating to 1 GiB) is stopped at the largest object the parameters allow,
+# within 2 s (10 s in a sanitizer build) and below twice that object's size in memory.
+# bounded <name> <needle> <max MiB> <args...>: also measures wall time and peak RSS.
+limit_s=2; grep -q __asan_init "$hecnn" && limit_s=10
+bounded() {
+  local name="$1" needle="$2" max_mib="$3"; shift 3
+  if python3 - "$limit_s" "$max_mib" "$needle" "$hecnn" "$@" >"$tmp/bounded" 2>&1 <<'PY'
+import resource, subprocess, sys, time
+limit_s, max_mib, needle, cmd = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4:]
+t0 = time.time()
+p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+wall = time.time() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+msg = p.stderr.strip().replace("\n", " ")[:200]
+print(f"{wall:.2f} s, peak {rss:.0f} MiB (limit {max_mib:.0f}): {msg}")
+ok = p.returncode != 0 and needle in p.stderr and wall < limit_s and rss < max_mib
+sys.exit(0 if ok else 1)
+PY
+  then echo "ok: $name ($(cat "$tmp/bounded"))"; else echo "FAIL: $name: $(cat "$tmp/bounded")"; fail=1; fi
+}
+python3 - "$tmp" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def rle_frame(total):
+    f = bytearray(b"\x28\xb5\x2f\xfd\x00\x38")  # zstd magic, no content size, window 2^17
+    block, done = 1 << 17, 0
+    while done < total:
+        last = 1 if done + block >= total else 0
+        h = (block << 3) | (1 << 1) | last
+        f += bytes([h & 255, (h >> 8) & 255, (h >> 16) & 255, 0])
+        done += block
+    return bytes(f)
+payload = rle_frame(1 << 30)
+with open(f"{d}/bomb.zst", "wb") as out:  # SEAL header: magic A15E, 16, v4.1, zstd, size
+    out.write(struct.pack("<HBBBBHQ", 0xA15E, 16, 4, 1, 2, 0, 16 + len(payload)) + payload)
+PY
+"$hecnn" seal-params --scheme ckks --n 16384 --out "$tmp/p16k.bin" >/dev/null || { echo "FAIL: seal-params"; fail=1; }
+# CKKS N = 16384, 9 primes: the largest object is SEAL's default Galois key set, 27 keys,
+# 510 MiB; 2x = 1020 MiB.
+bounded "inspect --params: zstd bomb" "inflates beyond the maximum" 1020 inspect "$tmp/bomb.zst" --params "$tmp/p16k.bin"
+bounded "inspect without parameters: zstd bomb" "the inspection limit without parameters" 1536 inspect "$tmp/bomb.zst" --max-size 268435456
+bounded "seal-eval: zstd bomb as the ciphertext" "ciphertext: zstd data inflates beyond" 300 seal-eval --params "$tmp/p16k.bin" --op negate --in "$tmp/bomb.zst" --out "$tmp/out.ct"
+if [ -e "$tmp/out.ct" ]; then echo "FAIL: seal-eval wrote an output after an error"; fail=1; fi
+truncate -s 100000000 "$tmp/huge.bin"  # sparse: no disk used
+expect_refused "seal-eval: an input larger than any object" "is more than the limit" seal-eval --params "$tmp/p16k.bin" --op negate --in "$tmp/huge.bin" --out "$tmp/out.ct"
+expect_refused "seal-params below 128-bit security" "128-bit" seal-params --scheme ckks --n 4096 --bits 60,60 --out "$tmp/weak.bin"
+
 exit $fail

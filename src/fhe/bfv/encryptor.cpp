@@ -7,6 +7,7 @@
 #include "fhe/rlwe/encrypt.h"
 #include "math/biguint.h"
 #include "math/scratch.h"
+#include "math/secure.h"
 
 namespace hecnn::bfv {
 
@@ -100,7 +101,7 @@ Plaintext Decryptor::decrypt(const Ciphertext& ct) const {
     const u64 r = static_cast<u64>((frac + (u128{1} << 63)) >> 64);
     pt.coeffs[c] = tm.reduce(whole + r);
   }
-  std::fill(x, x + n * k, 0);
+  math::secure_wipe(x, n * k * sizeof(u64));  // the phase c0 + c1 s reveals s with the ciphertext
   return pt;
 }
 
@@ -192,7 +193,7 @@ int Decryptor::invariant_noise_budget(const Ciphertext& ct) const {
     }
     max_bits = std::max(max_bits, bit_length(acc, len));
   }
-  std::fill(x, x + n * k, 0);
+  math::secure_wipe(x, n * k * sizeof(u64));  // the phase c0 + c1 s reveals s with the ciphertext
   return std::max(0, base.product().bit_count() - max_bits - 1);
 }
 

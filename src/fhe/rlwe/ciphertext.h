@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "math/modulus.h"
+#include "math/secure.h"
 
 namespace hecnn::rlwe {
 
@@ -56,8 +57,9 @@ struct Ciphertext {
 };
 
 // The secret s, uniform ternary, stored in NTT form at the key level (all primes).
+// The secret s in NTT form at the key level; its storage is wiped when released.
 struct SecretKey {
-  std::vector<u64> data;  // key_primes * N
+  math::SecretVector<u64> data;  // key_primes * N
 };
 
 // pk = (-(a s + e), a) in NTT form at the key level.

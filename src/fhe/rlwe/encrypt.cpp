@@ -6,6 +6,7 @@
 #include "math/parallel.h"
 #include "math/sampling.h"
 #include "math/scratch.h"
+#include "math/secure.h"
 
 namespace hecnn::rlwe {
 
@@ -16,10 +17,9 @@ void add_error(const Context& ctx, math::Prng& prng, u64* poly, std::size_t k, b
   auto e = math::sample_cbd(prng, n);
   u64* er = math::scratch<struct ErrorTag, u64>(n * k);
   math::small_to_rns(e.data(), n, ctx.base(k), er);
-  std::fill(e.begin(), e.end(), 0);
   if (ntt_form) ntt_forward_poly(ctx, er, k);
   add_poly(ctx, poly, er, poly, k);
-  std::fill(er, er + n * k, 0);
+  math::secure_wipe(er, n * k * sizeof(u64));
 }
 }  // namespace
 
@@ -58,7 +58,6 @@ void encrypt_zero_public(const Context& ctx, const PublicKey& pk, std::size_t k,
   auto u = math::sample_ternary(prng, n);
   u64* ur = math::scratch<struct MaskTag, u64>(n * work);
   math::small_to_rns(u.data(), n, ctx.base(work), ur);
-  std::fill(u.begin(), u.end(), 0);
   ntt_forward_poly(ctx, ur, work);
   u64* tmp = math::scratch<struct WorkTag, u64>(2 * n * work);
   for (std::size_t c = 0; c < 2; ++c) {
@@ -67,7 +66,7 @@ void encrypt_zero_public(const Context& ctx, const PublicKey& pk, std::size_t k,
     ntt_inverse_poly(ctx, tc, work);
     add_error(ctx, prng, tc, work, false);
   }
-  std::fill(ur, ur + n * work, 0);
+  math::secure_wipe(ur, n * work * sizeof(u64));
   out = Ciphertext(n, k, 2, ntt_form);
   ctx.stamp(out);
   for (std::size_t c = 0; c < 2; ++c) {
@@ -94,8 +93,9 @@ void secret_dot(const Context& ctx, const SecretKey& sk, const Ciphertext& ct, u
   }
   if (!ct.ntt_form) ntt_inverse_poly(ctx, acc, k);
   add_poly(ctx, acc, ct.poly(0), out, k);
-  std::fill(spow, spow + words, 0);
-  std::fill(acc, acc + words, 0);
+  math::secure_wipe(spow, words * sizeof(u64));  // powers of s
+  math::secure_wipe(acc, words * sizeof(u64));   // sum c_i s^i before c_0 is added
+  math::secure_wipe(term, words * sizeof(u64));
 }
 
 }  // namespace hecnn::rlwe

@@ -25,7 +25,6 @@ SecretKey fresh_secret(const Context& ctx, math::Prng& prng) {
   SecretKey sk;
   sk.data.resize(n * k);
   math::small_to_rns(s.data(), n, ctx.key_base(), sk.data.data());
-  std::fill(s.begin(), s.end(), 0);
   ntt_forward_poly(ctx, sk.data.data(), k);
   return sk;
 }
@@ -48,7 +47,7 @@ PublicKey KeyGenerator::create_public_key() const {
   return pk;
 }
 
-KSwitchKey KeyGenerator::create_kswitch_key(const std::vector<u64>& new_key) const {
+KSwitchKey KeyGenerator::create_kswitch_key(std::span<const u64> new_key) const {
   const Context& ctx = *ctx_;
   if (!ctx.has_special_prime()) {
     throw std::logic_error("key switching needs at least two coefficient primes (the last is the special prime)");
@@ -70,11 +69,9 @@ KSwitchKey KeyGenerator::create_kswitch_key(const std::vector<u64>& new_key) con
 }
 
 RelinKeys KeyGenerator::create_relin_keys() const {
-  std::vector<u64> s2(sk_.data.size());
+  math::SecretVector<u64> s2(sk_.data.size());  // s^2, wiped on release
   mul_poly(*ctx_, sk_.data.data(), sk_.data.data(), s2.data(), ctx_->key_primes());
-  RelinKeys rk{create_kswitch_key(s2)};
-  std::fill(s2.begin(), s2.end(), 0);
-  return rk;
+  return RelinKeys{create_kswitch_key(s2)};
 }
 
 GaloisKeys KeyGenerator::create_galois_keys(const std::vector<u64>& elts) const {
@@ -84,10 +81,9 @@ GaloisKeys KeyGenerator::create_galois_keys(const std::vector<u64>& elts) const 
     check_galois_elt(g, n);
     if (gk.has(g)) continue;
     const auto perm = galois_ntt_permutation(g, n);
-    std::vector<u64> sg(n * kk);
+    math::SecretVector<u64> sg(n * kk);  // s(X^g), wiped on release
     for (std::size_t j = 0; j < kk; ++j) apply_galois_ntt(sk_.data.data() + j * n, perm, n, sg.data() + j * n);
     gk.keys.emplace(g, create_kswitch_key(sg));
-    std::fill(sg.begin(), sg.end(), 0);
   }
   return gk;
 }

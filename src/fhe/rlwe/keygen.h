@@ -8,6 +8,7 @@
 // key level: about K * (K - 1) NTTs and K * (K - 1) * N words of storage x 2.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "fhe/rlwe/ciphertext.h"
@@ -31,7 +32,7 @@ class KeyGenerator {
   // Keys for rotations by the given steps (and conjugation / column swap if asked).
   GaloisKeys create_galois_keys_for_steps(const std::vector<int>& steps, bool with_conjugate = false) const;
   // A key switching from `new_key` (NTT form, key level) to this secret key.
-  KSwitchKey create_kswitch_key(const std::vector<u64>& new_key) const;
+  KSwitchKey create_kswitch_key(std::span<const u64> new_key) const;
 
  private:
   ContextPtr ctx_;

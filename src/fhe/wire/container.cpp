@@ -97,8 +97,12 @@ void grow(std::vector<std::uint8_t>& out, std::size_t max_out) {
   out.resize(cap);
 }
 
+std::string beyond(std::string_view what, std::size_t max_out, std::string_view limit) {
+  return std::string(what) + " beyond the maximum " + std::to_string(max_out) + " bytes (" + std::string(limit) + ")";
+}
+
 std::vector<std::uint8_t> inflate_zlib(std::span<const std::uint8_t> in, std::size_t max_out,
-                                       std::string_view object) {
+                                       std::string_view object, std::string_view limit) {
   z_stream zs{};
   if (inflateInit(&zs) != Z_OK) throw std::runtime_error("zlib: inflateInit failed");
   std::vector<std::uint8_t> out(initial_capacity(in.size(), max_out));
@@ -125,8 +129,7 @@ std::vector<std::uint8_t> inflate_zlib(std::span<const std::uint8_t> in, std::si
   const char* msg = zs.msg;
   inflateEnd(&zs);
   if (produced > max_out) {
-    fail(object, "zlib data inflates beyond the maximum " + std::to_string(max_out) +
-                     " bytes for these parameters (decompression bomb or wrong parameters)");
+    fail(object, beyond("zlib data inflates", max_out, limit));
   }
   if (rc != Z_STREAM_END) {
     if (rc == Z_OK || rc == Z_BUF_ERROR) fail(object, "zlib stream is truncated");
@@ -140,10 +143,18 @@ std::vector<std::uint8_t> inflate_zlib(std::span<const std::uint8_t> in, std::si
 }
 
 std::vector<std::uint8_t> inflate_zstd(std::span<const std::uint8_t> in, std::size_t max_out,
-                                       std::string_view object) {
+                                       std::string_view object, std::string_view limit) {
+  // A frame that declares its size is refused before anything is inflated when
+  // that size is too large, and otherwise gets exactly that buffer; a frame
+  // that does not is inflated into a growing buffer checked as it grows.
+  const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+  const bool known = declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR;
+  if (known && declared > max_out) {
+    fail(object, beyond("zstd frame declares " + std::to_string(declared) + " bytes,", max_out, limit));
+  }
   ZSTD_DCtx* dctx = ZSTD_createDCtx();
   if (!dctx) throw std::runtime_error("zstd: ZSTD_createDCtx failed");
-  std::vector<std::uint8_t> out(initial_capacity(in.size(), max_out));
+  std::vector<std::uint8_t> out(known ? std::max<std::size_t>(declared, 1) : initial_capacity(in.size(), max_out));
   ZSTD_inBuffer ib{in.data(), in.size(), 0};
   std::size_t produced = 0;
   std::size_t ret = 1;
@@ -167,8 +178,7 @@ std::vector<std::uint8_t> inflate_zstd(std::span<const std::uint8_t> in, std::si
   }
   ZSTD_freeDCtx(dctx);
   if (produced > max_out) {
-    fail(object, "zstd data inflates beyond the maximum " + std::to_string(max_out) +
-                     " bytes for these parameters (decompression bomb or wrong parameters)");
+    fail(object, beyond("zstd data inflates", max_out, limit));
   }
   if (!error.empty()) fail(object, "zstd frame is corrupt: " + error);
   if (ret != 0) fail(object, "zstd frame is truncated");
@@ -182,13 +192,13 @@ std::vector<std::uint8_t> inflate_zstd(std::span<const std::uint8_t> in, std::si
 }  // namespace
 
 std::vector<std::uint8_t> decompress(std::span<const std::uint8_t> in, Compression c,
-                                     std::size_t max_out, std::string_view object) {
+                                     std::size_t max_out, std::string_view object, std::string_view limit) {
   switch (c) {
     case Compression::none:
-      if (in.size() > max_out) fail(object, "data exceeds the maximum size");
+      if (in.size() > max_out) fail(object, beyond("data is", max_out, limit));
       return {in.begin(), in.end()};
-    case Compression::zlib: return inflate_zlib(in, max_out, object);
-    case Compression::zstd: return inflate_zstd(in, max_out, object);
+    case Compression::zlib: return inflate_zlib(in, max_out, object, limit);
+    case Compression::zstd: return inflate_zstd(in, max_out, object, limit);
   }
   fail(object, "unknown compression");
 }
@@ -223,7 +233,7 @@ std::vector<std::uint8_t> compress(std::span<const std::uint8_t> data, Compressi
 }
 
 Envelope open_envelope(std::span<const std::uint8_t> bytes, std::string_view object,
-                       std::uint64_t max_size) {
+                       std::uint64_t max_size, std::string_view limit) {
   max_size = std::max<std::uint64_t>(max_size, kHeaderSize);
   ByteReader r(bytes, std::string(object));
   Envelope e;
@@ -235,8 +245,8 @@ Envelope open_envelope(std::span<const std::uint8_t> bytes, std::string_view obj
   }
   const std::uint64_t stored_max = compressed_bound(max_size, e.header.compression);
   if (stored > stored_max) {
-    r.fail("size " + std::to_string(stored) + " exceeds the maximum " + std::to_string(stored_max) +
-           " for these parameters");
+    r.fail("stored size " + std::to_string(stored) + " exceeds the maximum " + std::to_string(stored_max) + " (" +
+           std::string(limit) + ")");
   }
   e.consumed = static_cast<std::size_t>(stored);
   auto payload = bytes.subspan(kHeaderSize, e.consumed - kHeaderSize);
@@ -244,7 +254,7 @@ Envelope open_envelope(std::span<const std::uint8_t> bytes, std::string_view obj
     e.body = payload;
   } else {
     e.inflated = decompress(payload, e.header.compression,
-                            static_cast<std::size_t>(max_size - kHeaderSize), object);
+                            static_cast<std::size_t>(max_size - kHeaderSize), object, limit);
     e.body = e.inflated;
   }
   return e;

@@ -74,9 +74,14 @@ struct Envelope {
 //   - uncompressed: header.size <= max_size
 //   - compressed: header.size <= compression bound of max_size, and inflating
 //     stops with an error as soon as the output would exceed max_size - 16
-//     (decompression bombs), the stream must end exactly at header.size.
+//     (decompression bombs), the stream must end exactly at header.size; a zstd
+//     frame that declares a larger content size is refused before inflating.
+// Peak memory for hostile input stays below 1.5 x max_size (the growing buffer).
+// `limit` says where max_size came from; it ends the error message.
+inline constexpr std::string_view kParametersLimit =
+    "the largest such object for these parameters: a decompression bomb, or an object for other parameters";
 Envelope open_envelope(std::span<const std::uint8_t> bytes, std::string_view object,
-                       std::uint64_t max_size);
+                       std::uint64_t max_size, std::string_view limit = kParametersLimit);
 
 // Writer side: begin_object writes a placeholder header; finish_object patches
 // the size and compresses the body if asked. Returns the finished bytes.
@@ -96,7 +101,8 @@ std::vector<std::uint8_t> compress(std::span<const std::uint8_t> data, Compressi
 // would exceed `max_out` bytes or the stream is malformed / truncated / followed
 // by trailing bytes.
 std::vector<std::uint8_t> decompress(std::span<const std::uint8_t> in, Compression c,
-                                     std::size_t max_out, std::string_view object);
+                                     std::size_t max_out, std::string_view object,
+                                     std::string_view limit = kParametersLimit);
 // Largest stored size a compressor may produce for `n` input bytes.
 std::uint64_t compressed_bound(std::uint64_t n, Compression c);
 

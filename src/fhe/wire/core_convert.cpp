@@ -97,7 +97,8 @@ rlwe::Ciphertext to_core(const Context& wctx, const CiphertextData& ct) {
 }
 
 SecretKeyData to_wire(const Context& wctx, const rlwe::SecretKey& sk) {
-  SecretKeyData out{PlaintextData{wctx.key_level().parms_id, sk.data.size(), 1.0, sk.data}};
+  SecretKeyData out{PlaintextData{wctx.key_level().parms_id, sk.data.size(), 1.0,
+                                  std::vector<std::uint64_t>(sk.data.begin(), sk.data.end())}};
   check_plaintext(wctx, out.plain, "secret key");
   return out;
 }
@@ -105,7 +106,7 @@ SecretKeyData to_wire(const Context& wctx, const rlwe::SecretKey& sk) {
 rlwe::SecretKey to_core(const Context& wctx, const SecretKeyData& sk) {
   check_plaintext(wctx, sk.plain, "secret key");
   if (sk.plain.parms_id != wctx.key_level().parms_id) fail("secret key", "parms_id is not the key level");
-  return rlwe::SecretKey{sk.plain.data};
+  return rlwe::SecretKey{math::SecretVector<std::uint64_t>(sk.plain.data.begin(), sk.plain.data.end())};
 }
 
 PublicKeyData to_wire(const Context& wctx, const rlwe::PublicKey& pk) {

@@ -54,17 +54,22 @@ void validate(Description& d, const Context* ctx, F&& read) {
 
 }  // namespace
 
-Description describe(std::span<const std::uint8_t> bytes, const Context* ctx, std::uint64_t max_size) {
+Description describe(std::span<const std::uint8_t> bytes, const Context* ctx, const ReadOptions& quotas) {
   Description d;
-  const Envelope e = open_envelope(bytes, "object", max_size);
+  ReadOptions ro = quotas;
+  ro.allow_trailing = true;
+  if (ro.max_relin_powers < kCiphertextSizeMax - 2) ro.max_relin_powers = kCiphertextSizeMax - 2;
+  // With parameters nothing larger than their largest object is inflated;
+  // without, a fixed limit that the caller may change.
+  if (ctx) ro.max_size = largest_object_size(*ctx, ro);
+  else if (!ro.max_size) ro.max_size = kInspectLimitWithoutParameters;
+  const Envelope e =
+      open_envelope(bytes, "object", ro.max_size,
+                    ctx ? kParametersLimit
+                        : "the inspection limit without parameters: give the parameters to bound it by them");
   d.header = e.header;
   d.uncompressed_size = kHeaderSize + e.body.size();
   const auto b = e.body;
-  ReadOptions ro;
-  ro.allow_trailing = true;
-  ro.max_galois_keys = 1 << 20;
-  ro.max_relin_powers = kCiphertextSizeMax - 2;
-  ro.max_size = max_size;
 
   // EncryptionParameters: u8 scheme | u64 N | u64 k | (k+1) Modulus records.
   if (b.size() >= 17 + 24 && b[0] <= 3 && magic_at(b, 17) && (b.size() - 17) % 24 == 0 &&

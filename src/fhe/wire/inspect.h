@@ -22,9 +22,13 @@ struct Description {
   std::string validation;  // "valid", the reader's error, or "not checked (no parameters)"
 };
 
-// `max_size` bounds the inflated size of compressed input.
+// Compressed input is inflated no further than the largest object these
+// parameters allow under `quotas` (largest_object_size; Galois keys: SEAL's
+// default count unless quotas.max_galois_keys says more), or, without
+// parameters, than quotas.max_size or kInspectLimitWithoutParameters.
+inline constexpr std::uint64_t kInspectLimitWithoutParameters = std::uint64_t{1} << 30;
 Description describe(std::span<const std::uint8_t> bytes, const Context* ctx = nullptr,
-                     std::uint64_t max_size = std::uint64_t{1} << 32);
+                     const ReadOptions& quotas = {});
 std::string to_text(const Description& d);
 
 }  // namespace hecnn::wire

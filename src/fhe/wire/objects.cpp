@@ -1,6 +1,7 @@
 #include "fhe/wire/objects.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "fhe/wire/prng.h"
 #include "math/modulus.h"
 #include "math/ntt.h"
+#include "math/secure.h"
 
 namespace hecnn::wire {
 
@@ -199,8 +201,9 @@ void read_kswitch_members(ByteReader& r, const Context& ctx, KSwitchKeysData& ks
     const std::uint64_t dim2 = r.u64("key " + str(e) + " component count (dim2)");
     if (dim2 == 0) continue;
     if (dim2 != l) r.fail("key " + str(e) + " has " + str(dim2) + " components (expected 0 or L = " + str(l) + ")");
-    if (kind == KsKind::galois && ++nonempty > opt.max_galois_keys) {
-      r.fail("more than " + str(opt.max_galois_keys) + " Galois keys (raise ReadOptions::max_galois_keys)");
+    if (kind == KsKind::galois && ++nonempty > galois_key_limit(ctx.n(), opt)) {
+      r.fail("more than " + str(galois_key_limit(ctx.n(), opt)) +
+             " Galois keys (the limit for these parameters; raise ReadOptions::max_galois_keys)");
     }
     // Each component is at least a seeded public key; check before allocating.
     if (r.remaining() / dim2 < seeded_ciphertext_size(ctx.n(), k)) {
@@ -363,8 +366,8 @@ namespace {
 void check_ternary_secret(const Context& ctx, const std::vector<std::uint64_t>& data, ByteReader& r) {
   const std::size_t n = ctx.n(), k = ctx.key_prime_count();
   if (data.size() != n * k) r.fail("secret key data does not hold N * K words");
-  std::vector<int> first(n, 0);
-  std::vector<std::uint64_t> coeffs(n);
+  math::SecretVector<int> first(n, 0);                // the key's coefficients: wiped on release
+  math::SecretVector<std::uint64_t> coeffs(n);
   bool nonzero = false;
   for (std::size_t j = 0; j < k; ++j) {
     const std::uint64_t q = ctx.parms().coeff_modulus[j];
@@ -388,6 +391,10 @@ void check_ternary_secret(const Context& ctx, const std::vector<std::uint64_t>& 
 Loaded<SecretKeyData> read_secret_key(const Context& ctx, std::span<const std::uint8_t> bytes, const ReadOptions& opt) {
   constexpr std::string_view obj = "secret key";
   Envelope e = open_envelope(bytes, obj, bound_or(opt.max_size, secret_key_size(ctx.n(), ctx.key_prime_count())));
+  struct WipeOnExit {  // a compressed key's inflated copy, whether reading succeeds or not
+    std::vector<std::uint8_t>& v;
+    ~WipeOnExit() { math::secure_wipe(v); }
+  } wipe{e.inflated};
   check_consumed(e, bytes, opt, obj);
   Loaded<SecretKeyData> out{{}, e.header, e.consumed};
   ByteReader r(e.body, std::string(obj));
@@ -425,13 +432,32 @@ Loaded<RelinKeysData> read_relin_keys(const Context& ctx, std::span<const std::u
 Loaded<GaloisKeysData> read_galois_keys(const Context& ctx, std::span<const std::uint8_t> bytes, const ReadOptions& opt) {
   constexpr std::string_view obj = "galois keys";
   const std::uint64_t n = ctx.n(), k = ctx.key_prime_count();
-  Envelope e = open_envelope(bytes, obj, bound_or(opt.max_size, galois_keys_size(n, k, opt.max_galois_keys, false)));
+  Envelope e = open_envelope(bytes, obj, bound_or(opt.max_size, galois_keys_size(n, k, galois_key_limit(n, opt), false)));
   check_consumed(e, bytes, opt, obj);
   Loaded<GaloisKeysData> out{{}, e.header, e.consumed};
   ByteReader r(e.body, std::string(obj));
   read_kswitch_members(r, ctx, out.value.ks, KsKind::galois, opt);
   r.expect_end();
   return out;
+}
+
+std::size_t default_galois_key_count(std::uint64_t n) {
+  return 2 * static_cast<std::size_t>(std::bit_width(n / 2) - 1) + 1;
+}
+
+std::size_t galois_key_limit(std::uint64_t n, const ReadOptions& opt) {
+  return opt.max_galois_keys ? opt.max_galois_keys : default_galois_key_count(n);
+}
+
+std::uint64_t largest_object_size(const Context& ctx, const ReadOptions& opt) {
+  const std::uint64_t n = ctx.n(), k = ctx.key_prime_count();
+  std::uint64_t m = std::max({ciphertext_size(kCiphertextSizeMax, n, ctx.first_data_level().prime_count),
+                              plaintext_size(n * k), secret_key_size(n, k), public_key_size(n, k, false)});
+  if (ctx.using_keyswitching()) {
+    m = std::max(m, 56 + opt.max_relin_powers * (8 + (k - 1) * public_key_size(n, k, false)));
+    m = std::max(m, galois_keys_size(n, k, galois_key_limit(n, opt), false));
+  }
+  return opt.max_size ? std::min(opt.max_size, m) : m;
 }
 
 // ---- writers -------------------------------------------------------------

@@ -101,14 +101,25 @@ struct ReadOptions {
   // Upper bound on an object's uncompressed size; 0 = the bound implied by the
   // parameters (and max_galois_keys). A server sets this from its quotas.
   std::uint64_t max_size = 0;
-  // GaloisKeys: most non-empty entries accepted (SEAL's default set has 2*log2(N/2)+1).
-  std::size_t max_galois_keys = 64;
+  // GaloisKeys: most non-empty entries accepted; 0 = SEAL's default set for N
+  // (default_galois_key_count: rotations by +-2^i and the column swap). The
+  // memory bound of a Galois key set follows from it, so a server sets it from
+  // the keys its plan needs.
+  std::size_t max_galois_keys = 0;
   // RelinKeys: most powers accepted (SEAL's KeyGenerator makes exactly 1; at
   // most 14 are meaningful since ciphertexts have size <= 16).
   std::size_t max_relin_powers = 1;
   // Accept bytes after the object (read a stream of objects using `consumed`).
   bool allow_trailing = false;
 };
+
+// 2*log2(N/2) + 1: what SEAL's KeyGenerator::create_galois_keys() makes.
+std::size_t default_galois_key_count(std::uint64_t n);
+std::size_t galois_key_limit(std::uint64_t n, const ReadOptions& opt);
+// The largest object any reader accepts for these parameters and quotas (the
+// Galois key set, unless single-prime parameters have none); bounds what
+// `describe` inflates.
+std::uint64_t largest_object_size(const Context& ctx, const ReadOptions& opt);
 
 template <class T>
 struct Loaded {

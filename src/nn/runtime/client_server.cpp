@@ -72,10 +72,12 @@ std::vector<std::vector<std::vector<double>>> Client::decrypt(const EncryptedRes
       std::vector<std::vector<std::vector<std::uint64_t>>> v(residues);  // [residue][class][image]
       for (std::size_t r = 0; r < residues; ++r) v[r] = bfv_->decrypt(r, res.residues[r][k], res.images);
       std::vector<std::uint64_t> rs(residues);
+      const bool wide = needs_wide_integers(prog_);
       for (std::size_t c = 0; c < classes; ++c)
         for (std::size_t i = 0; i < res.images; ++i) {
           for (std::size_t r = 0; r < residues; ++r) rs[r] = v[r][c][i];
-          scores[k][i][c] = double(crt_centered(rs, prog_.params.plain_moduli)) / scale;
+          scores[k][i][c] = (wide ? crt_centered_wide(rs, prog_.params.plain_moduli).to_double()
+                                  : double(crt_centered(rs, prog_.params.plain_moduli))) / scale;
         }
     }
   }

@@ -195,34 +195,65 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
       }
       rep.decrypt_s += since(t0);
     }
-    // Quantized plaintext model on the same batch (exact integers).
+    // Quantized plaintext model on the same batch, exactly: in 128-bit integers, or,
+    // where values pass 125 bits (poly-softmax), modulo each plaintext prime (what
+    // BFV computes), decoded like the encrypted scores.
+    const bool wide = needs_wide_integers(prog);
     TensorValues<i128> exact;
-    if (opt.check_quantized) exact = simulate_exact(prog, slots);
+    std::vector<TensorValues<std::uint64_t>> exact_mod;
+    if (opt.check_quantized) {
+      if (!wide) exact = simulate_exact(prog, slots);
+      else
+        for (std::size_t r = 0; r < residues; ++r) exact_mod.push_back(simulate_mod(prog, slots, prog.params.plain_moduli[r]));
+    }
+    // Prediction from residues res(c, r) of each class.
+    std::vector<std::uint64_t> rs(residues);
+    auto predict = [&](std::size_t classes, auto&& res) {
+      if (!wide) {
+        std::vector<i128> scores(classes);
+        for (std::size_t c = 0; c < classes; ++c) {
+          for (std::size_t r = 0; r < residues; ++r) rs[r] = res(c, r);
+          scores[c] = crt_centered(rs, prog.params.plain_moduli);
+        }
+        return argmax_int(scores);
+      }
+      std::vector<WideInt> scores(classes);
+      for (std::size_t c = 0; c < classes; ++c) {
+        for (std::size_t r = 0; r < residues; ++r) rs[r] = res(c, r);
+        scores[c] = crt_centered_wide(rs, prog.params.plain_moduli);
+      }
+      return argmax_int(scores);
+    };
     for (std::size_t i = 0; i < m; ++i) {
       const auto ref = float_reference(prog, members, images + (first + i) * image_size);
       for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
         const std::size_t classes = dec[o][0].size();
-        std::vector<i128> scores(classes);
-        std::vector<std::uint64_t> rs(residues);
-        for (std::size_t c = 0; c < classes; ++c) {
-          for (std::size_t r = 0; r < residues; ++r) rs[r] = dec[o][r][c][i];
-          scores[c] = crt_centered(rs, prog.params.plain_moduli);
-        }
-        const int pred = argmax_int(scores);
+        const int pred = predict(classes, [&](std::size_t c, std::size_t r) { return dec[o][r][c][i]; });
         const int fpred = nn::argmax(ref[o]);
         auto& orep = rep.outputs[o];
         orep.predictions.push_back(pred);
         tally_encrypted(orep, pred, fpred, labels ? int(labels[first + i]) : -1);
         if (opt.check_quantized) {
-          const auto& ex = exact[prog.outputs[o].tensor];
-          std::vector<i128> q(classes);
+          const std::size_t t = std::size_t(prog.outputs[o].tensor);
           bool same = true;
-          for (std::size_t c = 0; c < classes; ++c) {
-            q[c] = ex[c][i];
-            same &= q[c] == scores[c];
+          int qpred;
+          if (!wide) {
+            const auto& ex = exact[t];
+            std::vector<i128> q(classes);
+            for (std::size_t c = 0; c < classes; ++c) {
+              for (std::size_t r = 0; r < residues; ++r) rs[r] = dec[o][r][c][i];
+              q[c] = ex[c][i];
+              same &= q[c] == crt_centered(rs, prog.params.plain_moduli);
+            }
+            qpred = argmax_int(q);
+          } else {
+            // Both sides are centered values mod the same product: equal residues, equal values.
+            for (std::size_t c = 0; c < classes; ++c)
+              for (std::size_t r = 0; r < residues; ++r) same &= exact_mod[r][t][c][i] == dec[o][r][c][i];
+            qpred = predict(classes, [&](std::size_t c, std::size_t r) { return exact_mod[r][t][c][i]; });
           }
           orep.exact_scores += same;
-          tally_quantized(orep, pred, argmax_int(q), labels ? int(labels[first + i]) : -1);
+          tally_quantized(orep, pred, qpred, labels ? int(labels[first + i]) : -1);
         }
       }
     }
@@ -372,8 +403,23 @@ InferReport run_quantized(const Program& prog, std::span<const Model> members, c
     const auto slots = to_slots(imgs);
     TensorValues<i128> exact;
     TensorValues<double> approx;
+    const bool wide = needs_wide_integers(prog);
+    std::vector<TensorValues<std::uint64_t>> exact_mod;  // wide BFV programs: per plaintext prime
     if (real) approx = simulate_real(prog, slots);
-    else exact = simulate_exact(prog, slots);
+    else if (!wide) exact = simulate_exact(prog, slots);
+    else
+      for (auto t : prog.params.plain_moduli) exact_mod.push_back(simulate_mod(prog, slots, t));
+    auto predict_wide = [&](std::size_t o, std::size_t i) {
+      const std::size_t t = std::size_t(prog.outputs[o].tensor);
+      const std::size_t classes = exact_mod[0][t].size();
+      std::vector<WideInt> q(classes);
+      std::vector<std::uint64_t> rs(exact_mod.size());
+      for (std::size_t c = 0; c < classes; ++c) {
+        for (std::size_t r = 0; r < exact_mod.size(); ++r) rs[r] = exact_mod[r][t][c][i];
+        q[c] = crt_centered_wide(rs, prog.params.plain_moduli);
+      }
+      return argmax_int(q);
+    };
     auto predict = [&](const auto& val, std::size_t o, std::size_t i) {
       const auto& ex = val[std::size_t(prog.outputs[o].tensor)];
       std::vector<std::decay_t<decltype(ex[0][0])>> q(ex.size());
@@ -383,7 +429,8 @@ InferReport run_quantized(const Program& prog, std::span<const Model> members, c
     for (std::size_t i = 0; i < m; ++i) {
       const auto ref = float_reference(prog, members, images + (first + i) * image_size);
       for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
-        const int pred = real ? predict(approx, o, i) : predict(exact, o, i), fpred = nn::argmax(ref[o]);
+        const int pred = real ? predict(approx, o, i) : wide ? predict_wide(o, i) : predict(exact, o, i);
+        const int fpred = nn::argmax(ref[o]);
         auto& r = rep.outputs[o];
         const int label = labels ? int(labels[first + i]) : -1;
         tally_encrypted(r, pred, fpred, label);  // "encrypted" is the quantized model itself here

@@ -151,12 +151,11 @@ std::vector<std::vector<std::int64_t>> to_slots(const std::vector<std::vector<st
   return s;
 }
 
-i128 crt_centered(const std::vector<std::uint64_t>& r, const std::vector<std::uint64_t>& m) {
+namespace {
+
+// Garner's mixed-radix digits: x = a_0 + a_1 m_0 + a_2 m_0 m_1 + ..., a_i < m_i.
+std::vector<std::uint64_t> garner_digits(const std::vector<std::uint64_t>& r, const std::vector<std::uint64_t>& m) {
   if (r.size() != m.size() || m.empty()) throw std::invalid_argument("crt: residue / modulus count mismatch");
-  // Garner: x = a_0 + a_1 m_0 + a_2 m_0 m_1 + ... with mixed-radix digits a_i < m_i.
-  double bits = 0;
-  for (auto q : m) bits += std::log2(double(q));
-  if (bits > 125) throw std::invalid_argument("crt: product of plaintext primes exceeds 125 bits");
   std::vector<std::uint64_t> a(m.size());
   for (std::size_t i = 0; i < m.size(); ++i) {
     math::Modulus mi(m[i]);
@@ -168,6 +167,17 @@ i128 crt_centered(const std::vector<std::uint64_t>& r, const std::vector<std::ui
     }
     a[i] = mi.mul(mi.sub(mi.reduce(r[i]), acc), mi.inv(prod));
   }
+  return a;
+}
+
+}  // namespace
+
+i128 crt_centered(const std::vector<std::uint64_t>& r, const std::vector<std::uint64_t>& m) {
+  if (r.size() != m.size() || m.empty()) throw std::invalid_argument("crt: residue / modulus count mismatch");
+  double bits = 0;
+  for (auto q : m) bits += std::log2(double(q));
+  if (bits > 125) throw std::invalid_argument("crt: product of plaintext primes exceeds 125 bits (use crt_centered_wide)");
+  const auto a = garner_digits(r, m);
   i128 x = 0, prod = 1, M = 1;
   for (std::size_t i = 0; i < m.size(); ++i) {
     x += i128(a[i]) * prod;
@@ -176,6 +186,43 @@ i128 crt_centered(const std::vector<std::uint64_t>& r, const std::vector<std::ui
   M = prod;
   if (x > M / 2) x -= M;
   return x;
+}
+
+WideInt crt_centered_wide(const std::vector<std::uint64_t>& r, const std::vector<std::uint64_t>& m) {
+  const auto a = garner_digits(r, m);
+  math::BigUInt x, M(1);
+  for (std::size_t i = a.size(); i-- > 0;) {  // Horner: x = (..(a_k m_{k-1} + a_{k-1}) ..) m_0 + a_0
+    x.mul(m[i]);
+    x.add(math::BigUInt(a[i]));
+  }
+  for (auto q : m) M.mul(q);
+  math::BigUInt twice = x;
+  twice.mul(2);
+  WideInt w;
+  if (M < twice) {  // x > M / 2 (M is odd): x - M
+    w.negative = true;
+    w.magnitude = M;
+    w.magnitude.sub(x);
+  } else {
+    w.magnitude = std::move(x);
+  }
+  return w;
+}
+
+bool operator<(const WideInt& a, const WideInt& b) {
+  const bool an = a.negative && !a.magnitude.is_zero(), bn = b.negative && !b.magnitude.is_zero();
+  if (an != bn) return an;
+  return an ? b.magnitude < a.magnitude : a.magnitude < b.magnitude;
+}
+
+bool needs_wide_integers(const Program& prog) {
+  if (prog.scheme == compiler::Scheme::ckks) return false;
+  double bits = 0;
+  for (auto q : prog.params.plain_moduli) bits += std::log2(double(q));
+  if (bits > 125) return true;
+  for (const auto& ins : prog.instrs)
+    if (ins.log2_bound >= 125) return true;
+  return false;
 }
 
 }  // namespace hecnn::nn::runtime

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "math/biguint.h"
 #include "nn/compiler/program.h"
 
 namespace hecnn::nn::runtime {
@@ -40,5 +41,22 @@ std::vector<std::vector<std::int64_t>> to_slots(const std::vector<std::vector<st
 
 // CRT: residues r_i mod t_i -> the centered integer mod prod t_i (requires prod < 2^126).
 i128 crt_centered(const std::vector<std::uint64_t>& residues, const std::vector<std::uint64_t>& moduli);
+
+// The same for any number of primes (BFV programs whose outputs pass 125 bits,
+// e.g. the poly-softmax combiner): sign and magnitude, compared exactly.
+struct WideInt {
+  bool negative = false;
+  math::BigUInt magnitude;
+  double to_double() const { return negative ? -magnitude.to_double() : magnitude.to_double(); }
+  friend bool operator<(const WideInt& a, const WideInt& b);
+  friend bool operator>(const WideInt& a, const WideInt& b) { return b < a; }
+  friend bool operator==(const WideInt& a, const WideInt& b) {
+    return a.magnitude == b.magnitude && (a.negative == b.negative || a.magnitude.is_zero());
+  }
+};
+WideInt crt_centered_wide(const std::vector<std::uint64_t>& residues, const std::vector<std::uint64_t>& moduli);
+// Whether a BFV program's plaintext primes or tensors need more than 125 bits
+// (then simulate_exact refuses and outputs are decoded with crt_centered_wide).
+bool needs_wide_integers(const compiler::Program& prog);
 
 }  // namespace hecnn::nn::runtime

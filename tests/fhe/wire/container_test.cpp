@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
+#include "fhe/wire/bomb_util.h"
 #include "fhe/wire/error.h"
 #include "fhe/wire/records.h"
 
@@ -132,18 +134,34 @@ TEST(Envelope, RejectsOversizedAndTruncated) {
   EXPECT_NE(error_of([&] { open_envelope(huge, "x", 1 << 20); }).find("truncated"), std::string::npos);
 }
 
+using testing::enveloped;
+using testing::zstd_rle_bomb;
+
 TEST(Envelope, DecompressionBombIsBounded) {
   // 64 MiB of zeros compresses to a few KiB; the parameters allow 1 MiB.
   std::vector<std::uint8_t> zeros(64u << 20, 0);
-  for (Compression c : {Compression::zlib, Compression::zstd}) {
-    const auto packed = compress(zeros, c);
-    ByteWriter w;
-    write_header(w, Header{kVersion41, c, 16 + packed.size()});
-    w.bytes(packed);
-    const auto msg = error_of([&] { open_envelope(w.buffer(), "galois keys", 1 << 20); });
-    EXPECT_NE(msg.find("galois keys: " + std::string(to_string(c)) + " data inflates beyond the maximum"), std::string::npos)
-        << msg;
-  }
+  const auto z = enveloped(Compression::zlib, compress(zeros, Compression::zlib));
+  auto msg = error_of([&] { open_envelope(z, "galois keys", 1 << 20); });
+  EXPECT_NE(msg.find("galois keys: zlib data inflates beyond the maximum 1048560 bytes (the largest such object"),
+            std::string::npos) << msg;
+  // A zstd frame that declares its 64 MiB is refused before inflating.
+  const auto declared = enveloped(Compression::zstd, compress(zeros, Compression::zstd));
+  msg = error_of([&] { open_envelope(declared, "galois keys", 1 << 20); });
+  EXPECT_NE(msg.find("galois keys: zstd frame declares 67108864 bytes, beyond the maximum"), std::string::npos) << msg;
+  // One that does not is stopped as it grows, naming where the limit came from.
+  const auto bomb = enveloped(Compression::zstd, zstd_rle_bomb(std::uint64_t{1} << 30));
+  EXPECT_LT(bomb.size(), 40000u);
+  msg = error_of([&] { open_envelope(bomb, "object", 1 << 20, "the inspection limit"); });
+  EXPECT_NE(msg.find("object: zstd data inflates beyond the maximum 1048560 bytes (the inspection limit)"),
+            std::string::npos) << msg;
+}
+
+TEST(Envelope, UndeclaredZstdFramesWithinTheLimitInflate) {
+  // The RLE frame is a valid zstd frame: within the limit it inflates to zeros.
+  const auto ok = enveloped(Compression::zstd, zstd_rle_bomb(std::uint64_t{1} << 20));
+  const auto e = open_envelope(ok, "x", (1 << 20) + 16);
+  ASSERT_EQ(e.body.size(), 1u << 20);
+  EXPECT_TRUE(std::all_of(e.body.begin(), e.body.end(), [](std::uint8_t b) { return b == 0; }));
 }
 
 TEST(Envelope, RejectsCorruptTruncatedAndTrailingStreams) {

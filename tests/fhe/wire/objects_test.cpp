@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "fhe/wire/bomb_util.h"
 #include "fhe/wire/error.h"
 #include "fhe/wire/prng.h"
 #include "math/ntt.h"
@@ -245,8 +246,28 @@ TEST(Objects, CompressedCiphertextBombIsBounded) {
     ByteWriter w;
     write_header(w, Header{kVersion41, c, 16 + packed.size()});
     w.bytes(packed);
-    EXPECT_ERROR(read_ciphertext(ctx, w.buffer()), "inflates beyond the maximum");
+    EXPECT_ERROR(read_ciphertext(ctx, w.buffer()), "beyond the maximum");
   }
+}
+
+TEST(Objects, GaloisKeyBoundFollowsSealsDefaultCount) {
+  // SEAL's create_galois_keys(): +-2^i for i < log2(N/2), and the column swap.
+  EXPECT_EQ(default_galois_key_count(4096), 23u);
+  EXPECT_EQ(default_galois_key_count(16384), 27u);
+  EXPECT_EQ(default_galois_key_count(32768), 29u);
+  const Context& ctx = bfv();
+  const std::uint64_t n = ctx.n(), k = ctx.key_prime_count();
+  const std::uint64_t bound = galois_keys_size(n, k, 23, false);
+  EXPECT_EQ(largest_object_size(ctx, {}), bound);  // the default Galois key set is the largest object
+  // A bomb as Galois keys stops at the default set's size, or at the plan's quota.
+  const auto bomb = testing::enveloped(Compression::zstd, testing::zstd_rle_bomb(std::uint64_t{1} << 30));
+  EXPECT_ERROR(read_galois_keys(ctx, bomb), "galois keys: zstd data inflates beyond the maximum " + std::to_string(bound - 16));
+  ReadOptions plan;
+  plan.max_galois_keys = 1;
+  EXPECT_ERROR(read_galois_keys(ctx, bomb, plan),
+               "beyond the maximum " + std::to_string(galois_keys_size(n, k, 1, false) - 16) + " bytes");
+  // Every reader's bound is at most the largest object.
+  EXPECT_ERROR(read_secret_key(ctx, bomb), "beyond the maximum " + std::to_string(secret_key_size(n, k) - 16));
 }
 
 TEST(Objects, KeyReadersRejectMalformed) {

@@ -47,6 +47,30 @@ TEST(BfvBackend, WeightedEnsembleEqualsQuantizedModel) {
   }
 }
 
+// poly-softmax squares the members' scores: with 6-bit inputs and weights the ensemble
+// needs more than 125 bits (the README's `demo --combiner poly-softmax` case), so the
+// scores are decoded with the wide CRT and checked residue by residue against the
+// quantized model simulated modulo each plaintext prime.
+TEST(BfvBackend, PolySoftmaxBeyond125BitsIsDecodedExactly) {
+  std::vector<Model> ms = {testing::tiny_model(3, false), testing::tiny_model(4, false)};
+  CompileOptions opt;
+  opt.poly_degree = 8192;
+  opt.input_bits = 6;
+  opt.weight_bits = 6;
+  EnsembleOptions ens;
+  ens.combiners = {compiler::Combiner::mean, compiler::Combiner::poly_softmax};
+  const auto prog = compiler::compile(ms, ens, opt);
+  ASSERT_TRUE(needs_wide_integers(prog)) << prog.params.plain_moduli.size() << " plaintext primes";
+  EXPECT_THROW(simulate_exact(prog, {}), std::invalid_argument);
+  const auto raw = testing::random_images(8, 64, 5);
+  const auto rep = run_bfv(prog, ms, raw.data(), 8, 64, nullptr, {});
+  ASSERT_EQ(rep.outputs.size(), 4u);
+  for (const auto& o : rep.outputs) {
+    EXPECT_EQ(o.exact_scores, 8u) << o.name;
+    EXPECT_EQ(o.agree_quantized, 8u) << o.name;
+  }
+}
+
 // The interpreter loop runs BFV in either order; streaming must give the same ciphertexts
 // (every operation is deterministic given its inputs), hence the same decryptions.
 TEST(BfvBackend, StreamingOrderGivesTheLayerOrderCiphertexts) {

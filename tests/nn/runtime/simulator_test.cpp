@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "math/primes.h"
 #include "nn/compiler/compiler.h"
 #include "nn/model/forward.h"
@@ -16,6 +18,42 @@ TEST(Crt, CenteredReconstruction) {
     for (auto p : ps) r.push_back(std::uint64_t(((v % std::int64_t(p)) + std::int64_t(p)) % std::int64_t(p)));
     EXPECT_TRUE(crt_centered(r, ps) == i128(v)) << v;
   }
+}
+
+// The wide CRT equals the 128-bit one where both apply, and reconstructs values
+// of 170 bits (six 30-bit primes) exactly, sign included; ordering is numeric.
+TEST(Crt, WideReconstructionBeyond128Bits) {
+  const auto ps = math::ntt_primes(30, 4096, 6);
+  const std::vector<std::uint64_t> ps3(ps.begin(), ps.begin() + 3);
+  for (std::int64_t v : {std::int64_t(0), std::int64_t(-7), std::int64_t(123456789012345), -std::int64_t(987654321098765)}) {
+    std::vector<std::uint64_t> r;
+    for (auto p : ps3) r.push_back(std::uint64_t(((v % std::int64_t(p)) + std::int64_t(p)) % std::int64_t(p)));
+    const WideInt w = crt_centered_wide(r, ps3);
+    EXPECT_EQ(w.to_double(), double(crt_centered(r, ps3))) << v;
+    EXPECT_EQ(w.negative, v < 0) << v;
+  }
+  // x = 3^100 (159 bits) and -x: residues from BigUInt, back through the wide CRT.
+  math::BigUInt x(1);
+  for (int i = 0; i < 100; ++i) x.mul(3);
+  math::BigUInt M(1);
+  for (auto p : ps) M.mul(p);
+  std::vector<std::uint64_t> pos, neg;
+  for (auto p : ps) {
+    const std::uint64_t m = x.mod(p);
+    pos.push_back(m);
+    neg.push_back(m == 0 ? 0 : p - m);
+  }
+  const WideInt a = crt_centered_wide(pos, ps), b = crt_centered_wide(neg, ps);
+  EXPECT_FALSE(a.negative);
+  EXPECT_TRUE(a.magnitude == x);
+  EXPECT_TRUE(b.negative);
+  EXPECT_TRUE(b.magnitude == x);
+  EXPECT_TRUE(b < a);
+  EXPECT_FALSE(a < b);
+  std::vector<std::uint64_t> one(ps.size(), 1);
+  const WideInt c = crt_centered_wide(one, ps);  // 1
+  EXPECT_TRUE(c < a && b < c);
+  EXPECT_NEAR(a.to_double(), std::pow(3.0, 100), std::pow(3.0, 100) * 1e-15);
 }
 
 // The simulator mod t equals the exact integers mod t, and the exact integers
