@@ -26,10 +26,10 @@ const char* const kOps[16] = {"add",      "sub",         "negate",         "mult
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace hecnn::wire;
   if (size < 3) return 0;
-  const Context& ctx = fuzz::context(data[0]);
-  static thread_local std::vector<std::uint8_t> params[8];
-  auto& p = params[data[0] & 7];
-  if (p.empty()) p = write_parameters(ctx.parms());
+  // One EvalContext per parameter set, as a model holder keeps one per session.
+  static const EvalContext* contexts[8] = {};
+  const EvalContext*& ectx = contexts[data[0] & 7];
+  if (!ectx) ectx = new EvalContext(write_parameters(fuzz::context(data[0]).parms()));
   std::vector<std::span<const std::uint8_t>> parts;
   std::size_t pos = 3;
   while (parts.size() < 5 && pos + 4 <= size) {
@@ -42,7 +42,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (parts.empty() || parts[0].empty()) return 0;
   EvalInputs in;
-  in.parameters = p;
   in.ciphertexts.push_back(parts[0]);
   if (parts.size() > 1 && !parts[1].empty()) in.ciphertexts.push_back(parts[1]);
   if (parts.size() > 2 && !parts[2].empty()) in.plaintext = parts[2];
@@ -53,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.rescale = (data[1] & 16) != 0;
   req.step = static_cast<std::int8_t>(data[2]);
   try {
-    (void)evaluate(in, req);
+    (void)evaluate(*ectx, in, req);
   } catch (const FormatError&) {
   } catch (const std::invalid_argument&) {
   }

@@ -18,10 +18,18 @@ void need(bool ok, const std::string& what) {
 
 }  // namespace
 
+EvalContext::EvalContext(std::span<const std::uint8_t> parameters, bool enforce_128bit_security)
+    : wire_(read_parameters(parameters, ValidationOptions{enforce_128bit_security}).parms,
+            ValidationOptions{enforce_128bit_security}),
+      core_(make_core_context(wire_, enforce_128bit_security)),
+      bfv_(wire_.scheme() == Scheme::bfv ? bfv::make_tables(core_) : nullptr) {}
+
 EvalResult evaluate(const EvalInputs& in, const EvalRequest& req) {
-  const auto params = read_parameters(in.parameters, ValidationOptions{req.enforce_128bit_security});
-  const Context wctx(params.parms, ValidationOptions{req.enforce_128bit_security});
-  const auto core = make_core_context(wctx, req.enforce_128bit_security);
+  return evaluate(EvalContext(in.parameters, req.enforce_128bit_security), in, req);
+}
+
+EvalResult evaluate(const EvalContext& ectx, const EvalInputs& in, const EvalRequest& req) {
+  const Context& wctx = ectx.wire();
   need(!in.ciphertexts.empty() && in.ciphertexts.size() <= 2, "seal-eval: give one or two ciphertexts");
 
   std::vector<rlwe::Ciphertext> cts;
@@ -58,7 +66,7 @@ EvalResult evaluate(const EvalInputs& in, const EvalRequest& req) {
   rlwe::Ciphertext& a = cts[0];
 
   if (wctx.scheme() == Scheme::bfv) {
-    const bfv::Evaluator ev(bfv::make_tables(core));
+    const bfv::Evaluator ev(ectx.bfv_tables());
     auto bfv_plain = [&] { return bfv::Plaintext{bfv_plain_to_core(wctx, plain())}; };
     if (op == "add") ev.add_inplace(a, second());
     else if (op == "sub") ev.sub_inplace(a, second());
@@ -75,7 +83,7 @@ EvalResult evaluate(const EvalInputs& in, const EvalRequest& req) {
     else if (op == "mod_switch") ev.mod_switch_to_next_inplace(a);
     else throw std::invalid_argument("seal-eval: unknown BFV operation '" + op + "'");
   } else {
-    const ckks::Evaluator ev(core);
+    const ckks::Evaluator ev(ectx.core());
     auto ckks_plain = [&] {
       const auto& p = plain();
       need(p.parms_id != kZeroParmsId, "seal-eval: CKKS plaintexts must be in NTT form");

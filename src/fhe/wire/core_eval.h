@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "fhe/bfv/level_tables.h"
+#include "fhe/rlwe/params.h"
 #include "fhe/wire/objects.h"
 
 namespace hecnn::wire {
@@ -54,6 +56,26 @@ struct EvalResult {
   CiphertextData ciphertext;  // what was written (metadata + data)
 };
 
+// The parameters, read and validated once, with the core's tables: what a
+// model holder keeps for a session's many requests (building the NTT and RNS
+// tables is most of a small request's cost). Immutable; usable from many
+// threads.
+class EvalContext {
+ public:
+  EvalContext(std::span<const std::uint8_t> parameters, bool enforce_128bit_security = true);
+  const Context& wire() const { return wire_; }
+  const rlwe::ContextPtr& core() const { return core_; }
+  const bfv::BfvTablesPtr& bfv_tables() const { return bfv_; }  // BFV only
+
+ private:
+  Context wire_;
+  rlwe::ContextPtr core_;
+  bfv::BfvTablesPtr bfv_;
+};
+
+// `in.parameters` is ignored here: the context's parameters apply.
+EvalResult evaluate(const EvalContext& ctx, const EvalInputs& in, const EvalRequest& req);
+// Reads in.parameters (req.enforce_128bit_security) and evaluates.
 EvalResult evaluate(const EvalInputs& in, const EvalRequest& req);
 
 }  // namespace hecnn::wire
