@@ -74,7 +74,7 @@ void setup(CLI::App& app) {
     if (!o->plain.empty()) in.plaintext = std::span<const std::uint8_t>(pt = slurp(o->plain, "--plain", wire::plaintext_size(n * k)));
     if (!o->relin.empty()) {
       in.relin_keys = std::span<const std::uint8_t>(
-          rk = slurp(o->relin, "--relin-keys", 56 + quotas.max_relin_powers * (8 + (k - 1) * wire::public_key_size(n, k, false))));
+          rk = slurp(o->relin, "--relin-keys", wire::relin_keys_bound(n, k, quotas.max_relin_powers)));
     }
     if (!o->galois.empty()) {
       in.galois_keys = std::span<const std::uint8_t>(

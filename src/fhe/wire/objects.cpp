@@ -419,7 +419,7 @@ Loaded<PublicKeyData> read_public_key(const Context& ctx, std::span<const std::u
 Loaded<RelinKeysData> read_relin_keys(const Context& ctx, std::span<const std::uint8_t> bytes, const ReadOptions& opt) {
   constexpr std::string_view obj = "relin keys";
   const std::uint64_t n = ctx.n(), k = ctx.key_prime_count();
-  const std::uint64_t bound = 56 + opt.max_relin_powers * (8 + (k - 1) * public_key_size(n, k, false));
+  const std::uint64_t bound = relin_keys_bound(n, k, opt.max_relin_powers);
   Envelope e = open_envelope(bytes, obj, bound_or(opt.max_size, bound));
   check_consumed(e, bytes, opt, obj);
   Loaded<RelinKeysData> out{{}, e.header, e.consumed};
@@ -454,7 +454,7 @@ std::uint64_t largest_object_size(const Context& ctx, const ReadOptions& opt) {
   std::uint64_t m = std::max({ciphertext_size(kCiphertextSizeMax, n, ctx.first_data_level().prime_count),
                               plaintext_size(n * k), secret_key_size(n, k), public_key_size(n, k, false)});
   if (ctx.using_keyswitching()) {
-    m = std::max(m, 56 + opt.max_relin_powers * (8 + (k - 1) * public_key_size(n, k, false)));
+    m = std::max(m, relin_keys_bound(n, k, opt.max_relin_powers));
     m = std::max(m, galois_keys_size(n, k, galois_key_limit(n, opt), false));
   }
   return opt.max_size ? std::min(opt.max_size, m) : m;

@@ -38,6 +38,10 @@ inline constexpr std::uint64_t public_key_size(std::uint64_t n, std::uint64_t ke
 inline constexpr std::uint64_t relin_keys_size(std::uint64_t n, std::uint64_t key_k, bool seeded) {
   return 64 + (key_k - 1) * public_key_size(n, key_k, seeded);
 }
+// Largest RelinKeys object with `powers` key-switching keys (full, not seeded).
+inline constexpr std::uint64_t relin_keys_bound(std::uint64_t n, std::uint64_t key_k, std::uint64_t powers) {
+  return 56 + powers * (8 + (key_k - 1) * public_key_size(n, key_k, false));
+}
 inline constexpr std::uint64_t galois_keys_size(std::uint64_t n, std::uint64_t key_k, std::uint64_t keys, bool seeded) {
   return 56 + 8 * n + keys * (key_k - 1) * public_key_size(n, key_k, seeded);
 }
