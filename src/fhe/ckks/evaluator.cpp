@@ -326,6 +326,25 @@ void Evaluator::rotate_inplace(Ciphertext& a, int step, const rlwe::GaloisKeys& 
   }
 }
 
+std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, const std::vector<int>& steps,
+                                                 const rlwe::GaloisKeys& gk) const {
+  check(a, "CKKS rotate_hoisted");
+  const std::size_t n = ctx_->n();
+  const long half = long(n / 2);
+  std::vector<u64> elts;
+  elts.reserve(steps.size());
+  for (int step : steps) {
+    const long r = ((long(step) % half) + half) % half;
+    const u64 g = r == 0 ? 1 : rlwe::galois_elt_from_step(int(r), n);
+    if (g != 1 && !gk.has(g)) {
+      throw std::invalid_argument("CKKS rotate_hoisted: no Galois key for rotation step " + std::to_string(step) +
+                                  " (Galois element " + std::to_string(g) + "); hoisted rotations need one key per step");
+    }
+    elts.push_back(g);
+  }
+  return rlwe::apply_galois_hoisted(*ctx_, a, elts, gk);
+}
+
 void Evaluator::conjugate_inplace(Ciphertext& a, const rlwe::GaloisKeys& gk) const {
   check(a, "CKKS conjugate");
   rlwe::apply_galois_inplace(*ctx_, a, rlwe::galois_elt_conjugate(ctx_->n()), gk);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "fhe/ckks/plaintext.h"
 #include "fhe/rlwe/ciphertext.h"
@@ -67,6 +68,13 @@ class Evaluator {
   // from power-of-two steps (signed binary form) whose keys are present. Throws
   // std::invalid_argument naming the step and a missing Galois element.
   void rotate_inplace(Ciphertext& a, int step, const rlwe::GaloisKeys& gk) const;
+  // Rotations of one ciphertext by several steps, hoisted: the key-switching
+  // decomposition is computed once and shared (keyswitch.h), so each rotation after the
+  // first costs about 2 + 2k NTTs instead of k (k + 1) + 2 + 2k. Every nonzero step
+  // (mod N/2) needs its own Galois key (no composition); step 0 is a copy. Throws
+  // std::invalid_argument naming the first step without a key, before any work.
+  std::vector<Ciphertext> rotate_hoisted(const Ciphertext& a, const std::vector<int>& steps,
+                                         const rlwe::GaloisKeys& gk) const;
   // Complex conjugation of every slot (Galois element 2N - 1).
   void conjugate_inplace(Ciphertext& a, const rlwe::GaloisKeys& gk) const;
 

@@ -14,10 +14,11 @@ namespace hecnn::rlwe {
 
 using math::u128;
 
-void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, const KSwitchKey& key, Ciphertext& ct) {
-  if (!ctx.has_special_prime()) throw std::logic_error("key switching needs a special prime");
-  const std::size_t n = ctx.n(), k = ct.num_primes, kk = ctx.key_primes();
-  const std::size_t p_index = kk - 1;
+namespace {
+
+// Checks that `key` has a part for each of ct's primes, each at the key level.
+void check_key(const Context& ctx, const KSwitchKey& key, std::size_t k) {
+  const std::size_t n = ctx.n(), kk = ctx.key_primes();
   if (key.parts.size() < k) {
     throw std::invalid_argument("key-switching key has " + std::to_string(key.parts.size()) +
                                 " parts, ciphertext needs " + std::to_string(k));
@@ -28,6 +29,52 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
       throw std::invalid_argument("key-switching key part " + std::to_string(j) + " does not match the parameters");
     }
   }
+}
+
+// acc[c][r] (c < 2, r <= k; r == k stands for P; NTT form) divided by P with rounding
+// and added into (c0, c1) of ct.
+void mod_down_add(const Context& ctx, u64* acc, Ciphertext& ct) {
+  const std::size_t n = ctx.n(), k = ct.num_primes, p_index = ctx.key_primes() - 1;
+  auto acc_at = [&](std::size_t c, std::size_t r) { return acc + (c * (k + 1) + r) * n; };
+  // Divide by P with rounding and add into the ciphertext.
+  const auto& p = ctx.special_prime();
+  const u64 half = p.value() >> 1;
+  for (std::size_t c = 0; c < 2; ++c) {
+    u64* ap = acc_at(c, k);
+    math::ntt_inverse(ap, ctx.ntt(p_index));
+    for (std::size_t i = 0; i < n; ++i) ap[i] = p.add(ap[i], half);
+  }
+  math::parallel_for(2 * k, [&](std::size_t task) {
+    const std::size_t c = task / k, i = task % k;
+    const auto& qi = ctx.key_base()[i];
+    const u64 q = qi.value();
+    const u64 half_mod = qi.reduce(half);
+    const u64* ap = acc_at(c, k);
+    u64* ai = acc_at(c, i);
+    u64* tmp = math::scratch<struct ModDownTag, u64>(n);
+    for (std::size_t t = 0; t < n; ++t) tmp[t] = qi.sub(qi.reduce(ap[t]), half_mod);
+    if (ct.ntt_form) {
+      math::ntt_forward(tmp, ctx.ntt(i));
+    } else {
+      math::ntt_inverse(ai, ctx.ntt(i));
+    }
+    const math::ShoupOperand inv_p = ctx.inv_special(i);
+    u64* dst = ct.residue(c, i);
+    for (std::size_t t = 0; t < n; ++t) {
+      const u64 v = math::mul_shoup(ai[t] + q - tmp[t], inv_p, q);
+      const u64 s = dst[t] + v;
+      dst[t] = s >= q ? s - q : s;
+    }
+  });
+}
+
+}  // namespace
+
+void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, const KSwitchKey& key, Ciphertext& ct) {
+  if (!ctx.has_special_prime()) throw std::logic_error("key switching needs a special prime");
+  const std::size_t n = ctx.n(), k = ct.num_primes, kk = ctx.key_primes();
+  const std::size_t p_index = kk - 1;
+  check_key(ctx, key, k);
   // Digits in coefficient form.
   u64* digits = math::scratch<struct DigitsTag, u64>(n * k);
   std::copy(target, target + n * k, digits);
@@ -106,36 +153,7 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
     }
   });
 
-  // Divide by P with rounding and add into the ciphertext.
-  const auto& p = ctx.special_prime();
-  const u64 half = p.value() >> 1;
-  for (std::size_t c = 0; c < 2; ++c) {
-    u64* ap = acc_at(c, k);
-    math::ntt_inverse(ap, ctx.ntt(p_index));
-    for (std::size_t i = 0; i < n; ++i) ap[i] = p.add(ap[i], half);
-  }
-  math::parallel_for(2 * k, [&](std::size_t task) {
-    const std::size_t c = task / k, i = task % k;
-    const auto& qi = ctx.key_base()[i];
-    const u64 q = qi.value();
-    const u64 half_mod = qi.reduce(half);
-    const u64* ap = acc_at(c, k);
-    u64* ai = acc_at(c, i);
-    u64* tmp = math::scratch<struct ModDownTag, u64>(n);
-    for (std::size_t t = 0; t < n; ++t) tmp[t] = qi.sub(qi.reduce(ap[t]), half_mod);
-    if (ct.ntt_form) {
-      math::ntt_forward(tmp, ctx.ntt(i));
-    } else {
-      math::ntt_inverse(ai, ctx.ntt(i));
-    }
-    const math::ShoupOperand inv_p = ctx.inv_special(i);
-    u64* dst = ct.residue(c, i);
-    for (std::size_t t = 0; t < n; ++t) {
-      const u64 v = math::mul_shoup(ai[t] + q - tmp[t], inv_p, q);
-      const u64 s = dst[t] + v;
-      dst[t] = s >= q ? s - q : s;
-    }
-  });
+  mod_down_add(ctx, acc, ct);
 }
 
 void relinearize_inplace(const Context& ctx, Ciphertext& ct, const RelinKeys& rk) {
@@ -173,6 +191,128 @@ void apply_galois_inplace(const Context& ctx, Ciphertext& ct, u64 galois_elt, co
   std::copy(t0, t0 + n * k, ct.poly(0));
   std::fill(ct.poly(1), ct.poly(1) + n * k, 0);
   switch_key_add(ctx, t1, ct.ntt_form, key, ct);
+}
+
+KeySwitchDigits decompose_for_switch(const Context& ctx, const u64* target, bool target_ntt, std::size_t k) {
+  if (!ctx.has_special_prime()) throw std::logic_error("key switching needs a special prime");
+  if (k == 0 || k >= ctx.key_primes()) throw std::invalid_argument("decompose_for_switch: bad prime count " + std::to_string(k));
+  const std::size_t n = ctx.n(), p_index = ctx.key_primes() - 1;
+  KeySwitchDigits out;
+  out.n = n;
+  out.k = k;
+  out.data.assign(k * (k + 1) * n, 0);
+  std::vector<u64> coeffs(target, target + n * k);
+  if (target_ntt) ntt_inverse_poly(ctx, coeffs.data(), k);
+  math::parallel_for(k + 1, [&](std::size_t r) {
+    const std::size_t prime = r < k ? r : p_index;
+    const auto& mod = ctx.key_base()[prime];
+    for (std::size_t j = 0; j < k; ++j) {
+      u64* dst = out.data.data() + (j * (k + 1) + r) * n;
+      if (r == j && target_ntt) {
+        std::copy(target + j * n, target + (j + 1) * n, dst);
+        continue;
+      }
+      // Centered lift of digit j (as switch_key_add does).
+      const u64* src = coeffs.data() + j * n;
+      const u64 qj = ctx.key_base()[j].value(), half_j = qj >> 1;
+      if (r == j) {
+        std::copy(src, src + n, dst);
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          const u64 x = src[i];
+          dst[i] = x <= half_j ? mod.reduce(x) : mod.neg(mod.reduce(qj - x));
+        }
+      }
+      math::ntt_forward(dst, ctx.ntt(prime));
+    }
+  });
+  return out;
+}
+
+void switch_key_add_digits(const Context& ctx, const KeySwitchDigits& digits, const std::vector<std::uint32_t>* perm,
+                           const KSwitchKey& key, Ciphertext& ct) {
+  const std::size_t n = ctx.n(), k = ct.num_primes, p_index = ctx.key_primes() - 1;
+  if (digits.k != k || digits.n != n) throw std::invalid_argument("switch_key_add_digits: digits do not match the ciphertext");
+  if (!ct.ntt_form) throw std::invalid_argument("switch_key_add_digits: NTT-form ciphertexts only");
+  check_key(ctx, key, k);
+  u64* acc = math::scratch<struct HoistAccTag, u64>(2 * (k + 1) * n);
+  math::parallel_for(k + 1, [&](std::size_t r) {
+    const std::size_t prime = r < k ? r : p_index;
+    const auto& mod = ctx.key_base()[prime];
+    const bool vec = math::vec_ops_use_ifma(mod, n);
+    u64* o0 = acc + r * n;
+    u64* o1 = acc + ((k + 1) + r) * n;
+    u128* a0 = vec ? nullptr : math::scratch<struct HoistAcc0Tag, u128>(n);
+    u128* a1 = vec ? nullptr : math::scratch<struct HoistAcc1Tag, u128>(n);
+    if (vec) {
+      std::fill(o0, o0 + n, 0);
+      std::fill(o1, o1 + n, 0);
+    } else {
+      std::fill(a0, a0 + n, 0);
+      std::fill(a1, a1 + n, 0);
+    }
+    u64* tmp = math::scratch<struct HoistPermTag, u64>(n);
+    for (std::size_t j = 0; j < k; ++j) {
+      const u64* d = digits.data.data() + (j * (k + 1) + r) * n;
+      if (perm) {
+        apply_galois_ntt(d, *perm, n, tmp);
+        d = tmp;
+      }
+      const u64* k0 = key.parts[j].residue(0, prime);
+      const u64* k1 = key.parts[j].residue(1, prime);
+      if (vec) {
+        math::mul_add_mod_vec(d, k0, o0, n, mod);
+        math::mul_add_mod_vec(d, k1, o1, n, mod);
+        continue;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        a0[i] += static_cast<u128>(d[i]) * k0[i];
+        a1[i] += static_cast<u128>(d[i]) * k1[i];
+      }
+    }
+    if (!vec) {
+      for (std::size_t i = 0; i < n; ++i) {
+        o0[i] = mod.reduce(a0[i]);
+        o1[i] = mod.reduce(a1[i]);
+      }
+    }
+  });
+  mod_down_add(ctx, acc, ct);
+}
+
+std::vector<Ciphertext> apply_galois_hoisted(const Context& ctx, const Ciphertext& ct, const std::vector<u64>& galois_elts,
+                                             const GaloisKeys& gk) {
+  if (ct.size != 2) {
+    throw std::invalid_argument("hoisted Galois automorphisms expect a size-2 ciphertext (relinearize first), got size " +
+                                std::to_string(ct.size));
+  }
+  if (!ct.ntt_form) throw std::invalid_argument("hoisted Galois automorphisms: NTT-form ciphertexts only (CKKS)");
+  for (u64 g : galois_elts) {
+    check_galois_elt(g, ctx.n());
+    if (g != 1) (void)gk.at(g);  // throws naming a missing element before any work
+  }
+  const std::size_t n = ctx.n(), k = ct.num_primes;
+  std::vector<Ciphertext> out;
+  out.reserve(galois_elts.size());
+  KeySwitchDigits digits;
+  bool decomposed = false;
+  for (u64 g : galois_elts) {
+    if (g == 1) {
+      out.push_back(ct);
+      continue;
+    }
+    if (!decomposed) {
+      digits = decompose_for_switch(ctx, ct.poly(1), true, k);
+      decomposed = true;
+    }
+    Ciphertext r = ct;
+    const auto& perm = galois_ntt_permutation_cached(g, n);
+    for (std::size_t j = 0; j < k; ++j) apply_galois_ntt(ct.residue(0, j), perm, n, r.residue(0, j));
+    std::fill(r.poly(1), r.poly(1) + n * k, 0);
+    switch_key_add_digits(ctx, digits, &perm, gk.at(g), r);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace hecnn::rlwe

@@ -268,6 +268,47 @@ TEST(CkksOps, RotationsByEveryPowerOfTwoAndRandomStepsAndConjugation) {
   std::printf("rotations by powers of two: worst %.1f bits\n", worst);
 }
 
+TEST(CkksOps, HoistedRotationsMatchPlaintextAndSingleRotations) {
+  auto& S = S8();
+  const int h = static_cast<int>(S.slots());
+  const std::vector<int> steps = {1, 5, -3, 169, 1000, h - 1, -(h / 2) + 7};
+  static const auto gk = S.keygen->create_galois_keys_for_steps(steps);
+  std::mt19937_64 rng(11);
+  const auto v = S.random_values(rng);
+  // At the top level and after a rescale (fewer primes: the decomposition follows the level).
+  for (std::size_t k : {S.top(), S.top() - 1}) {
+    const auto ct = S.encrypt(v, S.scale, k);
+    std::vector<int> with_zero = steps;
+    with_zero.push_back(0);
+    with_zero.push_back(h + 5);  // 5 again, reduced mod N/2
+    const auto rs = S.evaluator->rotate_hoisted(ct, with_zero, gk);
+    ASSERT_EQ(rs.size(), with_zero.size());
+    for (std::size_t i = 0; i < with_zero.size(); ++i) {
+      EXPECT_EQ(rs[i].num_primes, k);
+      EXPECT_EQ(rs[i].parms_id, ct.parms_id);
+      EXPECT_DOUBLE_EQ(rs[i].scale, ct.scale);
+      EXPECT_GE(precision_bits(S.decrypt(rs[i]), rotated(v, with_zero[i])), 20.0) << "step " << with_zero[i] << " k " << k;
+      if (with_zero[i] == 0) continue;
+      // The same key switch as a single rotation, up to the rounding of the mod-down: the
+      // two results decrypt to within a few units of each other.
+      const auto single = S.evaluator->rotate(ct, with_zero[i], gk);
+      EXPECT_GE(precision_bits(S.decrypt(rs[i]), S.decrypt(single)), 30.0) << "step " << with_zero[i];
+    }
+  }
+  // A step without its own key is named, before any work; composition is not hoisted.
+  std::string msg;
+  try {
+    (void)S.evaluator->rotate_hoisted(S.encrypt(v), {1, 2}, gk);
+  } catch (const std::invalid_argument& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("step 2"), std::string::npos) << msg;
+  // Size-3 input is refused.
+  auto sq = S.encrypt(v);
+  S.evaluator->square_inplace(sq);
+  EXPECT_THROW((void)S.evaluator->rotate_hoisted(sq, {1}, gk), std::invalid_argument);
+}
+
 TEST(CkksOps, ConcurrentCallsGiveTheSameResults) {
   auto& S = S8();
   std::mt19937_64 rng(8);
