@@ -1,0 +1,184 @@
+// Packed (single-image) programs: every lowering and layout, run on the cleartext slot
+// simulator, against the float model (nn/model/forward.h) on random small networks:
+// odd sizes, strides, padding, several channels, pooling, degree 2 and 3 activations.
+// The simulator is exact arithmetic on the slots, so agreement is to rounding (1e-9).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nn/compiler/packed.h"
+#include "nn/compiler/packed_executor.h"
+#include "nn/model/forward.h"
+#include "nn/model/model_io.h"
+#include "nn/test_models.h"
+
+namespace hecnn::nn::compiler {
+namespace {
+
+std::vector<double> rand_vec(std::mt19937_64& rng, std::size_t n, double scale) {
+  std::normal_distribution<double> d(0.0, scale);
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+Conv2d conv(std::mt19937_64& rng, int in, int out, int k, int stride, int pad) {
+  Conv2d c;
+  c.in_channels = in;
+  c.out_channels = out;
+  c.kernel_h = c.kernel_w = k;
+  c.stride_h = c.stride_w = stride;
+  c.pad_h = c.pad_w = pad;
+  c.weight = rand_vec(rng, std::size_t(in) * out * k * k, 1.0 / (k * std::sqrt(double(in))));
+  c.bias = rand_vec(rng, std::size_t(out), 0.1);
+  return c;
+}
+
+Dense dense(std::mt19937_64& rng, int in, int out) {
+  Dense d;
+  d.in_features = in;
+  d.out_features = out;
+  d.weight = rand_vec(rng, std::size_t(in) * out, 1.0 / std::sqrt(double(in)));
+  d.bias = rand_vec(rng, std::size_t(out), 0.1);
+  return d;
+}
+
+struct NetCase {
+  std::string name;
+  std::vector<std::string> layers;  // "c<in>.<out>.<k>.<s>.<p>", "d<out>", "p<k>", "sq", "poly2", "poly3", "aff"
+  Shape input;
+};
+
+Model build(const NetCase& nc, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Model m;
+  m.meta.name = nc.name;
+  m.input.shape = nc.input;
+  Shape cur = nc.input;
+  for (const auto& l : nc.layers) {
+    if (l[0] == 'c') {
+      int in, out, k, s, p;
+      std::sscanf(l.c_str(), "c%d.%d.%d.%d.%d", &in, &out, &k, &s, &p);
+      m.layers.push_back(conv(rng, cur.c, out, k, s, p));
+      cur = {out, (cur.h + 2 * p - k) / s + 1, (cur.w + 2 * p - k) / s + 1};
+    } else if (l[0] == 'd') {
+      const int out = std::stoi(l.substr(1));
+      m.layers.push_back(dense(rng, int(cur.size()), out));
+      cur = {out, 1, 1};
+    } else if (l[0] == 'p' && l.rfind("poly", 0) != 0) {
+      const int k = std::stoi(l.substr(1));
+      m.layers.push_back(SumPool{k, k, k, k});
+      cur = {cur.c, cur.h / k, cur.w / k};
+    } else if (l == "sq") {
+      m.layers.push_back(Poly{{0, 0, 1}});
+    } else if (l == "poly2") {
+      m.layers.push_back(Poly{{0.3, 0.5, 0.25}});
+    } else if (l == "poly3") {
+      m.layers.push_back(Poly{{0.1, 0.5, 0.2, -0.05}});
+    } else if (l == "aff") {
+      m.layers.push_back(Poly{{0.2, 1.5}});
+    }
+  }
+  validate(m);
+  return m;
+}
+
+std::vector<NetCase> cases() {
+  return {
+      {"CryptonetsLike_28x28_conv5x5s2p1_sq_dense_sq_dense", {"c1.5.5.2.1", "sq", "d100", "sq", "d10"}, {1, 28, 28}},
+      {"Tenseal1Like_conv7x7s3_sq_dense_sq_dense", {"c1.4.7.3.0", "sq", "d64", "sq", "d10"}, {1, 28, 28}},
+      {"TwoConvPool_9x9_3ch", {"c3.4.3.1.1", "poly2", "p2", "c4.6.3.1.0", "sq", "d7"}, {3, 9, 9}},
+      {"OddSizes_11x7_conv4x3", {"c2.3.3.2.1", "poly3", "d13", "sq", "d5"}, {2, 11, 7}},
+      {"AffineThenSquares", {"c1.2.3.1.0", "aff", "sq", "sq", "d6"}, {1, 8, 8}},
+      {"DenseOnly_MLP", {"d33", "poly2", "d9"}, {1, 6, 6}},
+      {"ManyChannels_exceeds_one_ciphertext", {"c1.16.3.1.1", "sq", "p2", "d10"}, {1, 28, 28}},
+  };
+}
+
+class PackedSim : public ::testing::TestWithParam<NetCase> {};
+
+TEST_P(PackedSim, MatchesTheFloatModel) {
+  const NetCase& nc = GetParam();
+  const Model m = build(nc, 42);
+  for (bool im2col : {true, false}) {
+    PackedOptions opt;
+    opt.im2col = im2col;
+    const PackedProgram prog = compile_packed(m, opt);
+    SCOPED_TRACE(describe_packed(prog));
+    PackedSimulator sim(prog);
+    std::mt19937_64 rng(7);
+    std::uniform_int_distribution<int> px(0, 255);
+    for (int trial = 0; trial < 3; ++trial) {
+      std::vector<std::uint8_t> raw(m.input.shape.size());
+      for (auto& v : raw) v = std::uint8_t(px(rng));
+      const auto want = forward(m, prepare_input(m, raw));
+      const auto out = run_packed(prog, sim, prog.pack_input(raw.data(), raw.size()));
+      const auto got = prog.unpack_output(out.back());
+      ASSERT_EQ(got.size(), want.size());
+      double mx = 1e-12;
+      for (double w : want) mx = std::max(mx, std::abs(w));
+      for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-9 * mx) << "class " << i;
+    }
+    // Levels: one per linear map and square, two per cubic; scales and keys listed.
+    EXPECT_EQ(prog.ops.back().level_out, 1);
+    for (std::size_t i = 1; i < prog.ops.size(); ++i) EXPECT_EQ(prog.ops[i].level_in, prog.ops[i - 1].level_out);
+    EXPECT_EQ(prog.ops.front().level_in, prog.data_primes());
+    std::set<std::int32_t> listed(prog.rotation_steps.begin(), prog.rotation_steps.end());
+    for (const auto& op : prog.ops) {
+      for (const auto& out : op.outs)
+        for (const auto& g : out) {
+          if (g.step) EXPECT_TRUE(listed.count(g.step)) << op.label << " giant " << g.step;
+          for (const auto& d : g.diags)
+            if (d.baby) EXPECT_TRUE(listed.count(d.baby)) << op.label << " baby " << d.baby;
+        }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Nets, PackedSim, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<NetCase>& i) { return i.param.name; });
+
+TEST(PackedPlan, CryptonetsModelFileFitsN8192WithFewRotations) {
+  const std::string path = testing::model_path("cryptonets-x2-mnist.hecnn");
+  if (path.empty()) GTEST_SKIP() << "models/cryptonets-x2-mnist.hecnn not found";
+  const Model m = read_model(path);
+  const PackedProgram prog = compile_packed(m);
+  std::printf("%s", describe_packed(prog).c_str());
+  EXPECT_EQ(prog.poly_degree, 8192u);
+  EXPECT_EQ(prog.input_packing, "im2col");
+  const PackedCounts c = count_packed(prog);
+  EXPECT_LE(c.rotations, 80u);
+  EXPECT_LE(packed_upload_bytes(prog), 2u * 1024 * 1024);
+}
+
+TEST(PackedPlan, RefusesWhatItCannotRun) {
+  std::mt19937_64 rng(1);
+  Model m;
+  m.input.shape = {1, 4, 4};
+  m.layers.push_back(dense(rng, 16, 4));
+  m.layers.push_back(Poly{{0, 0, 0, 0, 1}});
+  m.layers.push_back(dense(rng, 4, 2));
+  try {
+    (void)compile_packed(m);
+    FAIL() << "degree 4 accepted";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("degree 4"), std::string::npos) << e.what();
+  }
+  m.layers[1] = Poly{{0, 0, 1}};
+  PackedOptions opt;
+  opt.images_per_ciphertext = 4;
+  EXPECT_THROW((void)compile_packed(m, opt), CompileError);
+  opt = {};
+  opt.poly_degree = 1000;
+  EXPECT_THROW((void)compile_packed(m, opt), CompileError);
+  const PackedProgram prog = compile_packed(m);
+  std::vector<std::uint8_t> wrong(15);
+  EXPECT_THROW((void)prog.pack_input(wrong.data(), wrong.size()), CompileError);
+}
+
+}  // namespace
+}  // namespace hecnn::nn::compiler
