@@ -5,6 +5,7 @@
 //   hecnn infer --model m.hecnn --image digit.pgm --image other.pgm
 //   hecnn infer --model m.hecnn --plan          (cost report only, nothing encrypted)
 #include "hecnn/cmd_runtime_report.h"
+#include "hecnn/cmd_runtime_single.h"
 #include "hecnn/command.h"
 #include "nn/compiler/plan_io.h"
 #include "nn/compiler/schedule.h"
@@ -28,9 +29,13 @@ struct Args {
   bool real_packing = false;
   std::size_t calibrate = 512;
   bool json = false, plan = false, no_check = false, quiet = false, simulate = false, streaming = false;
+  bool scheme_given = false, calibrate_given = false;
   double memory_limit_gib = 0;
   int overflow_margin = 10;
   std::string save_plan, load_plan;
+  std::string mode = "batch";
+  std::size_t images_per_ciphertext = 1;
+  std::string batch_flags_given;    // batch-mode options on the command line (refused with --mode single)
   std::string compile_flags_given;  // compile options on the command line (refused with --load-plan)
 };
 
@@ -85,6 +90,22 @@ void run(const Args& a) {
   }
   if (a.streaming && a.load_plan.empty() && nn::compiler::parse_scheme(a.scheme) != nn::compiler::Scheme::ckks)
     throw std::invalid_argument("--streaming applies to --scheme ckks only");
+  if (a.mode != "batch" && a.mode != "single") throw std::invalid_argument("--mode " + a.mode + ": use batch (default) or single");
+  if (a.mode == "single") {
+    // Refused before anything is read or compiled.
+    if (a.models.size() > 1) {
+      throw std::invalid_argument("--mode single runs one model for now (" + std::to_string(a.models.size()) +
+                                  " --model given); ensembles run in the batch mode");
+    }
+    if (a.scheme_given && a.scheme != "ckks") throw std::invalid_argument("--mode single is CKKS only (drop --scheme " + a.scheme + ")");
+    if (!a.batch_flags_given.empty()) throw std::invalid_argument("--mode single: " + a.batch_flags_given + " apply to the batch mode only");
+    if (a.images_per_ciphertext != 1) {
+      throw std::invalid_argument("--images-per-ciphertext " + std::to_string(a.images_per_ciphertext) +
+                                  ": stacking several images per ciphertext is not implemented yet (use 1, or --mode batch)");
+    }
+  } else if (a.images_per_ciphertext != 1) {
+    throw std::invalid_argument("--images-per-ciphertext applies to --mode single");
+  }
   std::vector<nn::Model> members;
   for (const auto& p : a.models) members.push_back(nn::read_model(p));
 
@@ -109,9 +130,22 @@ void run(const Args& a) {
                                   " values, the model expects " + std::to_string(image_size));
     }
     if (a.offset >= ds.count()) throw std::invalid_argument("--offset beyond the dataset");
-    count = std::min(a.count ? a.count : std::size_t(8192), ds.count() - a.offset);
+    const std::size_t def = a.mode == "single" ? std::size_t(100) : std::size_t(8192);
+    count = std::min(a.count ? a.count : def, ds.count() - a.offset);
     images.assign(ds.image(a.offset), ds.image(a.offset) + count * image_size);
     labels.assign(ds.labels.begin() + std::ptrdiff_t(a.offset), ds.labels.begin() + std::ptrdiff_t(a.offset + count));
+  }
+  if (a.mode == "single") {
+    SingleArgs s;
+    s.dataset = a.dataset;
+    s.poly_degree = a.poly_degree;
+    s.images_per_ciphertext = a.images_per_ciphertext;
+    s.calibrate = a.calibrate_given ? a.calibrate : 256;
+    s.plan = a.plan;
+    s.json = a.json;
+    s.quiet = a.quiet;
+    run_single(s, members[0], images, labels, count, a.images);
+    return;
   }
   const auto prog = plan_for(a, members, count);
   const bool ckks = prog.scheme == nn::compiler::Scheme::ckks;
@@ -186,7 +220,10 @@ void setup(CLI::App& app) {
   app.add_option("--model", a->models, "model file (repeat for an ensemble)")->required();
   app.add_option("--image", a->images, "binary PGM image file(s) instead of a dataset");
   app.add_option("--dataset", a->dataset, "dataset name (test part): mnist, fashion-mnist, ...");
-  app.add_option("--count", a->count, "number of test images (1..10000000; default 8192)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
+  app.add_option("--mode", a->mode, "batch (default: one image per slot, thousands per ciphertext) or single (one image per request, CKKS, low latency)");
+  app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images side by side in one ciphertext (only 1 for now)")
+      ->check(CLI::Range(std::size_t(1), std::size_t(1) << 16));
+  app.add_option("--count", a->count, "number of test images (1..10000000; default 8192, --mode single 100)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
   app.add_option("--offset", a->offset, "first test image")->check(CLI::Range(std::size_t(0), std::size_t(100000000)));
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate)");
@@ -204,7 +241,7 @@ void setup(CLI::App& app) {
   app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; default 5 for BFV, 8 for CKKS)");
   app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24; default 6 for BFV; CKKS 12 where that needs no larger N or more primes, else 10)");
   app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients (default 8 for BFV, 12 for CKKS)");
-  app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384); default automatic");
+  app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384; --mode single also 32768); default automatic");
   app.add_flag("--plan", a->plan, "print the compiled program's cost report and stop");
   app.add_option("--save-plan", a->save_plan, "write the compiled (and calibrated) plan to this file (docs/plan-format.md)");
   app.add_option("--load-plan", a->load_plan, "run this saved plan instead of compiling (the --model files must be the ones it was compiled from)");
@@ -213,6 +250,12 @@ void setup(CLI::App& app) {
   app.add_flag("--quiet", a->quiet, "no progress bar");
   app.add_flag("--json", a->json, "machine-readable summary on stdout");
   app.callback([a, &app] {
+    a->scheme_given = app.count("--scheme") > 0;
+    a->calibrate_given = app.count("--calibrate") > 0;
+    for (const char* f : {"--batch", "--streaming", "--memory-limit", "--real-packing", "--combiner", "--temperature", "--weights",
+                          "--input-bits", "--weight-bits", "--coeff-bits", "--ckks-precision", "--ckks-overflow-margin", "--save-plan",
+                          "--load-plan", "--simulate", "--no-check"})
+      if (app.count(f) > 0) a->batch_flags_given += (a->batch_flags_given.empty() ? "" : ", ") + std::string(f);
     for (const char* f : {"--scheme", "--ckks-precision", "--calibrate", "--ckks-overflow-margin", "--real-packing", "--combiner", "--temperature",
                           "--weights", "--input-bits", "--weight-bits", "--coeff-bits", "--poly-degree"})
       if (app.count(f) > 0) a->compile_flags_given += (a->compile_flags_given.empty() ? "" : ", ") + std::string(f);
@@ -220,7 +263,7 @@ void setup(CLI::App& app) {
   });
 }
 
-const bool registered = register_command({"infer", "Encrypted batch inference (one model or an ensemble)", &setup});
+const bool registered = register_command({"infer", "Encrypted inference: batch (one model or an ensemble) or single-image", &setup});
 
 }  // namespace
 }  // namespace hecnn::app

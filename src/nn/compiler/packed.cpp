@@ -1046,7 +1046,9 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     std::vector<int> bits;
     bits.push_back(delta + h);
     for (int i = 0; i < L; ++i) bits.push_back(delta);
-    bits.push_back(std::min(60, delta + h));
+    // The special prime takes what the budget leaves (up to 60 bits): key-switching
+    // noise falls with it.
+    bits.push_back(std::min(60, budget - (delta + h) - L * delta));
     const auto lit = ckks::ckks_literal(n, bits);
     prog.coeff_modulus = lit.coeff_modulus;
     // Levels and exact scales.

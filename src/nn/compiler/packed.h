@@ -126,7 +126,7 @@ struct PackedProgram {
 
 struct PackedOptions {
   std::size_t poly_degree = 0;     // 0: smallest N that fits the slots and levels at 128-bit security
-  int min_scale_bits = 24;         // smallest acceptable scale (precision), else a larger N
+  int min_scale_bits = 26;         // smallest acceptable scale (precision), else a larger N
   int max_scale_bits = 40;
   bool im2col = true;              // client-side im2col for a first convolution when it fits
   std::size_t images_per_ciphertext = 1;  // > 1 (LoLa's stacked images) is refused for now

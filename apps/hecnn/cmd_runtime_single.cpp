@@ -1,0 +1,192 @@
+#include "hecnn/cmd_runtime_single.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "fhe/wire/core_convert.h"
+#include "fhe/wire/objects.h"
+#include "math/prng.h"
+#include "nn/compiler/packed.h"
+#include "nn/model/dataset.h"
+#include "nn/model/forward.h"
+#include "nn/runtime/packed_backend.h"
+
+namespace hecnn::app {
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * double(v.size() - 1);
+  const std::size_t lo = std::size_t(std::floor(pos)), hi = std::min(v.size() - 1, lo + 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - double(lo));
+}
+
+}  // namespace
+
+void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<std::uint8_t>& images,
+                const std::vector<std::uint8_t>& labels, std::size_t count, const std::vector<std::string>& image_names) {
+  using namespace nn;
+  const std::size_t image_size = model.input.shape.size();
+  compiler::PackedOptions opt;
+  opt.poly_degree = a.poly_degree;
+  opt.images_per_ciphertext = a.images_per_ciphertext;
+  // Calibration on training images (never the images being scored).
+  const double t_compile0 = now_s();
+  if (a.calibrate > 0) {
+    Dataset train = load_named_dataset(a.dataset.empty() ? model.meta.dataset : a.dataset, true);
+    if (train.image_size() != image_size) throw std::invalid_argument("calibration dataset has images of another size");
+    const std::size_t n = std::min(a.calibrate, train.count());
+    for (std::size_t i = 0; i < n; ++i) opt.calibration.emplace_back(train.image(i), train.image(i) + image_size);
+  }
+  const compiler::PackedProgram prog = compiler::compile_packed(model, opt);
+  const double compile_s = now_s() - t_compile0;
+  const compiler::PackedCounts counts = compiler::count_packed(prog);
+  if (!a.json) std::printf("%s", compiler::describe_packed(prog).c_str());
+
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& op : prog.ops) {
+    std::size_t diags = 0, giants = 0;
+    for (const auto& out : op.outs)
+      for (const auto& g : out) {
+        diags += g.diags.size();
+        giants += g.step != 0;
+      }
+    ops.push_back({{"label", op.label}, {"kind", compiler::packed_op_name(op.kind)}, {"lowering", op.lowering},
+                   {"level_in", op.level_in}, {"level_out", op.level_out}, {"ciphertexts_in", op.in_cts},
+                   {"ciphertexts_out", op.out_cts}, {"diagonals", diags}, {"giant_rotations", giants},
+                   {"folds", op.folds.size() * op.out_cts + op.steps.size()}});
+  }
+  nlohmann::json j = {{"mode", "single"},
+                      {"model", prog.description},
+                      {"scheme", "ckks"},
+                      {"security_bits", 128},
+                      {"poly_degree", prog.poly_degree},
+                      {"coeff_modulus", prog.coeff_modulus},
+                      {"data_primes", prog.data_primes()},
+                      {"images_per_ciphertext", 1},
+                      {"input_packing", prog.input_packing},
+                      {"input_ciphertexts", prog.input_layout.cts},
+                      {"galois_keys", prog.rotation_steps.size()},
+                      {"rotation_steps", prog.rotation_steps},
+                      {"galois_key_bytes_uncompressed", compiler::packed_galois_key_bytes(prog)},
+                      {"relin_key_bytes_uncompressed", compiler::packed_relin_key_bytes(prog)},
+                      {"rotations", counts.rotations},
+                      {"hoisted_rotations", counts.hoisted},
+                      {"plain_mults", counts.plain_mults},
+                      {"ct_mults", counts.ct_mults},
+                      {"predicted_latency_s", counts.predicted_seconds},
+                      {"predicted_precision_bits", prog.predicted_precision_bits},
+                      {"compile_s", compile_s},
+                      {"ops", ops}};
+  if (a.plan) {
+    if (a.json) std::cout << j.dump(2) << "\n";
+    return;
+  }
+
+  // Keys: the client's secret stays here; the server gets evaluation keys only.
+  math::SystemPrng prng;
+  const double tk0 = now_s();
+  runtime::PackedClient client(prog, prng);
+  const double keygen_s = now_s() - tk0;
+  const auto keys = client.evaluation_keys();
+  std::size_t galois_bytes = 0, relin_bytes = 0;
+  {
+    rlwe::ParamsLiteral lit{rlwe::Scheme::ckks, prog.poly_degree, prog.coeff_modulus, 0, rlwe::Security::tc128};
+    const wire::Context wctx(wire::to_wire(lit));
+    wire::WriteOptions w;
+    w.compression = wire::Compression::zstd;
+    galois_bytes = wire::write_galois_keys(wctx, wire::to_wire(wctx, keys.galois), w).size();
+    if (prog.needs_relin) relin_bytes = wire::write_relin_keys(wctx, wire::to_wire(wctx, keys.relin), w).size();
+  }
+  const double ts0 = now_s();
+  runtime::PackedServer server(prog, keys);
+  const double server_setup_s = now_s() - ts0;
+
+  std::vector<double> server_s, encrypt_s, decrypt_s;
+  std::size_t up_bytes = 0, down_bytes = 0, correct = 0, float_correct = 0, agree = 0;
+  std::vector<int> predictions;
+  const bool bar = !a.json && !a.quiet;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint8_t* raw = images.data() + i * image_size;
+    double t0 = now_s();
+    const auto cts = client.encrypt(raw, image_size);
+    const auto files = client.serialize(cts, wire::Compression::zstd);
+    encrypt_s.push_back(now_s() - t0);
+    for (const auto& f : files) up_bytes += f.size();
+    // Server: reads the uploaded objects (bounded readers) and evaluates.
+    t0 = now_s();
+    auto in = runtime::read_packed_ciphertexts(prog, files);
+    auto out = server.evaluate(std::move(in));
+    server_s.push_back(now_s() - t0);
+    down_bytes += runtime::packed_wire_bytes(prog, out, wire::Compression::zstd);
+    t0 = now_s();
+    const auto scores = client.decrypt(out);
+    decrypt_s.push_back(now_s() - t0);
+    const int pred = argmax(scores);
+    predictions.push_back(pred);
+    const int fpred = argmax(forward(model, prepare_input(model, std::span<const std::uint8_t>(raw, image_size))));
+    agree += pred == fpred;
+    if (!labels.empty()) {
+      correct += pred == labels[i];
+      float_correct += fpred == labels[i];
+    }
+    if (bar && (i + 1 == count || (i % 10) == 0)) {
+      const int width = 30, filled = int(double(width) * double(i + 1) / double(count));
+      std::fprintf(stderr, "\r  image %zu/%zu [%s%s] server median %.3f s   ", i + 1, count, std::string(std::size_t(filled), '#').c_str(),
+                   std::string(std::size_t(width - filled), ' ').c_str(), quantile(server_s, 0.5));
+      std::fflush(stderr);
+    }
+  }
+  if (bar) std::fprintf(stderr, "\n");
+  const double n = double(count);
+  j["images"] = count;
+  j["keygen_s"] = keygen_s;
+  j["server_setup_s"] = server_setup_s;
+  j["plaintexts_cached"] = server.plaintexts_cached();
+  j["plaintext_bytes"] = server.plaintext_bytes();
+  j["galois_key_bytes"] = galois_bytes;
+  j["relin_key_bytes"] = relin_bytes;
+  j["server_latency_median_s"] = quantile(server_s, 0.5);
+  j["server_latency_p90_s"] = quantile(server_s, 0.9);
+  j["encrypt_median_s"] = quantile(encrypt_s, 0.5);
+  j["decrypt_median_s"] = quantile(decrypt_s, 0.5);
+  j["upload_bytes_per_image"] = double(up_bytes) / n;
+  j["download_bytes_per_image"] = double(down_bytes) / n;
+  j["agreement_with_float"] = double(agree) / n;
+  if (!labels.empty()) {
+    j["accuracy"] = double(correct) / n;
+    j["float_accuracy"] = double(float_correct) / n;
+  }
+  if (a.json) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::printf("\n%zu image(s), one request each (N = %zu, %d primes, 128-bit):\n", count, prog.poly_degree, prog.data_primes() + 1);
+  std::printf("  server latency: median %.4f s, 90th percentile %.4f s (predicted %.4f s)\n", quantile(server_s, 0.5),
+              quantile(server_s, 0.9), counts.predicted_seconds);
+  std::printf("  client: encrypt + serialize median %.4f s, decrypt median %.4f s\n", quantile(encrypt_s, 0.5), quantile(decrypt_s, 0.5));
+  std::printf("  bytes per image: up %.1f KiB, down %.1f KiB; keys once: Galois %.1f MiB (%zu steps), relinearization %.1f MiB\n",
+              double(up_bytes) / n / 1024, double(down_bytes) / n / 1024, double(galois_bytes) / 1048576.0, prog.rotation_steps.size(),
+              double(relin_bytes) / 1048576.0);
+  std::printf("  set-up: compile %.2f s, keygen %.2f s, server plaintexts %.2f s (%.1f MiB)\n", compile_s, keygen_s, server_setup_s,
+              double(server.plaintext_bytes()) / 1048576.0);
+  if (!labels.empty()) {
+    std::printf("  accuracy %.2f%% on encrypted data (float model %.2f%%), agreement with the float model %.2f%%\n", 100.0 * correct / n,
+                100.0 * float_correct / n, 100.0 * agree / n);
+  } else {
+    std::printf("  agreement with the float model %.2f%%\n", 100.0 * agree / n);
+    for (std::size_t i = 0; i < image_names.size() && i < predictions.size(); ++i)
+      std::printf("  %s: %d\n", image_names[i].c_str(), predictions[i]);
+  }
+}
+
+}  // namespace hecnn::app

@@ -1,0 +1,28 @@
+// `hecnn infer --mode single`: one image per request, packed into one or a few CKKS
+// ciphertexts (nn/compiler/packed.h), the whole network evaluated without decrypting
+// in between. The client encrypts and serializes each image (SEAL 4.x objects, seeded,
+// zstd), the server reads them back and evaluates, the client decrypts; per-image
+// latency, bytes and agreement with the float model are measured.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/model/model.h"
+
+namespace hecnn::app {
+
+struct SingleArgs {
+  std::string dataset = "mnist";
+  std::size_t poly_degree = 0;
+  std::size_t images_per_ciphertext = 1;
+  std::size_t calibrate = 256;
+  bool plan = false, json = false, quiet = false;
+};
+
+// images: count * image_size bytes; labels empty for image files.
+void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<std::uint8_t>& images,
+                const std::vector<std::uint8_t>& labels, std::size_t count, const std::vector<std::string>& image_names);
+
+}  // namespace hecnn::app
