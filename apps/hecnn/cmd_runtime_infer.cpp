@@ -35,6 +35,7 @@ struct Args {
   std::string save_plan, load_plan;
   std::string mode = "batch";
   std::size_t images_per_ciphertext = 1;
+  std::string packing = "auto";
   std::string batch_flags_given;    // batch-mode options on the command line (refused with --mode single)
   std::string compile_flags_given;  // compile options on the command line (refused with --load-plan)
 };
@@ -140,6 +141,7 @@ void run(const Args& a) {
     s.dataset = a.dataset;
     s.poly_degree = a.poly_degree;
     s.images_per_ciphertext = a.images_per_ciphertext;
+    s.packing = a.packing;
     s.calibrate = a.calibrate_given ? a.calibrate : 256;
     s.plan = a.plan;
     s.json = a.json;
@@ -223,6 +225,7 @@ void setup(CLI::App& app) {
   app.add_option("--mode", a->mode, "batch (default: one image per slot, thousands per ciphertext) or single (one image per request, CKKS, low latency)");
   app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images side by side in one ciphertext (only 1 for now)")
       ->check(CLI::Range(std::size_t(1), std::size_t(1) << 16));
+  app.add_option("--packing", a->packing, "--mode single: the client's input layout: auto (im2col for a first convolution when it fits 2 ciphertexts), im2col, chw");
   app.add_option("--count", a->count, "number of test images (1..10000000; default 8192, --mode single 100)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
   app.add_option("--offset", a->offset, "first test image")->check(CLI::Range(std::size_t(0), std::size_t(100000000)));
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));

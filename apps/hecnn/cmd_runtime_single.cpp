@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "fhe/wire/core_convert.h"
@@ -39,6 +40,9 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   compiler::PackedOptions opt;
   opt.poly_degree = a.poly_degree;
   opt.images_per_ciphertext = a.images_per_ciphertext;
+  if (a.packing != "auto" && a.packing != "im2col" && a.packing != "chw")
+    throw std::invalid_argument("--packing " + a.packing + ": use auto, im2col or chw");
+  opt.im2col = a.packing != "chw";
   // Calibration on training images (never the images being scored).
   const double t_compile0 = now_s();
   if (a.calibrate > 0) {
@@ -114,6 +118,7 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   std::vector<double> server_s, encrypt_s, decrypt_s;
   std::size_t up_bytes = 0, down_bytes = 0, correct = 0, float_correct = 0, agree = 0;
   std::vector<int> predictions;
+  std::map<std::string, std::vector<double>> op_times;
   const bool bar = !a.json && !a.quiet;
   for (std::size_t i = 0; i < count; ++i) {
     const std::uint8_t* raw = images.data() + i * image_size;
@@ -125,7 +130,11 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
     // Server: reads the uploaded objects (bounded readers) and evaluates.
     t0 = now_s();
     auto in = runtime::read_packed_ciphertexts(prog, files);
-    auto out = server.evaluate(std::move(in));
+    std::vector<compiler::LayerTiming> timings;
+    compiler::PackedExecOptions eo;
+    eo.timings = &timings;
+    auto out = server.evaluate(std::move(in), eo);
+    for (const auto& t : timings) op_times[t.layer].push_back(t.seconds);
     server_s.push_back(now_s() - t0);
     down_bytes += runtime::packed_wire_bytes(prog, out, wire::Compression::zstd);
     t0 = now_s();
@@ -162,6 +171,10 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   j["upload_bytes_per_image"] = double(up_bytes) / n;
   j["download_bytes_per_image"] = double(down_bytes) / n;
   j["agreement_with_float"] = double(agree) / n;
+  nlohmann::json per_op = nlohmann::json::object();
+  for (const auto& op : prog.ops)
+    if (op_times.count(op.label)) per_op[op.label] = quantile(op_times[op.label], 0.5);
+  j["server_op_median_s"] = per_op;
   if (!labels.empty()) {
     j["accuracy"] = double(correct) / n;
     j["float_accuracy"] = double(float_correct) / n;
@@ -173,6 +186,10 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   std::printf("\n%zu image(s), one request each (N = %zu, %d primes, 128-bit):\n", count, prog.poly_degree, prog.data_primes() + 1);
   std::printf("  server latency: median %.4f s, 90th percentile %.4f s (predicted %.4f s)\n", quantile(server_s, 0.5),
               quantile(server_s, 0.9), counts.predicted_seconds);
+  std::printf("  per op (median):");
+  for (const auto& op : prog.ops)
+    if (op_times.count(op.label)) std::printf(" %s %.4f s;", op.label.c_str(), quantile(op_times[op.label], 0.5));
+  std::printf("\n");
   std::printf("  client: encrypt + serialize median %.4f s, decrypt median %.4f s\n", quantile(encrypt_s, 0.5), quantile(decrypt_s, 0.5));
   std::printf("  bytes per image: up %.1f KiB, down %.1f KiB; keys once: Galois %.1f MiB (%zu steps), relinearization %.1f MiB\n",
               double(up_bytes) / n / 1024, double(down_bytes) / n / 1024, double(galois_bytes) / 1048576.0, prog.rotation_steps.size(),

@@ -18,6 +18,7 @@ struct SingleArgs {
   std::size_t poly_degree = 0;
   std::size_t images_per_ciphertext = 1;
   std::size_t calibrate = 256;
+  std::string packing = "auto";  // auto | im2col | chw
   bool plan = false, json = false, quiet = false;
 };
 

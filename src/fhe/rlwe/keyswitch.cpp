@@ -292,26 +292,24 @@ std::vector<Ciphertext> apply_galois_hoisted(const Context& ctx, const Ciphertex
     if (g != 1) (void)gk.at(g);  // throws naming a missing element before any work
   }
   const std::size_t n = ctx.n(), k = ct.num_primes;
-  std::vector<Ciphertext> out;
-  out.reserve(galois_elts.size());
+  std::vector<Ciphertext> out(galois_elts.size());
+  bool any = false;
+  for (u64 g : galois_elts) any |= g != 1;
   KeySwitchDigits digits;
-  bool decomposed = false;
-  for (u64 g : galois_elts) {
-    if (g == 1) {
-      out.push_back(ct);
-      continue;
-    }
-    if (!decomposed) {
-      digits = decompose_for_switch(ctx, ct.poly(1), true, k);
-      decomposed = true;
-    }
+  if (any) digits = decompose_for_switch(ctx, ct.poly(1), true, k);
+  // One rotation per core (each one's own work then runs on that core): with few primes
+  // per ciphertext this keeps both cores busy where splitting one rotation by prime would not.
+  math::parallel_for(galois_elts.size(), [&](std::size_t i) {
+    const u64 g = galois_elts[i];
     Ciphertext r = ct;
-    const auto& perm = galois_ntt_permutation_cached(g, n);
-    for (std::size_t j = 0; j < k; ++j) apply_galois_ntt(ct.residue(0, j), perm, n, r.residue(0, j));
-    std::fill(r.poly(1), r.poly(1) + n * k, 0);
-    switch_key_add_digits(ctx, digits, &perm, gk.at(g), r);
-    out.push_back(std::move(r));
-  }
+    if (g != 1) {
+      const auto& perm = galois_ntt_permutation_cached(g, n);
+      for (std::size_t j = 0; j < k; ++j) apply_galois_ntt(ct.residue(0, j), perm, n, r.residue(0, j));
+      std::fill(r.poly(1), r.poly(1) + n * k, 0);
+      switch_key_add_digits(ctx, digits, &perm, gk.at(g), r);
+    }
+    out[i] = std::move(r);
+  });
   return out;
 }
 

@@ -325,7 +325,10 @@ struct Lowered {
   std::size_t diags = 0, babies = 0, giants = 0;
 };
 
-constexpr double kCostPlainMult = 0.08, kCostHoisted = 0.4, kCostRotation = 1.0;
+// Relative costs (one rotation = 1), measured at N = 8192, 7 primes on the development VM
+// (bench/nn_single_bench: rotate 6.3 ms, a rotation of a hoisted group of 32 3.5 ms,
+// a plaintext product about 0.3 ms).
+constexpr double kCostPlainMult = 0.05, kCostHoisted = 0.55, kCostRotation = 1.0;
 
 // Groups terms into diagonals and picks the baby-step size; fills the cost.
 struct DiagKey {
@@ -336,7 +339,8 @@ struct DiagKey {
   }
 };
 
-std::int64_t best_baby_size(const std::set<DiagKey>& keys, std::int64_t lane, std::size_t& babies, std::size_t& giants) {
+std::int64_t best_baby_size(const std::set<DiagKey>& keys, std::int64_t lane, std::size_t& babies, std::size_t& giants,
+                            double* cost_out = nullptr) {
   std::vector<std::int64_t> cands;
   for (std::int64_t b = 1; b <= 64; ++b) cands.push_back(b);
   for (std::int64_t b = 128; b <= lane; b <<= 1) cands.push_back(b);
@@ -347,24 +351,44 @@ std::int64_t best_baby_size(const std::set<DiagKey>& keys, std::int64_t lane, st
   std::int64_t best = lane + 1;  // > any |d|: every rotation a baby
   double best_cost = 1e300;
   cands.push_back(lane + 1);
+  // Rotations by d and d - lane are one rotation: both representatives are tried
+  // (signed: -1 rather than lane - 1; non-negative: multiples of a stride stay multiples).
+  std::int64_t unit_pos = 0;
+  for (const auto& k : keys) unit_pos = std::gcd(unit_pos, mod(k.d, lane));
+  if (unit_pos > 1)
+    for (std::int64_t m = 1; m <= 64 && unit_pos * m <= lane; ++m) cands.push_back(unit_pos * m);
+  for (int rep = 0; rep < 2; ++rep)
   for (std::int64_t bs : cands) {
     std::set<std::pair<std::uint32_t, std::int64_t>> bb;
     std::set<std::pair<std::uint32_t, std::int64_t>> gg;
     for (const auto& k : keys) {
-      const std::int64_t b = bs > lane ? k.d : mod(k.d, bs);
-      const std::int64_t g = k.d - b;
+      const std::int64_t d = rep == 0 ? signed_mod(k.d, lane) : mod(k.d, lane);
+      const std::int64_t b = bs > lane ? d : mod(d, bs);
+      const std::int64_t g = d - b;
       if (mod(b, lane) != 0) bb.insert({k.in_ct, mod(b, lane)});
       if (mod(g, lane) != 0) gg.insert({k.out_ct, mod(g, lane)});
     }
-    const double c = kCostHoisted * double(bb.size()) + kCostRotation * double(gg.size());
+    // Each input ciphertext's first baby pays the decomposition (a full rotation), the
+    // others share it; giants are full rotations.
+    std::map<std::uint32_t, std::size_t> per_ct;
+    for (const auto& b : bb) per_ct[b.first]++;
+    double c = kCostRotation * double(gg.size());
+    for (const auto& [ct, cnt] : per_ct) c += kCostRotation + kCostHoisted * double(cnt - 1);
     if (c < best_cost - 1e-9) {
       best_cost = c;
-      best = bs;
+      best = rep == 0 ? bs : -bs;  // negative: non-negative representatives
       babies = bb.size();
       giants = gg.size();
     }
   }
+  if (cost_out) *cost_out = best_cost;
   return best;
+}
+
+double baby_giant_cost(const std::set<DiagKey>& keys, std::int64_t lane, std::size_t& babies, std::size_t& giants) {
+  double c = 0;
+  best_baby_size(keys, lane, babies, giants, &c);
+  return c;
 }
 
 void finish_cost(Lowered& L, std::int64_t lane) {
@@ -372,9 +396,8 @@ void finish_cost(Lowered& L, std::int64_t lane) {
   std::set<DiagKey> keys;
   for (const auto& t : L.terms) keys.insert({t.out_ct, t.in_ct, t.d});
   L.diags = keys.size();
-  best_baby_size(keys, lane, L.babies, L.giants);
-  L.cost = kCostPlainMult * double(L.diags) + kCostHoisted * double(L.babies) +
-           kCostRotation * double(L.giants + L.folds.size());
+  std::size_t nb = 0, ng = 0;
+  L.cost = kCostPlainMult * double(L.diags) + baby_giant_cost(keys, lane, nb, ng) + kCostRotation * double(L.folds.size());
   L.valid = true;
 }
 
@@ -679,9 +702,12 @@ PackedOp build_linear_op(const Lowered& L, const Sparse& M, std::size_t in_cts, 
   std::map<DiagKey, std::pair<std::size_t, std::size_t>> where;  // key -> (giant index, diag index)
   op.outs.assign(op.out_cts, {});
   std::vector<std::map<std::int64_t, std::size_t>> giant_index(op.out_cts);
+  const bool nonneg = bs < 0;
+  const std::int64_t bsz = nonneg ? -bs : bs;
   for (const auto& k : keys) {
-    const std::int64_t b = bs > lane ? k.d : mod(k.d, bs);
-    const std::int64_t g = mod(k.d - b, lane);
+    const std::int64_t d = nonneg ? mod(k.d, lane) : signed_mod(k.d, lane);
+    const std::int64_t b = bsz > lane ? d : mod(d, bsz);
+    const std::int64_t g = mod(d - b, lane);
     auto& gi = giant_index[k.out_ct];
     auto it = gi.find(g);
     if (it == gi.end()) {
@@ -742,9 +768,12 @@ LoweredNet lower_network(const Model& model, const std::vector<Stage>& stages, s
     const Shape out = stages[0].out_shape;
     const std::size_t K = std::size_t(c.in_channels) * c.kernel_h * c.kernel_w;
     const std::size_t P = std::size_t(out.h) * out.w;
-    const std::size_t rpc = lane / P;
-    if (rpc >= 1) {
-      const std::size_t cts = (K + rpc - 1) / rpc;
+    const std::size_t rpc_max = lane / P;
+    if (rpc_max >= 1) {
+      const std::size_t cts = (K + rpc_max - 1) / rpc_max;
+      // Rows spread evenly over the ciphertexts: the rotations (k - c) P of both then span
+      // the same short range, so they share giant steps.
+      const std::size_t rpc = (K + cts - 1) / cts;
       if (cts <= 2) {
         cur.lane = lane;
         cur.cts = cts;

@@ -12,7 +12,8 @@
 //   void poly(Value&, op)                                   the whole activation
 //   void align(Value&, int level)                           mod-switch down to `level`
 // Rotation semantics: rot(v, d)[s] = v[s + d mod lane] (left by d).
-// Thread safety: run_packed may run concurrently on const, thread-safe backends.
+// Backend operations must be const and thread-safe: independent rotations and giant
+// groups run in parallel (math::parallel_for).
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "math/parallel.h"
 #include "nn/compiler/executor.h"
 #include "nn/compiler/packed.h"
 
@@ -76,28 +78,32 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
           if (!baby_steps[c].empty()) babies[c] = backend.rotate_many(cur[c], baby_steps[c]);
         next.resize(op.out_cts);
         for (std::size_t u = 0; u < op.out_cts; ++u) {
-          bool have = false;
-          Value acc;
-          for (std::size_t gi = 0; gi < op.outs[u].size(); ++gi) {
+          // Giant groups are independent (their products and rotation): one per core.
+          const std::size_t groups = op.outs[u].size();
+          std::vector<Value> inner(groups);
+          std::vector<char> inner_have(groups, 0);
+          math::parallel_for(groups, [&](std::size_t gi) {
             const PackedGiant& g = op.outs[u][gi];
-            bool inner_have = false;
-            Value inner;
             for (std::size_t di = 0; di < g.diags.size(); ++di) {
               const PackedDiag& d = g.diags[di];
               Value p = backend.mul_diag(babies[d.in_ct][baby_index[d.in_ct].at(d.baby)], oi, u, gi, di);
-              if (inner_have) {
-                backend.add(inner, p);
+              if (inner_have[gi]) {
+                backend.add(inner[gi], p);
               } else {
-                inner = std::move(p);
-                inner_have = true;
+                inner[gi] = std::move(p);
+                inner_have[gi] = 1;
               }
             }
-            if (!inner_have) continue;
-            if (g.step != 0) inner = backend.rotate(inner, g.step);
+            if (inner_have[gi] && g.step != 0) inner[gi] = backend.rotate(inner[gi], g.step);
+          });
+          bool have = false;
+          Value acc;
+          for (std::size_t gi = 0; gi < groups; ++gi) {
+            if (!inner_have[gi]) continue;
             if (have) {
-              backend.add(acc, inner);
+              backend.add(acc, inner[gi]);
             } else {
-              acc = std::move(inner);
+              acc = std::move(inner[gi]);
               have = true;
             }
           }
