@@ -106,6 +106,8 @@ void run(const Args& a) {
     }
   } else if (a.images_per_ciphertext != 1) {
     throw std::invalid_argument("--images-per-ciphertext applies to --mode single");
+  } else if (a.packing != "auto") {
+    throw std::invalid_argument("--packing applies to --mode single");
   }
   std::vector<nn::Model> members;
   for (const auto& p : a.models) members.push_back(nn::read_model(p));

@@ -1064,7 +1064,9 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     (void)out_max;
     const double last_max = std::max(1.0, cal.op_max.back());
     const int h = int(std::ceil(std::log2(last_max))) + 4;
-    int delta = (budget - 2 * h) / (L + 2);
+    // Scale bits: q0 = delta + h, L primes of delta bits, and the special prime at least
+    // delta + h + 8 bits (key-switching noise ~ N q / P must stay well below the scale).
+    int delta = (budget - 2 * h - 8) / (L + 2);
     delta = std::min({delta, opt.max_scale_bits, 60 - h});
     if (delta < opt.min_scale_bits) {
       why = "N = " + std::to_string(n) + " leaves " + std::to_string(delta) + "-bit scales for " + std::to_string(L) +
@@ -1136,7 +1138,9 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
       for (auto s : op.steps) add_step(s);
     }
     prog.rotation_steps.assign(steps.begin(), steps.end());
-    prog.predicted_precision_bits = std::log2(scale) - (0.5 * std::log2(double(n)) + 5) - std::max(0.0, prog.ops.back().log2_max);
+    // Each rescale and key switch leaves rounding times the secret, about N / 2 in slot
+    // units (2^12 at N = 8192, measured): bits above it at the output's range.
+    prog.predicted_precision_bits = std::log2(scale) - (std::log2(double(n)) - 1) - std::max(0.0, prog.ops.back().log2_max);
     prog.member_digests = {model_fingerprint(model)};
     return prog;
   }
