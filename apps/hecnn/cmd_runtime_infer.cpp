@@ -100,9 +100,9 @@ void run(const Args& a) {
     }
     if (a.scheme_given && a.scheme != "ckks") throw std::invalid_argument("--mode single is CKKS only (drop --scheme " + a.scheme + ")");
     if (!a.batch_flags_given.empty()) throw std::invalid_argument("--mode single: " + a.batch_flags_given + " apply to the batch mode only");
-    if (a.images_per_ciphertext != 1) {
-      throw std::invalid_argument("--images-per-ciphertext " + std::to_string(a.images_per_ciphertext) +
-                                  ": stacking several images per ciphertext is not implemented yet (use 1, or --mode batch)");
+    const std::size_t K = a.images_per_ciphertext;
+    if ((K & (K - 1)) != 0) {
+      throw std::invalid_argument("--images-per-ciphertext " + std::to_string(K) + ": use a power of two (1, 2, 4, ...)");
     }
   } else if (a.images_per_ciphertext != 1) {
     throw std::invalid_argument("--images-per-ciphertext applies to --mode single");
@@ -225,7 +225,7 @@ void setup(CLI::App& app) {
   app.add_option("--image", a->images, "binary PGM image file(s) instead of a dataset");
   app.add_option("--dataset", a->dataset, "dataset name (test part): mnist, fashion-mnist, ...");
   app.add_option("--mode", a->mode, "batch (default: one image per slot, thousands per ciphertext) or single (one image per request, CKKS, low latency)");
-  app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images side by side in one ciphertext (only 1 for now)")
+  app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images side by side in one ciphertext (LoLa's stacking; a power of two, default 1)")
       ->check(CLI::Range(std::size_t(1), std::size_t(1) << 16));
   app.add_option("--packing", a->packing, "--mode single: the client's input layout: auto (im2col for a first convolution when it fits 2 ciphertexts), im2col, chw");
   app.add_option("--count", a->count, "number of test images (1..10000000; default 8192, --mode single 100)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));

@@ -46,7 +46,16 @@ expect_refused "unknown mode" "use batch (default) or single" infer --mode fast 
 expect_refused "ensemble" "ensembles run in the batch mode" infer --mode single --model "$model" --model "$model" --count 1
 expect_refused "bfv" "CKKS only" infer --mode single --scheme bfv --model "$model" --count 1
 expect_refused "batch flag" "--combiner" infer --mode single --combiner mean --model "$model" --count 1
-expect_refused "stacking" "not implemented yet" infer --mode single --images-per-ciphertext 4 --model "$model" --count 1
+expect_refused "stacking not a power of two" "power of two" infer --mode single --images-per-ciphertext 3 --model "$model" --count 1
+if "$hecnn" infer --mode single --images-per-ciphertext 4 --model "$model" --count 8 --calibrate 64 --json >"$tmp/k4.json" 2>"$tmp/err"; then
+  python3 -c "
+import json; j = json.load(open('$tmp/k4.json'))
+assert j['images_per_ciphertext'] == 4 and j['requests'] == 2 and j['images'] == 8, j
+assert j['agreement_with_float'] == 1.0, j['agreement_with_float']
+print('ok: 4 images per ciphertext, 2 requests, agreement 100%,', round(j['server_images_per_s'], 1), 'images/s')" || fail=1
+else
+  echo "FAIL: --images-per-ciphertext 4"; cat "$tmp/err"; fail=1
+fi
 expect_refused "stacking in batch mode" "applies to --mode single" infer --images-per-ciphertext 2 --model "$model" --count 1
 expect_refused "bad packing" "use auto, im2col or chw" infer --mode single --packing diagonal --model "$model" --count 1 --calibrate 0
 expect_refused "bad N" "4096, 8192, 16384 or 32768" infer --mode single --poly-degree 1000 --model "$model" --count 1 --calibrate 0

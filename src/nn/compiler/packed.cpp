@@ -916,75 +916,104 @@ struct Calib {
   std::vector<double> op_max;  // per op: max |value| over all slots
 };
 
-Calib calibrate(const PackedProgram& prog, const std::vector<std::vector<double>>& inputs_x) {
+Calib calibrate(const PackedProgram& prog, const std::vector<std::vector<std::uint8_t>>& raws) {
   Calib c;
   c.op_max.assign(prog.ops.size(), 0.0);
   PackedSimulator sim(prog);
   PackedExecOptions o;
   o.keep_all = true;
-  for (const auto& x : inputs_x) {
-    std::vector<std::vector<double>> in(prog.input_layout.cts, std::vector<double>(prog.lane(), 0.0));
-    const auto packed = [&] {
-      std::vector<std::vector<double>> v = in;
-      const auto& L = prog.input_layout;
-      for (std::size_t e = 0; e < L.size(); ++e) {
-        const std::int32_t src = prog.input_source[e];
-        if (src < 0) continue;
-        const std::int64_t p = L.position(e);
-        const std::size_t ct = std::size_t(p / std::int64_t(prog.lane())), s = std::size_t(p % std::int64_t(prog.lane()));
-        v[ct][s] = x[std::size_t(src)];
-        if (L.period)
-          for (std::size_t k = s + L.period; k < prog.lane(); k += L.period) v[ct][k] = x[std::size_t(src)];
-      }
-      return v;
-    }();
-    const auto all = run_packed(prog, sim, packed, o);
-    for (std::size_t i = 0; i < prog.ops.size(); ++i)
-      for (const auto& ct : all[i + 1])
-        for (double v : ct) c.op_max[i] = std::max(c.op_max[i], std::abs(v));
+  for (std::size_t i = 0; i < raws.size(); i += prog.images_per_ciphertext) {
+    std::vector<const std::uint8_t*> group;
+    for (std::size_t j = i; j < raws.size() && group.size() < prog.images_per_ciphertext; ++j) group.push_back(raws[j].data());
+    const auto all = run_packed(prog, sim, prog.pack_inputs(group, prog.input_shape.size()), o);
+    for (std::size_t k = 0; k < prog.ops.size(); ++k)
+      for (const auto& ct : all[k + 1])
+        for (double v : ct) c.op_max[k] = std::max(c.op_max[k], std::abs(v));
   }
   return c;
 }
 
 }  // namespace
 
-std::vector<std::vector<double>> PackedProgram::pack_input(const std::uint8_t* raw, std::size_t bytes) const {
+std::vector<std::vector<double>> PackedProgram::pack_inputs(const std::vector<const std::uint8_t*>& raws, std::size_t bytes) const {
   if (bytes != input_shape.size()) {
     throw CompileError("input has " + std::to_string(bytes) + " values, the plan expects " +
                        std::to_string(input_shape.size()) + " (" + std::to_string(input_shape.c) + "x" +
                        std::to_string(input_shape.h) + "x" + std::to_string(input_shape.w) + ")");
   }
+  if (raws.size() > images_per_ciphertext) {
+    throw CompileError(std::to_string(raws.size()) + " images for a plan with " + std::to_string(images_per_ciphertext) +
+                       " per ciphertext");
+  }
+  const std::size_t K = images_per_ciphertext, il = image_lane();
   std::vector<std::vector<double>> v(input_layout.cts, std::vector<double>(lane(), 0.0));
   const auto& L = input_layout;
-  for (std::size_t e = 0; e < L.size(); ++e) {
-    const std::int32_t src = input_source[e];
-    if (src < 0) continue;
-    const double x = double(raw[std::size_t(src)]) * input_raw_scale + input_offset;
-    const std::int64_t p = L.position(e);
-    const std::size_t ct = std::size_t(p / std::int64_t(lane())), s = std::size_t(p % std::int64_t(lane()));
-    v[ct][s] = x;
-    if (L.period)
-      for (std::size_t k = s + L.period; k < lane(); k += L.period) v[ct][k] = x;
+  for (std::size_t img = 0; img < raws.size(); ++img) {
+    const std::uint8_t* raw = raws[img];
+    for (std::size_t e = 0; e < L.size(); ++e) {
+      const std::int32_t src = input_source[e];
+      if (src < 0) continue;
+      const double x = double(raw[std::size_t(src)]) * input_raw_scale + input_offset;
+      const std::int64_t p = L.position(e);
+      const std::size_t ct = std::size_t(p / std::int64_t(il)), s = std::size_t(p % std::int64_t(il));
+      v[ct][s * K + img] = x;
+      if (L.period)
+        for (std::size_t k = s + L.period; k < il; k += L.period) v[ct][k * K + img] = x;
+    }
   }
   return v;
 }
 
-std::vector<double> PackedProgram::unpack_output(const std::vector<std::vector<double>>& slots) const {
+std::vector<double> PackedProgram::unpack_output(const std::vector<std::vector<double>>& slots, std::size_t image) const {
+  if (image >= images_per_ciphertext) throw std::invalid_argument("unpack_output: image index beyond the plan's K");
+  const std::size_t K = images_per_ciphertext, il = image_lane();
   std::vector<double> out(num_classes);
   for (std::size_t o = 0; o < num_classes; ++o) {
     const std::int64_t p = output_layout.position(o);
-    const std::size_t ct = std::size_t(p / std::int64_t(lane())), s = std::size_t(p % std::int64_t(lane()));
+    const std::size_t ct = std::size_t(p / std::int64_t(il)), s = std::size_t(p % std::int64_t(il)) * K + image;
     if (ct >= slots.size() || s >= slots[ct].size()) throw std::invalid_argument("unpack_output: too few output slots");
     out[o] = slots[ct][s] * output_mult + output_add;
   }
   return out;
 }
 
+namespace {
+
+// Planned at the image lane; spread to K interleaved images: values repeat K times,
+// rotations are K times longer.
+void stack_images(PackedProgram& prog, std::size_t K) {
+  if (K == 1) return;
+  prog.images_per_ciphertext = K;
+  auto up = [&](const std::vector<double>& v) {
+    std::vector<double> out(v.size() * K);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      for (std::size_t j = 0; j < K; ++j) out[i * K + j] = v[i];
+    return out;
+  };
+  const std::int64_t k = std::int64_t(K);
+  for (auto& op : prog.ops) {
+    for (auto& out : op.outs)
+      for (auto& g : out) {
+        g.step = std::int32_t(g.step * k);
+        for (auto& d : g.diags) {
+          d.baby = std::int32_t(d.baby * k);
+          d.values = up(d.values);
+        }
+      }
+    for (auto& f : op.folds) f = std::int32_t(f * k);
+    for (auto& s : op.steps) s = std::int32_t(s * k);
+    for (auto& b : op.bias)
+      if (!b.empty()) b = up(b);
+  }
+}
+
+}  // namespace
+
 PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
   validate(model);
-  if (opt.images_per_ciphertext != 1) {
-    throw CompileError("--images-per-ciphertext " + std::to_string(opt.images_per_ciphertext) +
-                       ": stacking several images per ciphertext is not implemented yet (use 1, or the batch mode)");
+  const std::size_t K = opt.images_per_ciphertext;
+  if (K == 0 || (K & (K - 1)) != 0 || K > 4096) {
+    throw CompileError("--images-per-ciphertext " + std::to_string(K) + ": use a power of two (1, 2, 4, ... 4096)");
   }
   if (opt.min_scale_bits < 20 || opt.max_scale_bits > 58 || opt.min_scale_bits > opt.max_scale_bits) {
     throw CompileError("scale bits must satisfy 20 <= min <= max <= 58");
@@ -993,10 +1022,11 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
   const std::vector<Stage> stages = build_stages(model, out_mult, out_add);
   if (stages.empty()) throw CompileError("--mode single: the model has no layers to run");
 
-  // Calibration inputs (x values, CHW).
-  std::vector<std::vector<double>> calib_x;
-  for (const auto& raw : opt.calibration) calib_x.push_back(prepare_input(model, raw));
-  if (calib_x.empty()) {
+  // Calibration images (raw).
+  std::vector<std::vector<std::uint8_t>> calib = opt.calibration;
+  for (const auto& r : calib)
+    if (r.size() != model.input.shape.size()) throw CompileError("a calibration image has the wrong size");
+  if (calib.empty()) {
     const std::size_t n = model.input.shape.size();
     std::vector<std::uint8_t> lo(n, 0), hi(n, 255), mid(n);
     std::uint64_t st = 0x9e3779b97f4a7c15ULL;
@@ -1004,7 +1034,7 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
       st ^= st << 13, st ^= st >> 7, st ^= st << 17;
       v = std::uint8_t(st & 255);
     }
-    calib_x = {prepare_input(model, lo), prepare_input(model, hi), prepare_input(model, mid)};
+    calib = {lo, hi, mid};
   }
 
   std::vector<std::size_t> degrees;
@@ -1018,9 +1048,10 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
   }
   std::string why;
   for (std::size_t n : degrees) {
+    if (n / 2 < K) continue;
     LoweredNet net;
     try {
-      net = lower_network(model, stages, n / 2, opt.im2col);
+      net = lower_network(model, stages, n / 2 / K, opt.im2col);
     } catch (const CompileError& e) {
       why = e.what();
       continue;
@@ -1054,8 +1085,9 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
       }
       prog.coeff_modulus.assign(std::size_t(net.levels) + 2, 0);
     }
+    stack_images(prog, K);
     // Calibrate value ranges on the lowered program (exact, no HE).
-    const Calib cal = calibrate(prog, calib_x);
+    const Calib cal = calibrate(prog, calib);
     for (std::size_t i = 0; i < prog.ops.size(); ++i) prog.ops[i].log2_max = std::log2(std::max(cal.op_max[i], 1e-30));
     const int L = net.levels;
     const int budget = math::max_coeff_bits_128(n);

@@ -116,12 +116,20 @@ struct PackedProgram {
   double predicted_precision_bits = 0;   // log2(scale / noise estimate) at the output
   std::vector<std::string> member_digests;  // BLAKE2b-256 of the model (plan_io.h)
 
+  // LoLa's stacked images: image i of a request lives at slots pos * K + i (pos in the
+  // image's own lane of N / (2K) positions, where every layout and rotation is planned);
+  // rotations are by K times the planned step, so each image rotates within its lane.
+  std::size_t images_per_ciphertext = 1;
+
   std::size_t lane() const { return poly_degree / 2; }
+  std::size_t image_lane() const { return lane() / images_per_ciphertext; }
   int data_primes() const { return int(coeff_modulus.size()) - 1; }
-  // The client's input slots (input_layout.cts vectors of lane values) for one raw image.
-  std::vector<std::vector<double>> pack_input(const std::uint8_t* raw, std::size_t bytes) const;
-  // Class scores from the decrypted output ciphertexts (lane values each).
-  std::vector<double> unpack_output(const std::vector<std::vector<double>>& slots) const;
+  // The client's input slots (input_layout.cts vectors of lane values) for up to K raw
+  // images of `bytes` each (missing images are zeros). Throws CompileError on a wrong size.
+  std::vector<std::vector<double>> pack_inputs(const std::vector<const std::uint8_t*>& raws, std::size_t bytes) const;
+  std::vector<std::vector<double>> pack_input(const std::uint8_t* raw, std::size_t bytes) const { return pack_inputs({raw}, bytes); }
+  // Class scores of image `image` from the decrypted output ciphertexts (lane values each).
+  std::vector<double> unpack_output(const std::vector<std::vector<double>>& slots, std::size_t image = 0) const;
 };
 
 struct PackedOptions {
@@ -129,15 +137,15 @@ struct PackedOptions {
   int min_scale_bits = 26;         // smallest acceptable scale (precision), else a larger N
   int max_scale_bits = 40;
   bool im2col = true;              // client-side im2col for a first convolution when it fits
-  std::size_t images_per_ciphertext = 1;  // > 1 (LoLa's stacked images) is refused for now
+  std::size_t images_per_ciphertext = 1;  // K images side by side (a power of two)
   // Calibration images (raw bytes, one image each): value ranges set the headroom of the
   // last prime; empty: a bound from the weights (looser).
   std::vector<std::vector<std::uint8_t>> calibration;
   bool allow_insecure = false;
 };
 
-// Compiles one model. Throws CompileError naming what is not supported (ensembles,
-// polynomials of degree > 3, K > 1) or what does not fit (no N up to 32768).
+// Compiles one model. Throws CompileError naming what is not supported (polynomials of
+// degree > 3, K not a power of two) or what does not fit (no N up to 32768).
 PackedProgram compile_packed(const Model& model, const PackedOptions& opt = {});
 
 // The cost counter: counts and predicted time (no HE).

@@ -54,7 +54,11 @@ PackedClient::~PackedClient() = default;
 PackedEvaluationKeys PackedClient::evaluation_keys() const { return {ctx_, rk_, gk_}; }
 
 std::vector<rlwe::Ciphertext> PackedClient::encrypt(const std::uint8_t* raw, std::size_t bytes) const {
-  const auto slots = prog_.pack_input(raw, bytes);
+  return encrypt_images({raw}, bytes);
+}
+
+std::vector<rlwe::Ciphertext> PackedClient::encrypt_images(const std::vector<const std::uint8_t*>& raws, std::size_t bytes) const {
+  const auto slots = prog_.pack_inputs(raws, bytes);
   std::vector<rlwe::Ciphertext> out;
   out.reserve(slots.size());
   std::lock_guard<std::mutex> lock(prng_mu_);
@@ -92,6 +96,15 @@ std::vector<double> PackedClient::decrypt(const std::vector<rlwe::Ciphertext>& o
                                 std::to_string(prog_.output_layout.cts));
   }
   return prog_.unpack_output(decrypt_slots(out));
+}
+
+std::vector<std::vector<double>> PackedClient::decrypt_images(const std::vector<rlwe::Ciphertext>& out, std::size_t count) const {
+  if (out.size() != prog_.output_layout.cts) throw std::invalid_argument("packed decrypt: wrong number of output ciphertexts");
+  if (count > prog_.images_per_ciphertext) throw std::invalid_argument("packed decrypt: more images than the plan stacks");
+  const auto slots = decrypt_slots(out);
+  std::vector<std::vector<double>> r;
+  for (std::size_t i = 0; i < count; ++i) r.push_back(prog_.unpack_output(slots, i));
+  return r;
 }
 
 std::vector<rlwe::Ciphertext> read_packed_ciphertexts(const PackedProgram& prog, const std::vector<std::vector<std::uint8_t>>& files) {

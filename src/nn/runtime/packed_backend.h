@@ -45,12 +45,15 @@ class PackedClient {
   PackedEvaluationKeys evaluation_keys() const;
   // One raw image (bytes, CHW) -> the plan's input ciphertexts (symmetric encryption).
   std::vector<rlwe::Ciphertext> encrypt(const std::uint8_t* raw, std::size_t bytes) const;
+  // Up to K images (the plan's images_per_ciphertext) in one request.
+  std::vector<rlwe::Ciphertext> encrypt_images(const std::vector<const std::uint8_t*>& raws, std::size_t bytes) const;
   // The input ciphertexts as SEAL 4.x objects, seeded (c1 from a 64-byte seed) and
   // compressed as asked: what a client uploads. Round trip with read_input().
   std::vector<std::vector<std::uint8_t>> serialize(const std::vector<rlwe::Ciphertext>& cts,
                                                    wire::Compression compression) const;
-  // Class scores (the trailing affine map applied).
+  // Class scores (the trailing affine map applied) of image 0, or of the first `count` images.
   std::vector<double> decrypt(const std::vector<rlwe::Ciphertext>& out) const;
+  std::vector<std::vector<double>> decrypt_images(const std::vector<rlwe::Ciphertext>& out, std::size_t count) const;
   // Every slot of each ciphertext (tests).
   std::vector<std::vector<double>> decrypt_slots(const std::vector<rlwe::Ciphertext>& cts) const;
 

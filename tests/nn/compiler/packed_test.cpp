@@ -155,6 +155,34 @@ TEST(PackedPlan, CryptonetsModelFileFitsN8192WithFewRotations) {
   EXPECT_LE(packed_upload_bytes(prog), 2u * 1024 * 1024);
 }
 
+TEST(PackedPlan, StackedImagesEachMatchTheFloatModel) {
+  const Model m = build({"s", {"c1.3.5.2.1", "sq", "d20", "poly3", "d10"}, {1, 14, 14}}, 5);
+  for (std::size_t K : {2u, 8u}) {
+    PackedOptions opt;
+    opt.images_per_ciphertext = K;
+    const PackedProgram prog = compile_packed(m, opt);
+    SCOPED_TRACE(describe_packed(prog));
+    EXPECT_EQ(prog.images_per_ciphertext, K);
+    std::mt19937_64 rng(K);
+    std::uniform_int_distribution<int> px(0, 255);
+    std::vector<std::vector<std::uint8_t>> raws(K, std::vector<std::uint8_t>(m.input.shape.size()));
+    std::vector<const std::uint8_t*> ptrs;
+    for (auto& r : raws) {
+      for (auto& v : r) v = std::uint8_t(px(rng));
+      ptrs.push_back(r.data());
+    }
+    PackedSimulator sim(prog);
+    const auto out = run_packed(prog, sim, prog.pack_inputs(ptrs, m.input.shape.size()));
+    for (std::size_t i = 0; i < K; ++i) {
+      const auto want = forward(m, prepare_input(m, raws[i]));
+      const auto got = prog.unpack_output(out.back(), i);
+      for (std::size_t c = 0; c < want.size(); ++c) EXPECT_NEAR(got[c], want[c], 1e-9 * (1 + std::abs(want[c]))) << "image " << i;
+    }
+    // Every rotation is K times a planned step.
+    for (auto s : prog.rotation_steps) EXPECT_EQ(s % std::int32_t(K), 0) << s;
+  }
+}
+
 TEST(PackedPlan, RefusesWhatItCannotRun) {
   std::mt19937_64 rng(1);
   Model m;
@@ -170,7 +198,7 @@ TEST(PackedPlan, RefusesWhatItCannotRun) {
   }
   m.layers[1] = Poly{{0, 0, 1}};
   PackedOptions opt;
-  opt.images_per_ciphertext = 4;
+  opt.images_per_ciphertext = 3;
   EXPECT_THROW((void)compile_packed(m, opt), CompileError);
   opt = {};
   opt.poly_degree = 1000;

@@ -145,6 +145,31 @@ TEST(PackedHe, UploadRoundTripsThroughSealObjects) {
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-3 * (1 + std::abs(b[i])));
 }
 
+TEST(PackedHe, StackedImagesDecryptEachToTheFloatModelsClass) {
+  const Model m = small_net(12, 3, 5, 2, 1, false, false, 8);
+  compiler::PackedOptions opt;
+  opt.images_per_ciphertext = 4;
+  const PackedProgram prog = compiler::compile_packed(m, opt);
+  math::DeterministicPrngForTests prng(8);
+  PackedClient client(prog, prng);
+  PackedServer server(prog, client.evaluation_keys());
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> px(0, 255);
+  std::vector<std::vector<std::uint8_t>> raws(4, std::vector<std::uint8_t>(m.input.shape.size()));
+  std::vector<const std::uint8_t*> ptrs;
+  for (auto& r : raws) {
+    for (auto& v : r) v = std::uint8_t(px(rng));
+    ptrs.push_back(r.data());
+  }
+  const auto scores = client.decrypt_images(server.evaluate(client.encrypt_images(ptrs, m.input.shape.size())), 4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto want = forward(m, prepare_input(m, raws[i]));
+    double mx = 1e-9;
+    for (double w : want) mx = std::max(mx, std::abs(w));
+    EXPECT_GE(bits_vs(scores[i], want, mx), 8.0) << "image " << i;
+  }
+}
+
 TEST(PackedHe, MissingGaloisKeyIsNamedBeforeAnyWork) {
   const Model m = small_net(12, 3, 5, 2, 1, false, false, 4);
   const PackedProgram prog = compiler::compile_packed(m);
