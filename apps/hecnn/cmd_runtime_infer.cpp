@@ -29,7 +29,7 @@ struct Args {
   bool real_packing = false;
   std::size_t calibrate = 512;
   bool json = false, plan = false, no_check = false, quiet = false, simulate = false, streaming = false;
-  bool scheme_given = false, calibrate_given = false;
+  bool scheme_given = false, calibrate_given = false, combiner_given = false;
   double memory_limit_gib = 0;
   int overflow_margin = 10;
   std::string save_plan, load_plan;
@@ -94,10 +94,6 @@ void run(const Args& a) {
   if (a.mode != "batch" && a.mode != "single") throw std::invalid_argument("--mode " + a.mode + ": use batch (default) or single");
   if (a.mode == "single") {
     // Refused before anything is read or compiled.
-    if (a.models.size() > 1) {
-      throw std::invalid_argument("--mode single runs one model for now (" + std::to_string(a.models.size()) +
-                                  " --model given); ensembles run in the batch mode");
-    }
     if (a.scheme_given && a.scheme != "ckks") throw std::invalid_argument("--mode single is CKKS only (drop --scheme " + a.scheme + ")");
     if (!a.batch_flags_given.empty()) throw std::invalid_argument("--mode single: " + a.batch_flags_given + " apply to the batch mode only");
     const std::size_t K = a.images_per_ciphertext;
@@ -148,7 +144,12 @@ void run(const Args& a) {
     s.plan = a.plan;
     s.json = a.json;
     s.quiet = a.quiet;
-    run_single(s, members[0], images, labels, count, a.images);
+    if (a.combiner_given) {
+      if (a.combiners.size() != 1) throw std::invalid_argument("--mode single: one --combiner (mean or weighted)");
+      s.combiner = a.combiners[0];
+    }
+    s.weights = a.weights;
+    run_single(s, members, images, labels, count, a.images);
     return;
   }
   const auto prog = plan_for(a, members, count);
@@ -257,7 +258,8 @@ void setup(CLI::App& app) {
   app.callback([a, &app] {
     a->scheme_given = app.count("--scheme") > 0;
     a->calibrate_given = app.count("--calibrate") > 0;
-    for (const char* f : {"--batch", "--streaming", "--memory-limit", "--real-packing", "--combiner", "--temperature", "--weights",
+    a->combiner_given = app.count("--combiner") > 0;
+    for (const char* f : {"--batch", "--streaming", "--memory-limit", "--real-packing", "--temperature",
                           "--input-bits", "--weight-bits", "--coeff-bits", "--ckks-precision", "--ckks-overflow-margin", "--save-plan",
                           "--load-plan", "--simulate", "--no-check"})
       if (app.count(f) > 0) a->batch_flags_given += (a->batch_flags_given.empty() ? "" : ", ") + std::string(f);

@@ -33,9 +33,10 @@ double quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
-void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<std::uint8_t>& images,
+void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, const std::vector<std::uint8_t>& images,
                 const std::vector<std::uint8_t>& labels, std::size_t count, const std::vector<std::string>& image_names) {
   using namespace nn;
+  const nn::Model& model = members.at(0);
   const std::size_t image_size = model.input.shape.size();
   compiler::PackedOptions opt;
   opt.poly_degree = a.poly_degree;
@@ -51,10 +52,39 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
     const std::size_t n = std::min(a.calibrate, train.count());
     for (std::size_t i = 0; i < n; ++i) opt.calibration.emplace_back(train.image(i), train.image(i) + image_size);
   }
-  const compiler::PackedProgram prog = compiler::compile_packed(model, opt);
+  const bool ensemble = members.size() > 1;
+  compiler::PackedEnsemble ens;
+  if (ensemble) {
+    std::vector<double> w = a.weights;
+    if (a.combiner == "weighted" && w.empty())
+      for (const auto& m : members) w.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
+    ens = compiler::compile_packed_ensemble(members, a.combiner, w, opt);
+  } else {
+    ens.members.push_back(compiler::compile_packed(model, opt));
+    ens.weights = {1.0};
+    ens.rotation_steps = ens.members[0].rotation_steps;
+  }
+  const compiler::PackedProgram& prog = ens.members[0];
   const double compile_s = now_s() - t_compile0;
-  const compiler::PackedCounts counts = compiler::count_packed(prog);
-  if (!a.json) std::printf("%s", compiler::describe_packed(prog).c_str());
+  compiler::PackedCounts counts;
+  for (const auto& p : ens.members) {
+    const auto c = compiler::count_packed(p);
+    counts.rotations += c.rotations;
+    counts.hoisted += c.hoisted;
+    counts.plain_mults += c.plain_mults;
+    counts.ct_mults += c.ct_mults;
+    counts.rescales += c.rescales;
+    counts.predicted_seconds += c.predicted_seconds;
+  }
+  if (!a.json) {
+    std::printf("%s", compiler::describe_packed(prog).c_str());
+    if (ensemble) {
+      std::printf("ensemble of %zu members (%s combiner, weights", members.size(), a.combiner.c_str());
+      for (double w : ens.weights) std::printf(" %.4f", w);
+      std::printf(" folded into each member's last layer), %zu Galois keys for all members; the server adds the members' outputs\n",
+                  ens.rotation_steps.size());
+    }
+  }
 
   nlohmann::json ops = nlohmann::json::array();
   for (const auto& op : prog.ops) {
@@ -79,8 +109,11 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
                       {"images_per_ciphertext", prog.images_per_ciphertext},
                       {"input_packing", prog.input_packing},
                       {"input_ciphertexts", prog.input_layout.cts},
-                      {"galois_keys", prog.rotation_steps.size()},
-                      {"rotation_steps", prog.rotation_steps},
+                      {"members", members.size()},
+                      {"combiner", ensemble ? a.combiner : ""},
+                      {"member_weights", ens.weights},
+                      {"galois_keys", ens.rotation_steps.size()},
+                      {"rotation_steps", ens.rotation_steps},
                       {"galois_key_bytes_uncompressed", compiler::packed_galois_key_bytes(prog)},
                       {"relin_key_bytes_uncompressed", compiler::packed_relin_key_bytes(prog)},
                       {"rotations", counts.rotations},
@@ -99,7 +132,7 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   // Keys: the client's secret stays here; the server gets evaluation keys only.
   math::SystemPrng prng;
   const double tk0 = now_s();
-  runtime::PackedClient client(prog, prng);
+  runtime::PackedClient client(prog, prng, std::vector<int>(ens.rotation_steps.begin(), ens.rotation_steps.end()));
   const double keygen_s = now_s() - tk0;
   const auto keys = client.evaluation_keys();
   std::size_t galois_bytes = 0, relin_bytes = 0;
@@ -112,7 +145,7 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
     if (prog.needs_relin) relin_bytes = wire::write_relin_keys(wctx, wire::to_wire(wctx, keys.relin), w).size();
   }
   const double ts0 = now_s();
-  runtime::PackedServer server(prog, keys);
+  runtime::PackedEnsembleServer server(ens, keys);
   const double server_setup_s = now_s() - ts0;
 
   std::vector<double> server_s, encrypt_s, decrypt_s;
@@ -135,9 +168,7 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
     t0 = now_s();
     auto in = runtime::read_packed_ciphertexts(prog, files);
     std::vector<compiler::LayerTiming> timings;
-    compiler::PackedExecOptions eo;
-    eo.timings = &timings;
-    auto out = server.evaluate(std::move(in), eo);
+    auto out = server.evaluate(in, &timings);
     for (const auto& t : timings) op_times[t.layer].push_back(t.seconds);
     server_s.push_back(now_s() - t0);
     down_bytes += runtime::packed_wire_bytes(prog, out, wire::Compression::zstd);
@@ -149,7 +180,12 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
       const std::size_t i = i0 + k;
       const int pred = argmax(scores[k]);
       predictions.push_back(pred);
-      const int fpred = argmax(forward(model, prepare_input(model, std::span<const std::uint8_t>(raws[k], image_size))));
+      std::vector<double> fsum(prog.num_classes, 0.0);
+      for (std::size_t mi = 0; mi < members.size(); ++mi) {
+        const auto f = forward(members[mi], prepare_input(members[mi], std::span<const std::uint8_t>(raws[k], image_size)));
+        for (std::size_t c = 0; c < fsum.size(); ++c) fsum[c] += ens.weights[mi] * f[c];
+      }
+      const int fpred = argmax(fsum);
       agree += pred == fpred;
       if (!labels.empty()) {
         correct += pred == labels[i];
@@ -169,7 +205,6 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   j["images"] = count;
   j["keygen_s"] = keygen_s;
   j["server_setup_s"] = server_setup_s;
-  j["plaintexts_cached"] = server.plaintexts_cached();
   j["plaintext_bytes"] = server.plaintext_bytes();
   j["galois_key_bytes"] = galois_bytes;
   j["relin_key_bytes"] = relin_bytes;
@@ -185,8 +220,7 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   j["download_bytes_per_image"] = double(down_bytes) / n;
   j["agreement_with_float"] = double(agree) / n;
   nlohmann::json per_op = nlohmann::json::object();
-  for (const auto& op : prog.ops)
-    if (op_times.count(op.label)) per_op[op.label] = quantile(op_times[op.label], 0.5);
+  for (const auto& [label, v] : op_times) per_op[label] = quantile(v, 0.5);
   j["server_op_median_s"] = per_op;
   if (!labels.empty()) {
     j["accuracy"] = double(correct) / n;
@@ -201,8 +235,7 @@ void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<s
   std::printf("  server latency per request: median %.4f s, 90th percentile %.4f s (predicted %.4f s); %.1f images/s\n",
               quantile(server_s, 0.5), quantile(server_s, 0.9), counts.predicted_seconds, j["server_images_per_s"].get<double>());
   std::printf("  per op (median):");
-  for (const auto& op : prog.ops)
-    if (op_times.count(op.label)) std::printf(" %s %.4f s;", op.label.c_str(), quantile(op_times[op.label], 0.5));
+  for (const auto& [label, v] : op_times) std::printf(" %s %.4f s;", label.c_str(), quantile(v, 0.5));
   std::printf("\n");
   std::printf("  client: encrypt + serialize median %.4f s, decrypt median %.4f s\n", quantile(encrypt_s, 0.5), quantile(decrypt_s, 0.5));
   std::printf("  bytes per image: up %.1f KiB, down %.1f KiB; keys once: Galois %.1f MiB (%zu steps), relinearization %.1f MiB\n",

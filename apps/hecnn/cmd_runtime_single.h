@@ -20,10 +20,12 @@ struct SingleArgs {
   std::size_t calibrate = 256;
   std::string packing = "auto";  // auto | im2col | chw
   bool plan = false, json = false, quiet = false;
+  std::string combiner = "mean";   // ensembles: mean | weighted
+  std::vector<double> weights;      // weighted: one per member (default: recorded test accuracy)
 };
 
 // images: count * image_size bytes; labels empty for image files.
-void run_single(const SingleArgs& a, const nn::Model& model, const std::vector<std::uint8_t>& images,
+void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, const std::vector<std::uint8_t>& images,
                 const std::vector<std::uint8_t>& labels, std::size_t count, const std::vector<std::string>& image_names);
 
 }  // namespace hecnn::app

@@ -43,9 +43,20 @@ PY
 grep -q "Galois keys" "$tmp/plan.txt" && echo "ok: --plan lists the keys" || { echo "FAIL: --plan lacks keys"; fail=1; }
 
 expect_refused "unknown mode" "use batch (default) or single" infer --mode fast --model "$model" --count 1
-expect_refused "ensemble" "ensembles run in the batch mode" infer --mode single --model "$model" --model "$model" --count 1
+d=models/default
+if "$hecnn" infer --mode single --model $d/member0.hecnn --model $d/member1.hecnn --model $d/member2.hecnn --count 6 --calibrate 64 --json >"$tmp/ens.json" 2>"$tmp/err"; then
+  python3 -c "
+import json; j = json.load(open('$tmp/ens.json'))
+assert j['members'] == 3 and j['combiner'] == 'mean', j
+assert abs(sum(j['member_weights']) - 1) < 1e-12
+assert j['agreement_with_float'] == 1.0, j['agreement_with_float']
+print('ok: 3-member encrypted ensemble, agreement 100%, median', round(j['server_latency_median_s'], 3), 's')" || fail=1
+else
+  echo "FAIL: single-mode ensemble"; cat "$tmp/err"; fail=1
+fi
+expect_refused "poly-softmax" "batch mode" infer --mode single --combiner poly-softmax --model $d/member0.hecnn --model $d/member1.hecnn --count 1 --calibrate 0
 expect_refused "bfv" "CKKS only" infer --mode single --scheme bfv --model "$model" --count 1
-expect_refused "batch flag" "--combiner" infer --mode single --combiner mean --model "$model" --count 1
+expect_refused "batch flag" "--temperature" infer --mode single --temperature 2 --model "$model" --count 1
 expect_refused "stacking not a power of two" "power of two" infer --mode single --images-per-ciphertext 3 --model "$model" --count 1
 if "$hecnn" infer --mode single --images-per-ciphertext 4 --model "$model" --count 8 --calibrate 64 --json >"$tmp/k4.json" 2>"$tmp/err"; then
   python3 -c "

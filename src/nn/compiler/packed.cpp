@@ -1095,7 +1095,8 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     for (double v : cal.op_max) out_max = std::max(out_max, v);
     (void)out_max;
     const double last_max = std::max(1.0, cal.op_max.back());
-    const int h = int(std::ceil(std::log2(last_max))) + 4;
+    const int h = opt.headroom_bits > 0 ? opt.headroom_bits : int(std::ceil(std::log2(last_max))) + 4;
+    prog.headroom_bits = h;
     // Scale bits: q0 = delta + h, L primes of delta bits, and the special prime at least
     // delta + h + 8 bits (key-switching noise ~ N q / P must stay well below the scale).
     int delta = (budget - 2 * h - 8) / (L + 2);
@@ -1177,6 +1178,86 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     return prog;
   }
   throw CompileError("--mode single: no ring degree fits this model at 128-bit security (" + why + ")");
+}
+
+PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const std::string& combiner,
+                                       const std::vector<double>& weights, const PackedOptions& opt) {
+  if (members.empty()) throw CompileError("an ensemble needs at least one member");
+  std::vector<double> w;
+  if (combiner == "mean") {
+    w.assign(members.size(), 1.0 / double(members.size()));
+  } else if (combiner == "weighted") {
+    if (weights.size() != members.size()) {
+      throw CompileError("weighted combiner: " + std::to_string(weights.size()) + " weights for " +
+                         std::to_string(members.size()) + " members");
+    }
+    double sum = 0;
+    for (double x : weights) {
+      if (!std::isfinite(x) || x < 0) throw CompileError("weighted combiner: weights must be finite and non-negative");
+      sum += x;
+    }
+    if (sum <= 0) throw CompileError("weighted combiner: the weights sum to zero");
+    for (double x : weights) w.push_back(x / sum);
+  } else {
+    throw CompileError("--mode single ensembles combine with mean or weighted (poly-softmax runs in the batch mode), not " + combiner);
+  }
+  // Each member's last linear map scaled by its weight.
+  std::vector<Model> scaled = members;
+  for (std::size_t m = 0; m < scaled.size(); ++m) {
+    auto& layers = scaled[m].layers;
+    if (layers.empty()) throw CompileError("ensemble member " + std::to_string(m) + " has no layers");
+    if (auto* d = std::get_if<Dense>(&layers.back())) {
+      for (auto& x : d->weight) x *= w[m];
+      for (auto& x : d->bias) x *= w[m];
+    } else if (auto* c = std::get_if<Conv2d>(&layers.back())) {
+      for (auto& x : c->weight) x *= w[m];
+      for (auto& x : c->bias) x *= w[m];
+    } else {
+      throw CompileError("ensemble member " + std::to_string(m) + " ends in an activation; --mode single ensembles need a final dense or convolution");
+    }
+  }
+  // First pass: each member's ring degree and headroom; second: all at the largest.
+  PackedOptions o = opt;
+  std::size_t n = 0;
+  int h = 0;
+  for (const auto& m : scaled) {
+    const PackedProgram p = compile_packed(m, o);
+    n = std::max(n, p.poly_degree);
+    h = std::max(h, p.headroom_bits);
+  }
+  o.poly_degree = n;
+  o.headroom_bits = h;
+  PackedEnsemble ens;
+  ens.weights = w;
+  ens.combiner = combiner;
+  std::set<std::int32_t> steps;
+  for (std::size_t m = 0; m < scaled.size(); ++m) {
+    ens.members.push_back(compile_packed(scaled[m], o));
+    ens.members.back().member_digests = {model_fingerprint(members[m])};
+    steps.insert(ens.members.back().rotation_steps.begin(), ens.members.back().rotation_steps.end());
+  }
+  const PackedProgram& a = ens.members[0];
+  for (std::size_t m = 1; m < ens.members.size(); ++m) {
+    const PackedProgram& b = ens.members[m];
+    std::string why;
+    if (b.coeff_modulus != a.coeff_modulus) why = "parameters";
+    else if (b.input_source != a.input_source || b.input_layout.cts != a.input_layout.cts || b.input_layout.period != a.input_layout.period)
+      why = "input packing";
+    else if (b.output_layout.cts != a.output_layout.cts || b.num_classes != a.num_classes || b.output_mult != a.output_mult ||
+             b.output_add != a.output_add)
+      why = "output layout";
+    else if (b.ops.size() != a.ops.size() || std::abs(b.ops.back().scale_out / a.ops.back().scale_out - 1) > 1e-12)
+      why = "levels and scales";
+    if (why.empty())
+      for (std::size_t c = 0; c < a.num_classes; ++c)
+        if (a.output_layout.position(c) != b.output_layout.position(c)) why = "output positions";
+    if (!why.empty()) {
+      throw CompileError("ensemble member " + std::to_string(m) + " compiles to different " + why +
+                         " than member 0; --mode single runs ensembles of one architecture");
+    }
+  }
+  ens.rotation_steps.assign(steps.begin(), steps.end());
+  return ens;
 }
 
 PackedCounts count_packed(const PackedProgram& prog) {

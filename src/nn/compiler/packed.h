@@ -114,6 +114,7 @@ struct PackedProgram {
   std::vector<std::int32_t> rotation_steps;  // distinct nonzero steps (mod lane): one Galois key each
   bool needs_relin = false;
   double predicted_precision_bits = 0;   // log2(scale / noise estimate) at the output
+  int headroom_bits = 0;                 // bits above the scale in the last prime (from calibration)
   std::vector<std::string> member_digests;  // BLAKE2b-256 of the model (plan_io.h)
 
   // LoLa's stacked images: image i of a request lives at slots pos * K + i (pos in the
@@ -142,11 +143,27 @@ struct PackedOptions {
   // last prime; empty: a bound from the weights (looser).
   std::vector<std::vector<std::uint8_t>> calibration;
   bool allow_insecure = false;
+  int headroom_bits = 0;           // > 0: bits above the scale in the last prime (ensembles force one value)
 };
 
 // Compiles one model. Throws CompileError naming what is not supported (polynomials of
 // degree > 3, K not a power of two) or what does not fit (no N up to 32768).
 PackedProgram compile_packed(const Model& model, const PackedOptions& opt = {});
+
+// An encrypted ensemble in single-image mode: members of one architecture compiled to
+// the same parameters and layouts, each member's last linear map scaled by its weight,
+// so that the server adds the members' output ciphertexts (no level) and the client
+// decrypts the combined class scores. Combiners: "mean" (weights 1/M) and "weighted"
+// (the given weights, normalized to sum 1). Throws CompileError when members differ in
+// layout or parameters, or the combiner is not one of these.
+struct PackedEnsemble {
+  std::vector<PackedProgram> members;
+  std::vector<double> weights;
+  std::string combiner;
+  std::vector<std::int32_t> rotation_steps;  // union over the members: the keys the client sends
+};
+PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const std::string& combiner,
+                                       const std::vector<double>& weights, const PackedOptions& opt = {});
 
 // The cost counter: counts and predicted time (no HE).
 PackedCounts count_packed(const PackedProgram& prog);

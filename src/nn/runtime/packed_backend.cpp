@@ -306,4 +306,37 @@ std::vector<std::vector<rlwe::Ciphertext>> PackedServer::evaluate_all(std::vecto
   return compiler::run_packed(prog_, *backend_, std::move(input), o);
 }
 
+PackedEnsembleServer::PackedEnsembleServer(const compiler::PackedEnsemble& ens, const PackedEvaluationKeys& keys) : ens_(ens) {
+  for (const auto& m : ens.members) servers_.push_back(std::make_unique<PackedServer>(m, keys));
+  eval_ = std::make_unique<ckks::Evaluator>(keys.context);
+}
+
+std::size_t PackedEnsembleServer::plaintext_bytes() const {
+  std::size_t b = 0;
+  for (const auto& s : servers_) b += s->plaintext_bytes();
+  return b;
+}
+
+std::vector<rlwe::Ciphertext> PackedEnsembleServer::evaluate(const std::vector<rlwe::Ciphertext>& input,
+                                                             std::vector<compiler::LayerTiming>* timings) const {
+  std::vector<rlwe::Ciphertext> sum;
+  for (std::size_t m = 0; m < servers_.size(); ++m) {
+    std::vector<compiler::LayerTiming> t;
+    compiler::PackedExecOptions o;
+    o.timings = timings ? &t : nullptr;
+    auto out = servers_[m]->evaluate(input, o);
+    if (timings)
+      for (auto& x : t) {
+        x.layer = "m" + std::to_string(m) + "/" + x.layer;
+        timings->push_back(x);
+      }
+    if (sum.empty()) {
+      sum = std::move(out);
+    } else {
+      for (std::size_t c = 0; c < sum.size(); ++c) eval_->add_inplace(sum[c], out[c]);
+    }
+  }
+  return sum;
+}
+
 }  // namespace hecnn::nn::runtime

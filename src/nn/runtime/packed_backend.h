@@ -110,4 +110,20 @@ class PackedServer {
   std::unique_ptr<Backend> backend_;
 };
 
+// The members of a single-image ensemble (compiler::PackedEnsemble) on one input: each
+// member's server, then the sum of their outputs (equal levels and scales by
+// construction). The keys must cover the union of the members' rotation steps.
+class PackedEnsembleServer {
+ public:
+  PackedEnsembleServer(const compiler::PackedEnsemble& ens, const PackedEvaluationKeys& keys);
+  std::vector<rlwe::Ciphertext> evaluate(const std::vector<rlwe::Ciphertext>& input,
+                                         std::vector<compiler::LayerTiming>* timings = nullptr) const;
+  std::size_t plaintext_bytes() const;
+
+ private:
+  const compiler::PackedEnsemble& ens_;
+  std::vector<std::unique_ptr<PackedServer>> servers_;
+  std::unique_ptr<ckks::Evaluator> eval_;
+};
+
 }  // namespace hecnn::nn::runtime

@@ -183,6 +183,40 @@ TEST(PackedPlan, StackedImagesEachMatchTheFloatModel) {
   }
 }
 
+TEST(PackedPlan, EnsembleMembersShareLayoutsAndSumToTheWeightedFloatEnsemble) {
+  const NetCase arch{"e", {"c1.3.5.2.1", "sq", "d20", "sq", "d10"}, {1, 14, 14}};
+  const std::vector<Model> members = {build(arch, 11), build(arch, 12), build(arch, 13)};
+  for (const std::string comb : {"mean", "weighted"}) {
+    const PackedEnsemble ens = compile_packed_ensemble(members, comb, {0.5, 0.3, 0.2});
+    ASSERT_EQ(ens.members.size(), 3u);
+    std::mt19937_64 rng(2);
+    std::uniform_int_distribution<int> px(0, 255);
+    std::vector<std::uint8_t> raw(members[0].input.shape.size());
+    for (auto& v : raw) v = std::uint8_t(px(rng));
+    std::vector<double> want(10, 0.0), got(10, 0.0);
+    for (std::size_t m = 0; m < 3; ++m) {
+      const auto f = forward(members[m], prepare_input(members[m], raw));
+      for (std::size_t c = 0; c < 10; ++c) want[c] += ens.weights[m] * f[c];
+      PackedSimulator sim(ens.members[m]);
+      const auto out = run_packed(ens.members[m], sim, ens.members[m].pack_input(raw.data(), raw.size()));
+      const auto g = ens.members[m].unpack_output(out.back());
+      for (std::size_t c = 0; c < 10; ++c) got[c] += g[c];
+    }
+    for (std::size_t c = 0; c < 10; ++c) EXPECT_NEAR(got[c], want[c], 1e-9 * (1 + std::abs(want[c]))) << comb;
+    EXPECT_EQ(ens.members[1].coeff_modulus, ens.members[0].coeff_modulus);
+  }
+  EXPECT_THROW((void)compile_packed_ensemble(members, "poly-softmax", {}), CompileError);
+  EXPECT_THROW((void)compile_packed_ensemble(members, "weighted", {1, 2}), CompileError);
+  // Different architectures are refused, naming what differs.
+  const std::vector<Model> mixed = {build(arch, 1), build({"f", {"c1.2.3.1.0", "sq", "d10"}, {1, 14, 14}}, 2)};
+  try {
+    (void)compile_packed_ensemble(mixed, "mean", {});
+    FAIL() << "mixed architectures accepted";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("one architecture"), std::string::npos) << e.what();
+  }
+}
+
 TEST(PackedPlan, RefusesWhatItCannotRun) {
   std::mt19937_64 rng(1);
   Model m;
