@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "fhe/wire/core_convert.h"
@@ -89,15 +90,21 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   nlohmann::json ops = nlohmann::json::array();
   for (const auto& op : prog.ops) {
     std::size_t diags = 0, giants = 0;
+    std::set<std::pair<std::uint32_t, std::int32_t>> babies;
     for (const auto& out : op.outs)
       for (const auto& g : out) {
         diags += g.diags.size();
         giants += g.step != 0;
+        for (const auto& d : g.diags)
+          if (d.baby != 0) babies.insert({d.in_ct, d.baby});
       }
+    const std::size_t folds = op.folds.size() * op.out_cts + op.steps.size() * op.out_cts;
+    const std::size_t relins = op.kind == compiler::PackedOpKind::poly ? op.out_cts * std::size_t(op.degree == 2 ? 1 : 2) : 0;
     ops.push_back({{"label", op.label}, {"kind", compiler::packed_op_name(op.kind)}, {"lowering", op.lowering},
                    {"level_in", op.level_in}, {"level_out", op.level_out}, {"ciphertexts_in", op.in_cts},
-                   {"ciphertexts_out", op.out_cts}, {"diagonals", diags}, {"giant_rotations", giants},
-                   {"folds", op.folds.size() * op.out_cts + op.steps.size()}});
+                   {"ciphertexts_out", op.out_cts}, {"diagonals", diags}, {"hoisted_rotations", babies.size()},
+                   {"giant_rotations", giants}, {"folds", folds},
+                   {"key_switches", babies.size() + giants + folds + relins}});
   }
   nlohmann::json j = {{"mode", "single"},
                       {"model", prog.description},

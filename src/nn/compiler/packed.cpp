@@ -1263,9 +1263,11 @@ PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const 
 PackedCounts count_packed(const PackedProgram& prog) {
   PackedCounts c;
   const double n = double(prog.poly_degree);
-  // Seconds per NTT-equivalent (N log N butterflies) measured at N = 8192 on the
-  // development VM (docs/inference.md), scaled by N log N; two cores.
-  const double t_ntt = 20e-6 * (n / 8192.0) * (std::log2(n) / 13.0);
+  // Seconds per NTT-equivalent (a rotation at k primes is about k (k + 1) + 3k + 2 of
+  // them), fitted to bench/nn_single_bench on the development VM without AVX-512 (a
+  // rotation at N = 8192, 7 primes: 6.6 ms on 2 cores), scaled by N log N. Hosts with
+  // AVX-512 IFMA run the NTTs about 3x faster.
+  const double t_ntt = 106e-6 * (n / 8192.0) * (std::log2(n) / 13.0);
   auto t_rot = [&](double k, bool hoisted) { return t_ntt * (hoisted ? (2 + 2 * k + 0.5 * k * (k + 1)) : (k * (k + 1) + 3 * k + 2)); };
   for (const auto& op : prog.ops) {
     const double k = op.level_in;

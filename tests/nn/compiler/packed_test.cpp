@@ -95,7 +95,7 @@ std::vector<NetCase> cases() {
       {"OddSizes_11x7_conv4x3", {"c2.3.3.2.1", "poly3", "d13", "sq", "d5"}, {2, 11, 7}},
       {"AffineThenSquares", {"c1.2.3.1.0", "aff", "sq", "sq", "d6"}, {1, 8, 8}},
       {"DenseOnly_MLP", {"d33", "poly2", "d9"}, {1, 6, 6}},
-      {"ManyChannels_exceeds_one_ciphertext", {"c1.16.3.1.1", "sq", "p2", "d10"}, {1, 28, 28}},
+      {"ManyChannels_exceeds_one_ciphertext", {"c1.12.3.1.1", "sq", "p2", "d10"}, {1, 24, 24}},
   };
 }
 
