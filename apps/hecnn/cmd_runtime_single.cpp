@@ -45,6 +45,12 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   if (a.packing != "auto" && a.packing != "im2col" && a.packing != "chw")
     throw std::invalid_argument("--packing " + a.packing + ": use auto, im2col or chw");
   opt.im2col = a.packing != "chw";
+  if (!a.json && !a.quiet) {
+    opt.progress = [](std::size_t n, const std::string& label, std::size_t done, std::size_t total) {
+      std::fprintf(stderr, "\r  compiling for N = %zu: %-24s (%zu/%zu)   ", n, label.c_str(), done + 1, total);
+      std::fflush(stderr);
+    };
+  }
   // Calibration on training images (never the images being scored).
   const double t_compile0 = now_s();
   if (a.calibrate > 0) {
@@ -67,6 +73,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   }
   const compiler::PackedProgram& prog = ens.members[0];
   const double compile_s = now_s() - t_compile0;
+  if (opt.progress) std::fprintf(stderr, "\n");
   compiler::PackedCounts counts;
   for (const auto& p : ens.members) {
     const auto c = compiler::count_packed(p);

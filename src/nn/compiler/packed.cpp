@@ -754,7 +754,8 @@ struct LoweredNet {
 };
 
 // Lowers every stage for a lane; throws CompileError when something does not fit.
-LoweredNet lower_network(const Model& model, const std::vector<Stage>& stages, std::size_t lane, bool allow_im2col) {
+LoweredNet lower_network(const Model& model, const std::vector<Stage>& stages, std::size_t lane, bool allow_im2col,
+                         const PackedOptions& opt) {
   LoweredNet net;
   const Shape in_shape = model.input.shape;
   // Input packing.
@@ -832,6 +833,7 @@ LoweredNet lower_network(const Model& model, const std::vector<Stage>& stages, s
   (void)first;
   for (std::size_t si = 0; si < stages.size(); ++si) {
     const Stage& st = stages[si];
+    if (opt.progress) opt.progress(2 * lane * opt.images_per_ciphertext, st.label, si, stages.size());
     if (st.is_poly) {
       PackedOp op;
       op.kind = PackedOpKind::poly;
@@ -1051,7 +1053,7 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     if (n / 2 < K) continue;
     LoweredNet net;
     try {
-      net = lower_network(model, stages, n / 2 / K, opt.im2col);
+      net = lower_network(model, stages, n / 2 / K, opt.im2col, opt);
     } catch (const CompileError& e) {
       why = e.what();
       continue;

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,9 @@ struct PackedOptions {
   std::vector<std::vector<std::uint8_t>> calibration;
   bool allow_insecure = false;
   int headroom_bits = 0;           // > 0: bits above the scale in the last prime (ensembles force one value)
+  // Called as each stage is lowered (N, stage label, stages done, stages total): deep
+  // networks take a minute to place.
+  std::function<void(std::size_t, const std::string&, std::size_t, std::size_t)> progress;
 };
 
 // Compiles one model. Throws CompileError naming what is not supported (polynomials of

@@ -73,9 +73,11 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
             for (const auto& d : g.diags)
               if (baby_index.at(d.in_ct).emplace(d.baby, baby_steps[d.in_ct].size()).second)
                 baby_steps[d.in_ct].push_back(d.baby);
+        // Several input ciphertexts: one per core (each one's hoisted group then runs there).
         std::vector<std::vector<Value>> babies(op.in_cts);
-        for (std::size_t c = 0; c < op.in_cts; ++c)
+        math::parallel_for(op.in_cts, [&](std::size_t c) {
           if (!baby_steps[c].empty()) babies[c] = backend.rotate_many(cur[c], baby_steps[c]);
+        });
         next.resize(op.out_cts);
         for (std::size_t u = 0; u < op.out_cts; ++u) {
           // Giant groups are independent (their products and rotation): one per core.
