@@ -31,6 +31,49 @@ void check_key(const Context& ctx, const KSwitchKey& key, std::size_t k) {
   }
 }
 
+// Sums digit x key-part products for one output modulus into (o0, o1): reduced in place
+// on the vector path (q < 2^50 with IFMA), else 128-bit lazy sums reduced once at finish().
+class KeyProductSum {
+ public:
+  KeyProductSum(const math::Modulus& mod, std::size_t n, u64* o0, u64* o1)
+      : mod_(mod), n_(n), o0_(o0), o1_(o1), vec_(math::vec_ops_use_ifma(mod, n)) {
+    if (vec_) {
+      std::fill(o0_, o0_ + n_, 0);
+      std::fill(o1_, o1_ + n_, 0);
+    } else {
+      a0_ = math::scratch<struct KeySumAcc0Tag, u128>(n_);
+      a1_ = math::scratch<struct KeySumAcc1Tag, u128>(n_);
+      std::fill(a0_, a0_ + n_, 0);
+      std::fill(a1_, a1_ + n_, 0);
+    }
+  }
+  void add(const u64* d, const u64* k0, const u64* k1) {
+    if (vec_) {
+      math::mul_add_mod_vec(d, k0, o0_, n_, mod_);
+      math::mul_add_mod_vec(d, k1, o1_, n_, mod_);
+      return;
+    }
+    for (std::size_t i = 0; i < n_; ++i) {
+      a0_[i] += static_cast<u128>(d[i]) * k0[i];
+      a1_[i] += static_cast<u128>(d[i]) * k1[i];
+    }
+  }
+  void finish() {
+    if (vec_) return;
+    for (std::size_t i = 0; i < n_; ++i) {
+      o0_[i] = mod_.reduce(a0_[i]);
+      o1_[i] = mod_.reduce(a1_[i]);
+    }
+  }
+
+ private:
+  const math::Modulus& mod_;
+  std::size_t n_;
+  u64 *o0_, *o1_;
+  u128 *a0_ = nullptr, *a1_ = nullptr;
+  bool vec_;
+};
+
 // acc[c][r] (c < 2, r <= k; r == k stands for P; NTT form) divided by P with rounding
 // and added into (c0, c1) of ct.
 void mod_down_add(const Context& ctx, u64* acc, Ciphertext& ct) {
@@ -86,20 +129,7 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
   math::parallel_for(k + 1, [&](std::size_t r) {
     const std::size_t prime = r < k ? r : p_index;
     const auto& mod = ctx.key_base()[prime];
-    // Vector path (q < 2^50 with IFMA): reduced products accumulated in [0, q).
-    // Portable path: 128-bit lazy accumulation, one reduction at the end.
-    const bool vec = math::vec_ops_use_ifma(mod, n);
-    u128* a0 = vec ? nullptr : math::scratch<struct Acc0Tag, u128>(n);
-    u128* a1 = vec ? nullptr : math::scratch<struct Acc1Tag, u128>(n);
-    u64* o0 = acc_at(0, r);
-    u64* o1 = acc_at(1, r);
-    if (vec) {
-      std::fill(o0, o0 + n, 0);
-      std::fill(o1, o1 + n, 0);
-    } else {
-      std::fill(a0, a0 + n, 0);
-      std::fill(a1, a1 + n, 0);
-    }
+    KeyProductSum sum(mod, n, acc_at(0, r), acc_at(1, r));
     u64* tmp = math::scratch<struct DigitTmpTag, u64>(n);
     for (std::size_t j = 0; j < k; ++j) {
       const u64* d;
@@ -133,24 +163,9 @@ void switch_key_add(const Context& ctx, const u64* target, bool target_ntt, cons
         math::ntt_forward(tmp, ctx.ntt(prime));
         d = tmp;
       }
-      const u64* k0 = key.parts[j].residue(0, prime);
-      const u64* k1 = key.parts[j].residue(1, prime);
-      if (vec) {
-        math::mul_add_mod_vec(d, k0, o0, n, mod);
-        math::mul_add_mod_vec(d, k1, o1, n, mod);
-        continue;
-      }
-      for (std::size_t i = 0; i < n; ++i) {
-        a0[i] += static_cast<u128>(d[i]) * k0[i];
-        a1[i] += static_cast<u128>(d[i]) * k1[i];
-      }
+      sum.add(d, key.parts[j].residue(0, prime), key.parts[j].residue(1, prime));
     }
-    if (!vec) {
-      for (std::size_t i = 0; i < n; ++i) {
-        o0[i] = mod.reduce(a0[i]);
-        o1[i] = mod.reduce(a1[i]);
-      }
-    }
+    sum.finish();
   });
 
   mod_down_add(ctx, acc, ct);
@@ -239,18 +254,7 @@ void switch_key_add_digits(const Context& ctx, const KeySwitchDigits& digits, co
   math::parallel_for(k + 1, [&](std::size_t r) {
     const std::size_t prime = r < k ? r : p_index;
     const auto& mod = ctx.key_base()[prime];
-    const bool vec = math::vec_ops_use_ifma(mod, n);
-    u64* o0 = acc + r * n;
-    u64* o1 = acc + ((k + 1) + r) * n;
-    u128* a0 = vec ? nullptr : math::scratch<struct HoistAcc0Tag, u128>(n);
-    u128* a1 = vec ? nullptr : math::scratch<struct HoistAcc1Tag, u128>(n);
-    if (vec) {
-      std::fill(o0, o0 + n, 0);
-      std::fill(o1, o1 + n, 0);
-    } else {
-      std::fill(a0, a0 + n, 0);
-      std::fill(a1, a1 + n, 0);
-    }
+    KeyProductSum sum(mod, n, acc + r * n, acc + ((k + 1) + r) * n);
     u64* tmp = math::scratch<struct HoistPermTag, u64>(n);
     for (std::size_t j = 0; j < k; ++j) {
       const u64* d = digits.data.data() + (j * (k + 1) + r) * n;
@@ -258,24 +262,9 @@ void switch_key_add_digits(const Context& ctx, const KeySwitchDigits& digits, co
         apply_galois_ntt(d, *perm, n, tmp);
         d = tmp;
       }
-      const u64* k0 = key.parts[j].residue(0, prime);
-      const u64* k1 = key.parts[j].residue(1, prime);
-      if (vec) {
-        math::mul_add_mod_vec(d, k0, o0, n, mod);
-        math::mul_add_mod_vec(d, k1, o1, n, mod);
-        continue;
-      }
-      for (std::size_t i = 0; i < n; ++i) {
-        a0[i] += static_cast<u128>(d[i]) * k0[i];
-        a1[i] += static_cast<u128>(d[i]) * k1[i];
-      }
+      sum.add(d, key.parts[j].residue(0, prime), key.parts[j].residue(1, prime));
     }
-    if (!vec) {
-      for (std::size_t i = 0; i < n; ++i) {
-        o0[i] = mod.reduce(a0[i]);
-        o1[i] = mod.reduce(a1[i]);
-      }
-    }
+    sum.finish();
   });
   mod_down_add(ctx, acc, ct);
 }
