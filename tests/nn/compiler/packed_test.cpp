@@ -19,12 +19,8 @@
 namespace hecnn::nn::compiler {
 namespace {
 
-std::vector<double> rand_vec(std::mt19937_64& rng, std::size_t n, double scale) {
-  std::normal_distribution<double> d(0.0, scale);
-  std::vector<double> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+// Weights scaled by 1 / sqrt(fan-in) keep the values of deep random networks bounded.
+std::vector<double> rand_vec(std::mt19937_64& rng, std::size_t n, double scale) { return testing::random_vec(n, scale, rng); }
 
 Conv2d conv(std::mt19937_64& rng, int in, int out, int k, int stride, int pad) {
   Conv2d c;
