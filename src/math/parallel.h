@@ -67,4 +67,30 @@ void parallel_for(std::size_t count, F&& body) {
   for (std::size_t i = 0; i < count; ++i) body(i);
 }
 
+// The same, but iterations are handed out one at a time (OpenMP schedule(dynamic)): for a
+// few iterations of uneven cost (e.g. rotations next to cheap products), so that no core
+// waits on a static share that happened to hold the expensive ones.
+template <typename F>
+void parallel_for_dynamic(std::size_t count, F&& body) {
+#if defined(_OPENMP)
+  if (count > 1 && !omp_in_parallel()) {
+    std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::size_t i = 0; i < count; ++i) {
+      try {
+        body(i);
+      } catch (...) {
+#pragma omp critical(hecnn_parallel_for_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+  for (std::size_t i = 0; i < count; ++i) body(i);
+#else
+  parallel_for(count, std::forward<F>(body));
+#endif
+}
+
 }  // namespace hecnn::math

@@ -75,7 +75,7 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
                 baby_steps[d.in_ct].push_back(d.baby);
         // Several input ciphertexts: one per core (each one's hoisted group then runs there).
         std::vector<std::vector<Value>> babies(op.in_cts);
-        math::parallel_for(op.in_cts, [&](std::size_t c) {
+        math::parallel_for_dynamic(op.in_cts, [&](std::size_t c) {
           if (!baby_steps[c].empty()) babies[c] = backend.rotate_many(cur[c], baby_steps[c]);
         });
         next.resize(op.out_cts);
@@ -84,7 +84,7 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
           const std::size_t groups = op.outs[u].size();
           std::vector<Value> inner(groups);
           std::vector<char> inner_have(groups, 0);
-          math::parallel_for(groups, [&](std::size_t gi) {
+          math::parallel_for_dynamic(groups, [&](std::size_t gi) {
             const PackedGiant& g = op.outs[u][gi];
             for (std::size_t di = 0; di < g.diags.size(); ++di) {
               const PackedDiag& d = g.diags[di];
