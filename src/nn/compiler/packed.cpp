@@ -190,7 +190,7 @@ std::vector<Stage> build_stages(const Model& model, double& out_mult, double& ou
     lin = Sparse();
     lin_label.clear();
   };
-  auto push_linear = [&](Sparse m, const std::string& name, Shape out) {
+  auto push_linear = [&](Sparse m, const std::string& name) {
     if (pending) {
       m = compose(m, affine_matrix(m.n_in, pend_lead, pend_const));
       pending = false;
@@ -205,21 +205,16 @@ std::vector<Stage> build_stages(const Model& model, double& out_mult, double& ou
       lin_label = name;
       have_lin = true;
     }
-    (void)out;
   };
   for (std::size_t li = 0; li < model.layers.size(); ++li) {
     const Layer& layer = model.layers[li];
     const Shape out = shapes[li];
     if (const auto* c = std::get_if<Conv2d>(&layer)) {
-      const bool first = li == 0;
-      push_linear(conv_matrix(*c, cur, out), "conv" + std::to_string(++conv_n), out);
-      if (first) {
-        // Marked below when the stage is flushed unchanged.
-      }
+      push_linear(conv_matrix(*c, cur, out), "conv" + std::to_string(++conv_n));
     } else if (const auto* d = std::get_if<Dense>(&layer)) {
-      push_linear(dense_matrix(*d), "dense" + std::to_string(++dense_n), out);
+      push_linear(dense_matrix(*d), "dense" + std::to_string(++dense_n));
     } else if (const auto* p = std::get_if<SumPool>(&layer)) {
-      push_linear(pool_matrix(*p, cur, out), "pool" + std::to_string(++pool_n), out);
+      push_linear(pool_matrix(*p, cur, out), "pool" + std::to_string(++pool_n));
     } else if (const auto* poly = std::get_if<Poly>(&layer)) {
       std::vector<double> c = poly->coeffs;
       double mx = 0;
@@ -270,9 +265,6 @@ std::vector<Stage> build_stages(const Model& model, double& out_mult, double& ou
         pend_const = c[0];
         pending = true;
       }
-    }
-    if (!std::holds_alternative<Poly>(layer)) {
-      // keep accumulating
     }
     cur = out;
   }
@@ -405,19 +397,6 @@ struct InputInfo {
   const PackedLayout* layout;
   std::vector<std::uint32_t> ct, slot;  // per element (canonical copy)
 };
-
-InputInfo input_info(const PackedLayout& L) {
-  InputInfo info;
-  info.layout = &L;
-  info.ct.resize(L.size());
-  info.slot.resize(L.size());
-  for (std::size_t e = 0; e < L.size(); ++e) {
-    const std::int64_t p = L.position(e);
-    info.ct[e] = std::uint32_t(p / std::int64_t(L.lane));
-    info.slot[e] = std::uint32_t(p % std::int64_t(L.lane));
-  }
-  return info;
-}
 
 // The rotation that brings input slot sp to output slot t: modulo the period when the
 // input repeats, else modulo the lane.
@@ -695,10 +674,6 @@ PackedOp build_linear_op(const Lowered& L, const Sparse& M, std::size_t in_cts, 
   std::size_t nb = 0, ng = 0;
   const std::int64_t bs = best_baby_size(keys, lane, nb, ng);
   // diag index per key
-  struct Slotted {
-    std::uint32_t in_ct;
-    std::int64_t baby, giant;
-  };
   std::map<DiagKey, std::pair<std::size_t, std::size_t>> where;  // key -> (giant index, diag index)
   op.outs.assign(op.out_cts, {});
   std::vector<std::map<std::int64_t, std::size_t>> giant_index(op.out_cts);
@@ -759,7 +734,6 @@ LoweredNet lower_network(const Model& model, const std::vector<Stage>& stages, s
   LoweredNet net;
   const Shape in_shape = model.input.shape;
   // Input packing.
-  std::size_t first = 0;
   PackedLayout cur;
   std::vector<std::int64_t> cur_pos;
   Sparse first_matrix;
@@ -830,7 +804,6 @@ LoweredNet lower_network(const Model& model, const std::vector<Stage>& stages, s
   net.input_layout = cur;
   cur_pos.resize(cur.size());
   for (std::size_t e = 0; e < cur.size(); ++e) cur_pos[e] = cur.position(e);
-  (void)first;
   for (std::size_t si = 0; si < stages.size(); ++si) {
     const Stage& st = stages[si];
     if (opt.progress) opt.progress(2 * lane * opt.images_per_ciphertext, st.label, si, stages.size());
@@ -1072,11 +1045,6 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     prog.output_mult = out_mult;
     prog.output_add = out_add;
     prog.output_layout = prog.ops.back().layout;
-    // Output positions as an explicit affine layout where possible.
-    {
-      PackedLayout L = prog.ops.back().layout;
-      prog.output_layout = L;
-    }
     // Levels (the primes come after calibration).
     {
       int lvl = net.levels + 1;
@@ -1093,9 +1061,6 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     for (std::size_t i = 0; i < prog.ops.size(); ++i) prog.ops[i].log2_max = std::log2(std::max(cal.op_max[i], 1e-30));
     const int L = net.levels;
     const int budget = math::max_coeff_bits_128(n);
-    double out_max = 1;
-    for (double v : cal.op_max) out_max = std::max(out_max, v);
-    (void)out_max;
     const double last_max = std::max(1.0, cal.op_max.back());
     const int h = opt.headroom_bits > 0 ? opt.headroom_bits : int(std::ceil(std::log2(last_max))) + 4;
     prog.headroom_bits = h;
