@@ -22,6 +22,21 @@
 
 namespace hecnn::math {
 
+#if defined(_OPENMP)
+namespace detail {
+// One iteration inside an OpenMP team: the first exception is kept for the caller.
+template <typename F>
+void run_guarded(F& body, std::size_t i, std::exception_ptr& error) {
+  try {
+    body(i);
+  } catch (...) {
+#pragma omp critical(hecnn_parallel_for_error)
+    if (!error) error = std::current_exception();
+  }
+}
+}  // namespace detail
+#endif
+
 template <typename F>
 void parallel_for(std::size_t count, F&& body) {
 #if defined(_OPENMP)
@@ -29,12 +44,7 @@ void parallel_for(std::size_t count, F&& body) {
     std::exception_ptr error;
 #pragma omp parallel for schedule(static)
     for (std::size_t i = 0; i < count; ++i) {
-      try {
-        body(i);
-      } catch (...) {
-#pragma omp critical(hecnn_parallel_for_error)
-        if (!error) error = std::current_exception();
-      }
+      detail::run_guarded(body, i, error);
     }
     if (error) std::rethrow_exception(error);
     return;
@@ -77,12 +87,7 @@ void parallel_for_dynamic(std::size_t count, F&& body) {
     std::exception_ptr error;
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t i = 0; i < count; ++i) {
-      try {
-        body(i);
-      } catch (...) {
-#pragma omp critical(hecnn_parallel_for_error)
-        if (!error) error = std::current_exception();
-      }
+      detail::run_guarded(body, i, error);
     }
     if (error) std::rethrow_exception(error);
     return;
