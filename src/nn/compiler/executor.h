@@ -37,6 +37,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "math/parallel.h"
@@ -77,20 +78,43 @@ namespace detail {
 Instr restrict_linear(const Instr& ins, const std::vector<std::uint32_t>& els);
 }  // namespace detail
 
-// Runs `prog` on `input` (one value per element of the input tensor). Returns every
-// tensor: the outputs (and with keep_all every tensor) complete, the others empty.
+// Runs the schedule's instructions with `given` tensors (id, one value per element) as
+// their sources: the whole plan from the input (execute below), or one party's part of it
+// (parts.h: a member from the input, the combiner from the members' outputs). Returns
+// every tensor: the outputs the schedule computes and the given ones (and with keep_all
+// every computed tensor) complete, the others empty. Throws std::invalid_argument when a
+// given tensor has the wrong size or the schedule reads a tensor it neither computes nor
+// is given.
 template <class B>
-std::vector<std::vector<typename B::Value>> execute(const Program& prog, const Schedule& sch, const B& backend,
-                                                    std::vector<typename B::Value> input, const ExecOptions& opt = {}) {
+std::vector<std::vector<typename B::Value>> execute_given(const Program& prog, const Schedule& sch, const B& backend,
+                                                          std::vector<std::pair<int, std::vector<typename B::Value>>> given,
+                                                          const ExecOptions& opt = {}) {
   using Value = typename B::Value;
   using Tensor = std::vector<Value>;
   const std::size_t count = prog.instrs.size();
   if (count == 0) throw std::invalid_argument("execute: empty program");
-  if (input.size() != prog.instrs[0].size) {
-    throw std::invalid_argument("execute: the input has " + std::to_string(input.size()) + " elements, the program expects " +
-                                std::to_string(prog.instrs[0].size));
-  }
   if (sch.frees.size() != sch.steps.size()) throw std::invalid_argument("execute: malformed schedule");
+  std::vector<bool> available(count, false);
+  for (const auto& [t, v] : given) {
+    if (t < 0 || std::size_t(t) >= count) throw std::invalid_argument("execute: given tensor " + std::to_string(t) + " is not in the program");
+    if (v.size() != prog.instrs[std::size_t(t)].size) {
+      throw std::invalid_argument("execute: tensor " + std::to_string(t) + " (" + prog.instrs[std::size_t(t)].label + ") has " +
+                                  std::to_string(v.size()) + " elements, the program expects " + std::to_string(prog.instrs[std::size_t(t)].size));
+    }
+    available[std::size_t(t)] = true;
+  }
+  {
+    std::vector<bool> computed(count, false);
+    for (const auto& step : sch.steps)
+      for (const auto& g : step) computed[std::size_t(g.instr)] = true;
+    for (const auto& step : sch.steps)
+      for (const auto& g : step)
+        for (int t : prog.instrs[std::size_t(g.instr)].inputs)
+          if (!available[std::size_t(t)] && !computed[std::size_t(t)]) {
+            throw std::invalid_argument("execute: " + prog.instrs[std::size_t(g.instr)].label + " reads tensor " + std::to_string(t) + " (" +
+                                        prog.instrs[std::size_t(t)].label + "), which is neither given nor computed");
+          }
+  }
   auto for_each = [](std::size_t n, auto&& f) {
     if constexpr (B::kParallel) math::parallel_for(n, f);
     else for (std::size_t k = 0; k < n; ++k) f(k);
@@ -115,8 +139,8 @@ std::vector<std::vector<typename B::Value>> execute(const Program& prog, const S
     }
 
   std::vector<Tensor> val(count);
-  val[0] = std::move(input);
-  for (std::size_t i = 1; i < count; ++i) val[i].resize(prog.instrs[i].size);
+  for (std::size_t i = 0; i < count; ++i) val[i].resize(prog.instrs[i].size);
+  for (auto& [t, v] : given) val[std::size_t(t)] = std::move(v);
 
   // Element e of tensor t at `level` (moved out when this is its last reader).
   auto operand = [&](int t, std::uint32_t e, std::size_t level) {
@@ -233,6 +257,21 @@ std::vector<std::vector<typename B::Value>> execute(const Program& prog, const S
   for (std::size_t t = 0; t < count; ++t)
     if (!keep[t]) Tensor().swap(val[t]);
   return val;
+}
+
+// Runs `prog` on `input` (one value per element of the input tensor). Returns every
+// tensor: the outputs (and with keep_all every tensor) complete, the others empty.
+template <class B>
+std::vector<std::vector<typename B::Value>> execute(const Program& prog, const Schedule& sch, const B& backend,
+                                                    std::vector<typename B::Value> input, const ExecOptions& opt = {}) {
+  if (prog.instrs.empty()) throw std::invalid_argument("execute: empty program");
+  if (input.size() != prog.instrs[0].size) {
+    throw std::invalid_argument("execute: the input has " + std::to_string(input.size()) + " elements, the program expects " +
+                                std::to_string(prog.instrs[0].size));
+  }
+  std::vector<std::pair<int, std::vector<typename B::Value>>> given;
+  given.emplace_back(0, std::move(input));
+  return execute_given(prog, sch, backend, std::move(given), opt);
 }
 
 }  // namespace hecnn::nn::compiler

@@ -202,4 +202,18 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
   return detail::collect_outputs(prog_, val);
 }
 
+std::vector<EncryptedTensor> BfvServer::evaluate_part(std::size_t residue, const compiler::ProgramPart& part,
+                                                      std::vector<std::pair<int, EncryptedTensor>> given,
+                                                      std::vector<LayerTiming>* timings, const Progress& progress) const {
+  if (residue >= eval_.size()) throw std::invalid_argument("residue index out of range");
+  const auto& ctx = *keys_.contexts[residue];
+  for (const auto& [t, cts] : given) detail::check_tensor(prog_, t, cts, ctx.n());
+  const BfvOps ops{*tables_[residue], *eval_[residue], residue < keys_.relin.size() ? &keys_.relin[residue] : nullptr};
+  const compiler::Schedule sch = compiler::restrict_schedule(compiler::make_schedule(prog_, streaming_, false), part);
+  auto val = compiler::execute_given(prog_, sch, ops, std::move(given), {false, timings, progress});
+  std::vector<EncryptedTensor> outs;
+  for (int k : part.outputs) outs.push_back(val[std::size_t(prog_.outputs[std::size_t(k)].tensor)]);
+  return outs;
+}
+
 }  // namespace hecnn::nn::runtime

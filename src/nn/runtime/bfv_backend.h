@@ -20,6 +20,7 @@
 #include "fhe/bfv/evaluator.h"
 #include "fhe/rlwe/keygen.h"
 #include "math/prng.h"
+#include "nn/compiler/parts.h"
 #include "nn/compiler/program.h"
 #include "nn/runtime/interpreter.h"
 
@@ -65,6 +66,12 @@ class BfvServer {
                                         const Progress& progress = {}) const;
   // Every tensor after every instruction (tests: layer-by-layer comparison; keeps all memory).
   std::vector<EncryptedTensor> evaluate_all(std::size_t residue, EncryptedTensor input) const;
+  // One party's part of the plan (compiler/parts.h) on its given tensors (the input for a
+  // member, the members' outputs for the combiner), each checked against the plan first.
+  // Returns the part's outputs in part.outputs order.
+  std::vector<EncryptedTensor> evaluate_part(std::size_t residue, const compiler::ProgramPart& part,
+                                             std::vector<std::pair<int, EncryptedTensor>> given,
+                                             std::vector<LayerTiming>* timings = nullptr, const Progress& progress = {}) const;
   // Execution order (compiler/schedule.h): layer order (default) or streaming (bounded
   // memory). The results are the same either way.
   void set_streaming(bool on) { streaming_ = on; }

@@ -33,17 +33,25 @@ void check_program(const Program& prog) {
   if (prog.ckks.poly_degree == 0 || prog.ckks.coeff_modulus.size() < 2) throw std::invalid_argument("CKKS backend: program has no CKKS parameters");
 }
 
+// From the instructions, or from the keys the plan lists (a public plan, compiler/parts.h,
+// has no instructions to scan).
+bool lists_key(const Program& prog, const char* prefix) {
+  for (const auto& k : prog.keys)
+    if (k.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 bool needs_conjugation(const Program& prog) {
   if (!prog.ckks.complex_packing) return false;
   for (const auto& ins : prog.instrs)
     if (ins.op == OpKind::square || ins.op == OpKind::multiply) return true;
-  return false;
+  return lists_key(prog, "conjugation");
 }
 
 bool needs_relin(const Program& prog) {
   for (const auto& ins : prog.instrs)
     if (ins.op == OpKind::relinearize) return true;
-  return false;
+  return lists_key(prog, "relin");
 }
 
 
@@ -245,6 +253,18 @@ std::vector<EncryptedTensor> CkksServer::run(EncryptedTensor input, bool keep_al
   auto val = compiler::execute(prog_, sch, ops, std::move(input), {keep_all, timings, progress});
   if (keep_all) return val;
   return detail::collect_outputs(prog_, val);
+}
+
+std::vector<EncryptedTensor> CkksServer::evaluate_part(const compiler::ProgramPart& part, std::vector<std::pair<int, EncryptedTensor>> given,
+                                                       std::vector<LayerTiming>* timings, const Progress& progress) const {
+  const auto& ctx = *keys_.context;
+  for (const auto& [t, cts] : given) detail::check_tensor(prog_, t, cts, ctx.n());
+  const CkksOps ops{ctx, *eval_, *packing_, keys_, prog_.ckks.complex_packing};
+  const compiler::Schedule sch = compiler::restrict_schedule(compiler::make_schedule(prog_, streaming_, false), part);
+  auto val = compiler::execute_given(prog_, sch, ops, std::move(given), {false, timings, progress});
+  std::vector<EncryptedTensor> outs;
+  for (int k : part.outputs) outs.push_back(val[std::size_t(prog_.outputs[std::size_t(k)].tensor)]);
+  return outs;
 }
 
 }  // namespace hecnn::nn::runtime

@@ -73,6 +73,10 @@ class CkksServer {
                                         const Progress& progress = {}) const;
   // Every tensor after every instruction (tests: layer-by-layer comparison; keeps all memory).
   std::vector<EncryptedTensor> evaluate_all(EncryptedTensor input) const;
+  // One party's part of the plan (compiler/parts.h) on its given tensors, each checked
+  // against the plan first; the part's outputs in part.outputs order.
+  std::vector<EncryptedTensor> evaluate_part(const compiler::ProgramPart& part, std::vector<std::pair<int, EncryptedTensor>> given,
+                                             std::vector<LayerTiming>* timings = nullptr, const Progress& progress = {}) const;
   // Execution order (compiler/schedule.h): layer order (default, fastest) or streaming
   // (bounded memory for deep networks). The results are the same either way.
   void set_streaming(bool on) { streaming_ = on; }

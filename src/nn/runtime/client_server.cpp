@@ -118,4 +118,72 @@ EncryptedResult Server::evaluate(EncryptedBatch batch, std::vector<LayerTiming>*
   return out;
 }
 
+EncryptedResult Server::evaluate_member(int member, EncryptedBatch batch, std::vector<LayerTiming>* timings,
+                                        const Progress& progress) const {
+  const std::size_t residues = ckks_ ? 1 : prog_.params.plain_moduli.size();
+  if (batch.residues.size() != residues)
+    throw std::invalid_argument("Server::evaluate_member: the batch has " + std::to_string(batch.residues.size()) + " CRT residues, the plan " +
+                                std::to_string(residues));
+  if (batch.images == 0 || batch.images > prog_.batch_capacity()) throw std::invalid_argument("Server::evaluate_member: bad image count");
+  const compiler::ProgramPart part = compiler::member_part(prog_, member);
+  EncryptedResult out;
+  out.images = batch.images;
+  for (std::size_t r = 0; r < residues; ++r) {
+    Progress p;
+    if (progress)
+      p = [&, r](std::size_t done, std::size_t total, const std::string& what) { progress(r * total + done, residues * total, what); };
+    std::vector<std::pair<int, EncryptedTensor>> given;
+    given.emplace_back(0, std::move(batch.residues[r]));
+    auto outs = ckks_ ? ckks_->evaluate_part(part, std::move(given), timings, p) : bfv_->evaluate_part(r, part, std::move(given), timings, p);
+    std::vector<EncryptedTensor> all(prog_.outputs.size());
+    for (std::size_t j = 0; j < part.outputs.size(); ++j) all[std::size_t(part.outputs[j])] = std::move(outs[j]);
+    out.residues.push_back(std::move(all));
+  }
+  return out;
+}
+
+EncryptedResult Server::combine(std::vector<EncryptedResult> members, std::vector<LayerTiming>* timings) const {
+  const std::size_t residues = ckks_ ? 1 : prog_.params.plain_moduli.size();
+  if (members.size() != std::size_t(prog_.members))
+    throw std::invalid_argument("Server::combine: " + std::to_string(members.size()) + " member results for a plan of " +
+                                std::to_string(prog_.members) + " members");
+  const std::size_t images = members[0].images;
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (members[m].images != images) throw std::invalid_argument("Server::combine: member results for different image counts");
+    if (members[m].residues.size() != residues)
+      throw std::invalid_argument("Server::combine: member " + std::to_string(m) + " returned " + std::to_string(members[m].residues.size()) +
+                                  " CRT residues, the plan has " + std::to_string(residues));
+    for (const auto& outs : members[m].residues)
+      if (outs.size() != prog_.outputs.size()) throw std::invalid_argument("Server::combine: member " + std::to_string(m) + " result has the wrong number of outputs");
+  }
+  const compiler::ProgramPart part = compiler::combiner_part(prog_);
+  EncryptedResult out;
+  out.images = images;
+  const std::size_t n = prog_.poly_degree();
+  for (std::size_t r = 0; r < residues; ++r) {
+    std::vector<EncryptedTensor> all(prog_.outputs.size());
+    // Member outputs: from the member that owns them, checked against the plan.
+    for (std::size_t k = 0; k < prog_.outputs.size(); ++k) {
+      const auto& o = prog_.outputs[k];
+      if (o.member < 0) continue;
+      all[k] = std::move(members[std::size_t(o.member)].residues[r][k]);
+      detail::check_tensor(prog_, o.tensor, all[k], n);
+    }
+    if (!part.outputs.empty()) {
+      std::vector<std::pair<int, EncryptedTensor>> given;
+      for (int t : part.given) {
+        for (std::size_t k = 0; k < prog_.outputs.size(); ++k)
+          if (prog_.outputs[k].tensor == t && prog_.outputs[k].member >= 0) {
+            given.emplace_back(t, all[k]);
+            break;
+          }
+      }
+      auto outs = ckks_ ? ckks_->evaluate_part(part, std::move(given), timings) : bfv_->evaluate_part(r, part, std::move(given), timings);
+      for (std::size_t j = 0; j < part.outputs.size(); ++j) all[std::size_t(part.outputs[j])] = std::move(outs[j]);
+    }
+    out.residues.push_back(std::move(all));
+  }
+  return out;
+}
+
 }  // namespace hecnn::nn::runtime

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "math/prng.h"
+#include "nn/compiler/parts.h"
 #include "nn/compiler/program.h"
 #include "nn/runtime/bfv_backend.h"
 #include "nn/runtime/ckks_backend.h"
@@ -78,6 +79,16 @@ class Server {
   EncryptedResult evaluate(EncryptedBatch batch, std::vector<LayerTiming>* timings = nullptr, const Progress& progress = {}) const;
   // CKKS: streaming execution order (compiler/schedule.h); BFV ignores it.
   void set_streaming(bool on);
+
+  // The plan split between parties (compiler/parts.h). A model holder runs its member on
+  // the batch: the result holds member `member`'s outputs, every other output empty.
+  // The coordinator combines the members' results (one per member, in member order):
+  // the result holds every output, the members' moved over and the combiner's computed.
+  // Running every member and then combine() gives exactly what evaluate() does. Every
+  // received ciphertext is checked against the plan before any work (std::invalid_argument).
+  EncryptedResult evaluate_member(int member, EncryptedBatch batch, std::vector<LayerTiming>* timings = nullptr,
+                                  const Progress& progress = {}) const;
+  EncryptedResult combine(std::vector<EncryptedResult> members, std::vector<LayerTiming>* timings = nullptr) const;
 
  private:
   const compiler::Program& prog_;

@@ -1,5 +1,8 @@
 #include "nn/runtime/interpreter.h"
 
+#include <cmath>
+#include <stdexcept>
+
 namespace hecnn::nn::runtime::detail {
 
 std::vector<EncryptedTensor> collect_outputs(const compiler::Program& prog, std::vector<EncryptedTensor>& val) {
@@ -11,6 +14,28 @@ std::vector<EncryptedTensor> collect_outputs(const compiler::Program& prog, std:
     outs.push_back(again ? val[t] : std::move(val[t]));
   }
   return outs;
+}
+
+void check_tensor(const compiler::Program& prog, int t, const EncryptedTensor& cts, std::size_t n) {
+  if (t < 0 || std::size_t(t) >= prog.instrs.size()) throw std::invalid_argument("tensor " + std::to_string(t) + " is not in the plan");
+  const compiler::Instr& ins = prog.instrs[std::size_t(t)];
+  const bool ckks = prog.scheme == compiler::Scheme::ckks;
+  const std::string what = t == 0 ? std::string("encrypted input") : "encrypted tensor " + ins.label;
+  if (cts.size() != ins.size) {
+    throw std::invalid_argument(what + " has " + std::to_string(cts.size()) + " ciphertexts, the plan expects " + std::to_string(ins.size) +
+                                (t == 0 ? " (one per input value)" : ""));
+  }
+  const std::size_t parts = t == 0 ? 2 : std::size_t(ins.parts);
+  for (const auto& ct : cts) {
+    if (ct.n != n || ct.num_primes != std::size_t(ins.level) || ct.size != parts || ct.ntt_form != ckks ||
+        ct.data.size() != ct.n * ct.num_primes * ct.size) {
+      throw std::invalid_argument(what + " does not match the plan: expected " + std::string(ckks ? "CKKS" : "BFV") + " ciphertexts with N = " +
+                                  std::to_string(n) + ", " + std::to_string(parts) + " parts at " + std::to_string(ins.level) +
+                                  " data primes; got N = " + std::to_string(ct.n) + ", " + std::to_string(ct.size) + " parts at " +
+                                  std::to_string(ct.num_primes));
+    }
+    if (ckks && !(std::fabs(ct.scale / ins.factor - 1) < 1e-9)) throw std::invalid_argument(what + " is not at the plan's scale");
+  }
 }
 
 }  // namespace hecnn::nn::runtime::detail

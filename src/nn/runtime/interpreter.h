@@ -22,5 +22,11 @@ namespace detail {
 // The program's outputs, moved out of `val` (copied where one tensor is listed twice).
 std::vector<EncryptedTensor> collect_outputs(const compiler::Program& prog, std::vector<EncryptedTensor>& val);
 
+// Checks that `cts` is what tensor `t` of the program holds: its element count and, per
+// ciphertext, N, level, part count, NTT form (CKKS: NTT form and the planned scale).
+// Throws std::invalid_argument naming the tensor (what a server does before any work on
+// received ciphertexts).
+void check_tensor(const compiler::Program& prog, int t, const EncryptedTensor& cts, std::size_t n);
+
 }  // namespace detail
 }  // namespace hecnn::nn::runtime

@@ -1,0 +1,206 @@
+#include "service/client.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "math/prng.h"
+#include "nn/compiler/plan_io.h"
+#include "nn/runtime/client_server.h"
+#include "service/auth.h"
+#include "service/codec.h"
+#include "service/proto/service.grpc.pb.h"
+#include "service/server_common.h"
+#include "service/stream.h"
+
+namespace hecnn::service {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+}  // namespace
+
+class ServiceClient::Impl {
+ public:
+  explicit Impl(const ClientOptions& o) : opt_(o) {
+    if (o.token.empty()) throw std::invalid_argument("client: a --token is required");
+    channel_ = make_channel(o.address, o.tls_ca, o.insecure_loopback, o.max_message_bytes);
+    stub_ = v1::Inference::NewStub(channel_);
+  }
+
+  void context(grpc::ClientContext& ctx) const {
+    set_bearer_token(ctx, opt_.token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(std::int64_t(opt_.deadline_s * 1000)));
+  }
+  [[noreturn]] void fail(const char* step, const grpc::Status& st) const {
+    throw std::runtime_error(std::string(step) + " (" + opt_.address + "): " + describe(st));
+  }
+
+  void open(const std::string& scheme, std::size_t batch_images) {
+    {
+      grpc::ClientContext ctx;
+      context(ctx);
+      v1::GetPlanRequest req;
+      req.set_scheme(scheme);
+      req.set_mode("batch");
+      req.set_batch_images(batch_images);
+      v1::GetPlanReply reply;
+      const auto st = stub_->GetPlan(&ctx, req, &reply);
+      if (!st.ok()) fail("GetPlan", st);
+      const auto& b = reply.public_plan();
+      plan_ = std::make_unique<nn::compiler::Program>(nn::compiler::parse_plan(std::span(reinterpret_cast<const std::uint8_t*>(b.data()), b.size())));
+      plan_id_ = reply.plan_id();
+      members_.assign(reply.members().begin(), reply.members().end());
+    }
+    ctx_ = std::make_unique<PlanContexts>(plan_contexts(*plan_));
+    const auto t0 = Clock::now();
+    client_ = std::make_unique<nn::runtime::Client>(*plan_, prng_);
+    const auto keys = serialize_keys(*plan_, *ctx_, client_->evaluation_keys());
+    keygen_s_ = since(t0);
+    {
+      grpc::ClientContext ctx;
+      context(ctx);
+      v1::CreateSessionRequest req;
+      req.set_plan_id(plan_id_);
+      v1::CreateSessionReply reply;
+      const auto st = stub_->CreateSession(&ctx, req, &reply);
+      if (!st.ok()) fail("CreateSession", st);
+      session_ = reply.session_id();
+    }
+    const auto t1 = Clock::now();
+    {
+      grpc::ClientContext ctx;
+      context(ctx);
+      v1::UploadKeysReply reply;
+      auto w = stub_->UploadKeys(&ctx, &reply);
+      v1::Header h;
+      h.set_session_id(session_);
+      h.set_objects(keys.size());
+      try {
+        send_header(*w, h);
+        for (const auto& k : keys) {
+          Object o;
+          o.kind = k.kind == KeyKind::relin ? v1::RELIN_KEYS : v1::GALOIS_KEYS;
+          o.residue = k.residue;
+          o.data = k.bytes;
+          key_bytes_ += o.data.size();
+          send_object(*w, o);
+        }
+      } catch (const ServiceError&) {
+      }
+      w->WritesDone();
+      const auto st = w->Finish();
+      if (!st.ok()) fail("UploadKeys", st);
+    }
+    upload_s_ = since(t1);
+  }
+
+  std::vector<std::vector<std::vector<double>>> infer(const std::uint8_t* images, std::size_t count, InferStats* stats) {
+    if (!client_) throw std::logic_error("ServiceClient::infer before open");
+    InferStats local;
+    InferStats& st = stats ? *stats : local;
+    const auto t0 = Clock::now();
+    const auto batch = client_->encrypt(images, count);
+    std::vector<Object> objs;
+    for (std::size_t r = 0; r < batch.residues.size(); ++r)
+      for (std::size_t i = 0; i < batch.residues[r].size(); ++i) {
+        Object o;
+        o.kind = v1::CIPHERTEXT;
+        o.residue = std::uint32_t(r);
+        o.index = std::uint32_t(i);
+        o.data = write_ciphertext(*ctx_, r, batch.residues[r][i]);
+        st.bytes_up += o.data.size();
+        objs.push_back(std::move(o));
+      }
+    st.encrypt_s = since(t0);
+    const auto t1 = Clock::now();
+    grpc::ClientContext ctx;
+    context(ctx);
+    auto rw = stub_->Infer(&ctx);
+    v1::Header h;
+    h.set_session_id(session_);
+    h.set_plan_id(plan_id_);
+    h.set_images(count);
+    h.set_objects(objs.size());
+    try {
+      send_header(*rw, h);
+      for (const auto& o : objs) send_object(*rw, o);
+    } catch (const ServiceError&) {
+    }
+    rw->WritesDone();
+    objs.clear();
+    const std::size_t res = residues(*plan_), classes = plan_->num_classes(), outs = plan_->outputs.size();
+    nn::runtime::EncryptedResult result;
+    try {
+      const v1::Header rh = read_header(*rw);
+      if (rh.objects() != res * outs * classes)
+        throw ServiceError(grpc::StatusCode::INTERNAL, "the coordinator returns " + std::to_string(rh.objects()) + " ciphertexts, the plan " + std::to_string(res * outs * classes));
+      const auto got = read_objects(*rw, res * outs * classes, ciphertext_bytes_bound(*plan_), std::size_t(8) << 30);
+      result.images = count;
+      result.residues.assign(res, std::vector<nn::runtime::EncryptedTensor>(outs, nn::runtime::EncryptedTensor(classes)));
+      std::vector<bool> seen(res * outs * classes, false);
+      for (const auto& o : got) {
+        if (o.kind != v1::CIPHERTEXT || o.residue >= res || o.output >= outs || o.index >= classes || seen[(o.residue * outs + o.output) * classes + o.index])
+          throw ServiceError(grpc::StatusCode::INTERNAL, "the coordinator returned an object that is not one of the plan's outputs");
+        seen[(o.residue * outs + o.output) * classes + o.index] = true;
+        result.residues[o.residue][o.output][o.index] = read_ciphertext(*ctx_, o.residue, o.data);
+        st.bytes_down += o.data.size();
+      }
+      for (const auto& p : rh.parties()) st.parties.push_back({p.party(), p.address(), p.seconds(), std::size_t(p.bytes_in()), std::size_t(p.bytes_out())});
+      st.members_used.assign(rh.members_used().begin(), rh.members_used().end());
+    } catch (const ServiceError& e) {
+      const auto s = rw->Finish();
+      if (!s.ok()) fail("Infer", s);
+      throw std::runtime_error(std::string("Infer (") + opt_.address + "): " + e.what());
+    }
+    const auto s = rw->Finish();
+    if (!s.ok()) fail("Infer", s);
+    st.request_s = since(t1);
+    const auto t2 = Clock::now();
+    for (std::size_t r = 0; r < res; ++r)
+      for (std::size_t k = 0; k < outs; ++k) nn::runtime::detail::check_tensor(*plan_, plan_->outputs[k].tensor, result.residues[r][k], plan_->poly_degree());
+    auto scores = client_->decrypt(result);
+    st.decrypt_s = since(t2);
+    return scores;
+  }
+
+  void close() {
+    if (session_.empty()) return;
+    grpc::ClientContext ctx;
+    context(ctx);
+    v1::CloseSessionRequest req;
+    req.set_session_id(session_);
+    v1::CloseSessionReply reply;
+    stub_->CloseSession(&ctx, req, &reply);
+    session_.clear();
+  }
+
+  ClientOptions opt_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Inference::Stub> stub_;
+  std::unique_ptr<nn::compiler::Program> plan_;
+  std::unique_ptr<PlanContexts> ctx_;
+  math::SystemPrng prng_;
+  std::unique_ptr<nn::runtime::Client> client_;
+  std::string plan_id_, session_;
+  std::vector<std::string> members_;
+  double keygen_s_ = 0, upload_s_ = 0;
+  std::size_t key_bytes_ = 0;
+};
+
+ServiceClient::ServiceClient(const ClientOptions& o) : impl_(std::make_unique<Impl>(o)) {}
+ServiceClient::~ServiceClient() = default;
+void ServiceClient::open(const std::string& scheme, std::size_t batch_images) { impl_->open(scheme, batch_images); }
+const nn::compiler::Program& ServiceClient::plan() const { return *impl_->plan_; }
+const std::string& ServiceClient::plan_id() const { return impl_->plan_id_; }
+const std::string& ServiceClient::session_id() const { return impl_->session_; }
+std::vector<std::string> ServiceClient::members() const { return impl_->members_; }
+double ServiceClient::keygen_seconds() const { return impl_->keygen_s_; }
+double ServiceClient::upload_seconds() const { return impl_->upload_s_; }
+std::size_t ServiceClient::key_bytes() const { return impl_->key_bytes_; }
+std::vector<std::vector<std::vector<double>>> ServiceClient::infer(const std::uint8_t* images, std::size_t count, InferStats* stats) {
+  return impl_->infer(images, count, stats);
+}
+void ServiceClient::close() { impl_->close(); }
+void ServiceClient::set_session_for_tests(const std::string& id) { impl_->session_ = id; }
+
+}  // namespace hecnn::service

@@ -1,0 +1,634 @@
+#include "service/coordinator.h"
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "nn/compiler/parts.h"
+#include "nn/compiler/plan_io.h"
+#include "nn/model/dataset.h"
+#include "nn/model/model_io.h"
+#include "nn/runtime/client_server.h"
+#include "nn/runtime/pipeline.h"
+#include "service/codec.h"
+#include "service/proto/service.grpc.pb.h"
+#include "service/stream.h"
+
+namespace hecnn::service {
+
+namespace {
+using grpc::ServerContext;
+using grpc::Status;
+using grpc::StatusCode;
+using Clock = std::chrono::steady_clock;
+
+struct Plan {
+  std::shared_ptr<const nn::compiler::Program> prog;
+  std::shared_ptr<const PlanContexts> ctx;
+  std::string id;
+  std::vector<std::uint8_t> full_bytes, public_bytes;
+};
+
+struct HolderSession {
+  std::string id;  // on that replica
+};
+
+struct Session {
+  std::string id, credential, token, plan_id;
+  std::shared_ptr<const Plan> plan;
+  std::vector<KeyObject> keys;                       // as uploaded, forwarded to holders
+  std::unique_ptr<nn::runtime::Server> server;      // the combiner
+  std::size_t key_bytes = 0;
+  std::map<std::string, HolderSession> holders;     // replica address -> its session
+  Clock::time_point used = Clock::now();
+  std::mutex mu;
+};
+
+struct Replica {
+  std::string address;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Inference::Stub> infer;
+  std::unique_ptr<v1::Holder::Stub> holder;
+};
+
+struct Member {
+  std::string name;
+  std::vector<std::unique_ptr<Replica>> replicas;
+  std::atomic<std::size_t> next{0};
+};
+
+std::chrono::system_clock::time_point deadline_in(double s) {
+  return std::chrono::system_clock::now() + std::chrono::milliseconds(std::int64_t(s * 1000));
+}
+}  // namespace
+
+MemberSpec parse_member(const std::string& s) {
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) throw std::invalid_argument("--member '" + s + "' is not NAME=HOST:PORT[,HOST:PORT...]");
+  MemberSpec m;
+  m.name = s.substr(0, eq);
+  std::string rest = s.substr(eq + 1);
+  std::size_t b = 0;
+  while (b <= rest.size()) {
+    const auto c = rest.find(',', b);
+    const std::string a = rest.substr(b, c == std::string::npos ? std::string::npos : c - b);
+    if (a.empty()) throw std::invalid_argument("--member '" + s + "': an empty address");
+    m.addresses.push_back(a);
+    if (c == std::string::npos) break;
+    b = c + 1;
+  }
+  return m;
+}
+
+class Coordinator::Impl final : public v1::Inference::Service {
+ public:
+  explicit Impl(const CoordinatorOptions& o) : opt_(o), gate_(o.server.limits.max_concurrent) {
+    tokens_ = check_server_options(o.server, "coordinator");
+    if (o.members.empty()) throw std::invalid_argument("coordinator: give the members (--member NAME=HOST:PORT ...)");
+    if (o.members.size() > 64) throw std::invalid_argument("coordinator: at most 64 members");
+    for (const auto& c : o.combiners) nn::compiler::parse_combiner(c);  // throws on an unknown name
+    for (const auto& spec : o.members) {
+      for (const auto& other : members_)
+        if (other->name == spec.name) throw std::invalid_argument("coordinator: member " + spec.name + " given twice");
+      auto m = std::make_unique<Member>();
+      m->name = spec.name;
+      for (const auto& a : spec.addresses) {
+        if (opt_.holder_ca.empty()) check_connect_address(a, true);
+        auto r = std::make_unique<Replica>();
+        r->address = a;
+        r->channel = make_channel(a, opt_.holder_ca, opt_.holder_ca.empty(), o.server.limits.max_message_bytes);
+        r->infer = v1::Inference::NewStub(r->channel);
+        r->holder = v1::Holder::NewStub(r->channel);
+        m->replicas.push_back(std::move(r));
+      }
+      members_.push_back(std::move(m));
+    }
+  }
+
+  // Fetches every member's model (first replica that answers, retried until the timeout).
+  void fetch_models() {
+    for (auto& m : members_) {
+      const auto until = Clock::now() + std::chrono::milliseconds(std::int64_t(opt_.connect_timeout_s * 1000));
+      std::string last;
+      bool done = false;
+      while (!done) {
+        for (auto& r : m->replicas) {
+          grpc::ClientContext ctx;
+          peer_auth(ctx, "");
+          ctx.set_deadline(deadline_in(10));
+          ctx.set_wait_for_ready(false);
+          auto reader = r->holder->GetModel(&ctx, v1::GetModelRequest{});
+          try {
+            const v1::Header h = read_header(*reader);
+            if (h.objects() == 0 || h.objects() > 64) throw ServiceError(StatusCode::INVALID_ARGUMENT, "the holder announces " + std::to_string(h.objects()) + " models");
+            const auto objs = read_objects(*reader, std::size_t(h.objects()), std::size_t(1) << 30, std::size_t(4) << 30);
+            std::vector<nn::Model> ms;
+            for (const auto& o : objs) ms.push_back(nn::parse_model(std::string_view(reinterpret_cast<const char*>(o.data.data()), o.data.size())));
+            const Status st = reader->Finish();
+            if (!st.ok()) throw ServiceError(st.error_code(), st.error_message());
+            // A holder with several models: the member's name picks one (model name or file stem).
+            const nn::Model* pick = ms.size() == 1 ? &ms[0] : nullptr;
+            for (const auto& x : ms)
+              if (!pick && x.meta.name == m->name) pick = &x;
+            if (!pick) throw std::invalid_argument("member " + m->name + ": holder " + r->address + " serves " + std::to_string(ms.size()) + " models, none named " + m->name);
+            models_.push_back(*pick);
+            done = true;
+            break;
+          } catch (const std::exception& e) {
+            last = r->address + ": " + e.what();
+            if (dynamic_cast<const std::invalid_argument*>(&e)) throw;
+            if (const auto* se = dynamic_cast<const ServiceError*>(&e); se && se->code == StatusCode::PERMISSION_DENIED)
+              throw std::runtime_error("member " + m->name + ": " + last);
+          }
+        }
+        if (!done) {
+          if (Clock::now() > until) throw std::runtime_error("member " + m->name + ": no replica answered within " + std::to_string(int(opt_.connect_timeout_s)) + " s (" + last + ")");
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+      }
+    }
+    for (const auto& m : models_)
+      if (m.input.shape.size() != models_[0].input.shape.size()) throw std::invalid_argument("coordinator: the members' models take different inputs");
+  }
+
+  // ---- Inference service (clients) ----
+  Status GetPlan(ServerContext* ctx, const v1::GetPlanRequest* req, v1::GetPlanReply* reply) override {
+    return guarded([&] {
+      check_client(*ctx);
+      if (!req->mode().empty() && req->mode() != "batch") {
+        throw ServiceError(StatusCode::UNIMPLEMENTED, "mode '" + req->mode() + "': the service serves batch mode (single-image mode is not served yet)");
+      }
+      const auto scheme = nn::compiler::parse_scheme(req->scheme().empty() ? "bfv" : req->scheme());
+      auto plan = get_plan(scheme, std::size_t(req->batch_images()));
+      reply->set_plan_id(plan->id);
+      reply->set_public_plan(plan->public_bytes.data(), plan->public_bytes.size());
+      for (const auto& m : members_) reply->add_members(m->name);
+      reply->set_max_message_bytes(opt_.server.limits.max_message_bytes);
+      reply->set_max_images(plan->prog->batch_capacity());
+    });
+  }
+
+  Status CreateSession(ServerContext* ctx, const v1::CreateSessionRequest* req, v1::CreateSessionReply* reply) override {
+    return guarded([&] {
+      const std::string token = bearer_token(*ctx);
+      const std::string cred = check_client(*ctx);
+      std::lock_guard<std::mutex> g(mu_);
+      expire_locked();
+      std::shared_ptr<const Plan> plan;
+      for (const auto& [k, p] : plans_)
+        if (p->id == req->plan_id()) plan = p;
+      if (!plan) throw ServiceError(StatusCode::FAILED_PRECONDITION, "unknown plan " + req->plan_id() + " (GetPlan first)");
+      if (sessions_.size() >= opt_.server.limits.max_sessions)
+        throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: " + std::to_string(sessions_.size()) + " sessions open (the limit)");
+      auto s = std::make_shared<Session>();
+      s->id = random_id();
+      s->credential = cred;
+      s->token = token;
+      s->plan_id = plan->id;
+      s->plan = plan;
+      sessions_[s->id] = s;
+      reply->set_session_id(s->id);
+      reply->set_key_bytes_limit(key_bytes_bound(*plan->prog));
+    });
+  }
+
+  Status CloseSession(ServerContext* ctx, const v1::CloseSessionRequest* req, v1::CloseSessionReply*) override {
+    return guarded([&] {
+      auto s = session(req->session_id(), check_client(*ctx));
+      std::lock_guard<std::mutex> g(mu_);
+      total_key_bytes_ -= s->key_bytes;
+      sessions_.erase(s->id);
+    });
+  }
+
+  Status UploadKeys(ServerContext* ctx, grpc::ServerReader<v1::Frame>* r, v1::UploadKeysReply* reply) override {
+    return guarded([&] {
+      const std::string cred = check_client(*ctx);
+      const v1::Header h = read_header(*r);
+      auto s = session(h.session_id(), cred);
+      std::lock_guard<std::mutex> sg(s->mu);
+      if (s->server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
+      const auto& prog = *s->plan->prog;
+      const std::uint64_t bound = key_bytes_bound(prog);
+      if (h.objects() > 64) throw ServiceError(StatusCode::INVALID_ARGUMENT, "UploadKeys: " + std::to_string(h.objects()) + " objects announced");
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        if (total_key_bytes_ + bound > opt_.server.limits.max_total_key_bytes)
+          throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: evaluation keys of all sessions would exceed the limit");
+        total_key_bytes_ += bound;
+      }
+      std::size_t bytes = 0;
+      try {
+        const auto objs = read_objects(*r, std::size_t(h.objects()), bound, bound);
+        std::vector<KeyObject> keys;
+        for (const auto& o : objs) {
+          if (o.kind != v1::RELIN_KEYS && o.kind != v1::GALOIS_KEYS)
+            throw ServiceError(StatusCode::INVALID_ARGUMENT, "UploadKeys: only relinearization and Galois keys are accepted (a secret key never is)");
+          keys.push_back({o.kind == v1::RELIN_KEYS ? KeyKind::relin : KeyKind::galois, o.residue, o.data});
+          bytes += o.data.size();
+        }
+        s->server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, *s->plan->ctx, keys));
+        s->keys = std::move(keys);
+      } catch (...) {
+        std::lock_guard<std::mutex> g(mu_);
+        total_key_bytes_ -= bound;
+        throw;
+      }
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        total_key_bytes_ -= bound - bytes;
+        s->key_bytes = bytes;
+      }
+      reply->set_bytes(bytes);
+      reply->set_objects(std::uint32_t(s->keys.size()));
+    });
+  }
+
+  Status Infer(ServerContext* ctx, grpc::ServerReaderWriter<v1::Frame, v1::Frame>* rw) override {
+    return guarded([&] {
+      const std::string cred = check_client(*ctx);
+      const v1::Header h = read_header(*rw);
+      auto s = session(h.session_id(), cred);
+      if (!s->server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
+      const auto& prog = *s->plan->prog;
+      const std::size_t res = residues(prog), in = prog.instrs[0].size;
+      if (h.images() == 0 || h.images() > prog.batch_capacity())
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "a batch holds 1.." + std::to_string(prog.batch_capacity()) + " images, not " + std::to_string(h.images()));
+      if (h.objects() != res * in)
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(res * in) + " ciphertexts (" + std::to_string(res) + " residues x " +
+                                                             std::to_string(in) + "), the request announces " + std::to_string(h.objects()));
+      if (!gate_.try_enter()) throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: too many concurrent requests; retry later");
+      struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
+      const auto t_start = Clock::now();
+      auto objs = read_objects(*rw, res * in, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
+      std::size_t bytes_in = 0;
+      {
+        std::vector<std::vector<bool>> seen(res, std::vector<bool>(in, false));
+        for (const auto& o : objs) {
+          if (o.kind != v1::CIPHERTEXT || o.residue >= res || o.index >= in || seen[o.residue][o.index])
+            throw ServiceError(StatusCode::INVALID_ARGUMENT, "input object " + std::to_string(&o - objs.data()) + " is not a new input ciphertext of the plan");
+          seen[o.residue][o.index] = true;
+          bytes_in += o.data.size();
+        }
+      }
+      const auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(std::int64_t(opt_.server.limits.deadline_s * 1000));
+      const auto client_deadline = ctx->deadline();
+      const auto until = std::min(deadline, client_deadline);
+      // Fan out: every member at once.
+      std::vector<std::future<MemberReply>> futs;
+      for (std::size_t m = 0; m < members_.size(); ++m)
+        futs.push_back(std::async(std::launch::async, [&, m] { return run_member(*s, m, std::size_t(h.images()), objs, until); }));
+      std::vector<nn::runtime::EncryptedResult> results;
+      std::vector<MemberReply> replies;
+      std::string errors;
+      for (std::size_t m = 0; m < members_.size(); ++m) {
+        try {
+          replies.push_back(futs[m].get());
+        } catch (const std::exception& e) {
+          errors += (errors.empty() ? "" : "; ") + std::string("member ") + members_[m]->name + ": " + e.what();
+          replies.emplace_back();
+        }
+      }
+      if (!errors.empty()) throw ServiceError(StatusCode::UNAVAILABLE, errors);
+      objs.clear();
+      const auto t_combine = Clock::now();
+      for (auto& r : replies) results.push_back(std::move(r.result));
+      auto combined = s->server->combine(std::move(results));
+      const double combine_s = std::chrono::duration<double>(Clock::now() - t_combine).count();
+      std::vector<Object> outs;
+      std::size_t bytes_out = 0;
+      for (std::size_t r = 0; r < res; ++r)
+        for (std::size_t k = 0; k < combined.residues[r].size(); ++k)
+          for (std::size_t i = 0; i < combined.residues[r][k].size(); ++i) {
+            Object o;
+            o.kind = v1::CIPHERTEXT;
+            o.residue = std::uint32_t(r);
+            o.output = std::uint32_t(k);
+            o.index = std::uint32_t(i);
+            o.data = write_ciphertext(*s->plan->ctx, r, combined.residues[r][k][i]);
+            bytes_out += o.data.size();
+            outs.push_back(std::move(o));
+          }
+      v1::Header reply;
+      reply.set_session_id(s->id);
+      reply.set_plan_id(s->plan_id);
+      reply.set_images(h.images());
+      reply.set_objects(outs.size());
+      for (std::size_t m = 0; m < members_.size(); ++m) {
+        reply.add_members_used(members_[m]->name);
+        auto* pt = reply.add_parties();
+        pt->set_party(members_[m]->name);
+        pt->set_address(replies[m].address);
+        pt->set_seconds(replies[m].seconds);
+        pt->set_bytes_in(replies[m].bytes_in);
+        pt->set_bytes_out(replies[m].bytes_out);
+      }
+      auto* pc = reply.add_parties();
+      pc->set_party("coordinator");
+      pc->set_seconds(std::chrono::duration<double>(Clock::now() - t_start).count());
+      pc->set_bytes_in(bytes_in);
+      pc->set_bytes_out(bytes_out);
+      (void)combine_s;
+      send_header(*rw, reply);
+      for (const auto& o : outs) send_object(*rw, o);
+    });
+  }
+
+  std::vector<CoordinatorSessionInfo> sessions() const {
+    std::lock_guard<std::mutex> g(mu_);
+    std::vector<CoordinatorSessionInfo> out;
+    for (const auto& [id, s] : sessions_) {
+      CoordinatorSessionInfo i{id, s->plan_id, s->key_bytes, {}};
+      for (const auto& k : s->keys) i.key_kinds.push_back(k.kind == KeyKind::relin ? "relin" : "galois");
+      out.push_back(std::move(i));
+    }
+    return out;
+  }
+
+  CoordinatorOptions opt_;
+  TokenSet tokens_;
+  ConcurrencyGate gate_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+ private:
+  struct MemberReply {
+    nn::runtime::EncryptedResult result;
+    std::string address;
+    double seconds = 0;
+    std::size_t bytes_in = 0, bytes_out = 0;
+  };
+
+  void peer_auth(grpc::ClientContext& ctx, const std::string& client_token) const {
+    set_bearer_token(ctx, opt_.server.peer_token.empty() ? client_token : opt_.server.peer_token);
+  }
+
+  std::string check_client(const ServerContext& ctx) const {
+    const std::string t = bearer_token(ctx);
+    if (t.empty()) throw ServiceError(StatusCode::UNAUTHENTICATED, "no bearer token (authorization metadata)");
+    if (!tokens_.accepts(t)) throw ServiceError(StatusCode::UNAUTHENTICATED, "the token is not accepted by this coordinator");
+    return credential_digest(t);
+  }
+
+  std::shared_ptr<Session> session(const std::string& id, const std::string& cred) {
+    std::lock_guard<std::mutex> g(mu_);
+    expire_locked();
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) throw ServiceError(StatusCode::NOT_FOUND, "unknown session (expired, closed, or the coordinator restarted)");
+    if (it->second->credential != cred) throw ServiceError(StatusCode::PERMISSION_DENIED, "the session belongs to another credential");
+    it->second->used = Clock::now();
+    return it->second;
+  }
+
+  void expire_locked() {
+    const auto now = Clock::now();
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (std::chrono::duration<double>(now - it->second->used).count() > opt_.server.limits.session_idle_s && it->second.use_count() == 1) {
+        total_key_bytes_ -= it->second->key_bytes;
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::shared_ptr<const Plan> get_plan(nn::compiler::Scheme scheme, std::size_t batch_images) {
+    std::lock_guard<std::mutex> cg(compile_mu_);
+    const auto key = std::make_pair(int(scheme), batch_images);
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      const auto it = plans_.find(key);
+      if (it != plans_.end()) return it->second;
+      if (plans_.size() >= 8) throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: 8 plans compiled already (scheme x batch size)");
+    }
+    nn::runtime::PlanRequest req;
+    req.scheme = scheme;
+    req.batch_images = batch_images;
+    req.combiners.clear();
+    for (const auto& c : opt_.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
+    for (const auto& m : models_) req.weights.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
+    std::unique_ptr<nn::Dataset> train;
+    if (scheme == nn::compiler::Scheme::ckks || std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) {
+      const std::string ds = !opt_.dataset.empty() ? opt_.dataset : !models_[0].meta.dataset.empty() ? models_[0].meta.dataset : "mnist";
+      train = std::make_unique<nn::Dataset>(nn::load_named_dataset(ds, true));
+    }
+    auto plan = std::make_shared<Plan>();
+    auto prog = std::make_shared<nn::compiler::Program>(nn::runtime::make_plan(models_, req, train.get()));
+    plan->full_bytes = nn::compiler::serialize_plan(*prog);
+    plan->public_bytes = nn::compiler::serialize_plan(nn::compiler::public_plan(*prog));
+    plan->id = nn::compiler::plan_id(*prog);
+    plan->ctx = std::make_shared<PlanContexts>(plan_contexts(*prog));
+    plan->prog = std::move(prog);
+    // Into every replica that answers now (the others get it on first use).
+    for (std::size_t m = 0; m < members_.size(); ++m)
+      for (auto& r : members_[m]->replicas) {
+        try {
+          load_plan(*plan, m, *r, "");
+        } catch (const std::exception&) {
+        }
+      }
+    std::lock_guard<std::mutex> g(mu_);
+    plans_[key] = plan;
+    return plan;
+  }
+
+  void load_plan(const Plan& plan, std::size_t member, Replica& r, const std::string& token) {
+    grpc::ClientContext ctx;
+    peer_auth(ctx, token);
+    ctx.set_deadline(deadline_in(60));
+    v1::LoadPlanReply reply;
+    auto w = r.holder->LoadPlan(&ctx, &reply);
+    v1::Header h;
+    h.set_member(int(member));
+    h.set_objects(1);
+    h.set_plan_id(plan.id);
+    send_header(*w, h);
+    Object o;
+    o.kind = v1::PLAN;
+    o.data = plan.full_bytes;
+    send_object(*w, o);
+    w->WritesDone();
+    const Status st = w->Finish();
+    if (!st.ok()) throw ServiceError(st.error_code(), "LoadPlan on " + r.address + ": " + st.error_message());
+    if (reply.plan_id() != plan.id) throw ServiceError(StatusCode::INTERNAL, "LoadPlan on " + r.address + ": the holder computed another plan id");
+  }
+
+  // The replica's session for this client session: created (plan loaded if needed, keys uploaded) on first use.
+  std::string holder_session(Session& s, std::size_t member, Replica& r) {
+    {
+      std::lock_guard<std::mutex> g(s.mu);
+      const auto it = s.holders.find(r.address);
+      if (it != s.holders.end()) return it->second.id;
+    }
+    auto create = [&](v1::CreateSessionReply& reply) {
+      grpc::ClientContext ctx;
+      peer_auth(ctx, s.token);
+      ctx.set_deadline(deadline_in(30));
+      v1::CreateSessionRequest req;
+      req.set_plan_id(s.plan_id);
+      return r.infer->CreateSession(&ctx, req, &reply);
+    };
+    v1::CreateSessionReply reply;
+    Status st = create(reply);
+    if (st.error_code() == StatusCode::FAILED_PRECONDITION) {  // the plan is not loaded there (a restarted holder)
+      load_plan(*s.plan, member, r, s.token);
+      st = create(reply);
+    }
+    if (!st.ok()) throw ServiceError(st.error_code(), r.address + ": " + st.error_message());
+    {
+      grpc::ClientContext ctx;
+      peer_auth(ctx, s.token);
+      ctx.set_deadline(deadline_in(120));
+      v1::UploadKeysReply kr;
+      auto w = r.infer->UploadKeys(&ctx, &kr);
+      v1::Header h;
+      h.set_session_id(reply.session_id());
+      h.set_objects(s.keys.size());
+      send_header(*w, h);
+      for (const auto& k : s.keys) {
+        Object o;
+        o.kind = k.kind == KeyKind::relin ? v1::RELIN_KEYS : v1::GALOIS_KEYS;
+        o.residue = k.residue;
+        o.data = k.bytes;
+        send_object(*w, o);
+      }
+      w->WritesDone();
+      const Status ks = w->Finish();
+      if (!ks.ok()) throw ServiceError(ks.error_code(), r.address + ": keys: " + ks.error_message());
+    }
+    std::lock_guard<std::mutex> g(s.mu);
+    s.holders[r.address] = HolderSession{reply.session_id()};
+    return reply.session_id();
+  }
+
+  // One member's outputs: round robin over its replicas, failing over to the next.
+  MemberReply run_member(Session& s, std::size_t member, std::size_t images, const std::vector<Object>& input,
+                         std::chrono::system_clock::time_point until) {
+    Member& m = *members_[member];
+    const std::size_t n = m.replicas.size();
+    const std::size_t first = m.next.fetch_add(1) % n;
+    std::string errors;
+    for (std::size_t a = 0; a < n; ++a) {
+      Replica& r = *m.replicas[(first + a) % n];
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        try {
+          return call_replica(s, member, r, images, input, until);
+        } catch (const ServiceError& e) {
+          errors += (errors.empty() ? "" : "; ") + r.address + ": " + e.what();
+          if (e.code == StatusCode::NOT_FOUND && attempt == 0) {  // the replica lost the session: make it again
+            std::lock_guard<std::mutex> g(s.mu);
+            s.holders.erase(r.address);
+            continue;
+          }
+          if (e.code == StatusCode::UNAVAILABLE) {
+            std::lock_guard<std::mutex> g(s.mu);
+            s.holders.erase(r.address);
+          }
+          if (e.code != StatusCode::UNAVAILABLE && e.code != StatusCode::NOT_FOUND && e.code != StatusCode::FAILED_PRECONDITION) throw;
+          break;
+        }
+      }
+      if (std::chrono::system_clock::now() >= until) break;
+    }
+    throw ServiceError(StatusCode::UNAVAILABLE, "no replica answered (" + errors + ")");
+  }
+
+  MemberReply call_replica(Session& s, std::size_t member, Replica& r, std::size_t images, const std::vector<Object>& input,
+                           std::chrono::system_clock::time_point until) {
+    const std::string sid = holder_session(s, member, r);
+    const auto t0 = Clock::now();
+    grpc::ClientContext ctx;
+    peer_auth(ctx, s.token);
+    ctx.set_deadline(until);
+    auto rw = r.infer->Infer(&ctx);
+    v1::Header h;
+    h.set_session_id(sid);
+    h.set_plan_id(s.plan_id);
+    h.set_images(images);
+    h.set_objects(input.size());
+    MemberReply out;
+    out.address = r.address;
+    try {
+      send_header(*rw, h);
+      for (const auto& o : input) {
+        send_object(*rw, o);
+        out.bytes_in += o.data.size();
+      }
+    } catch (const ServiceError&) {
+      // The holder closed the stream: its status says why.
+    }
+    rw->WritesDone();
+    const auto& prog = *s.plan->prog;
+    const std::size_t res = residues(prog);
+    try {
+      const v1::Header rh = read_header(*rw);
+      const std::size_t classes = prog.num_classes();
+      std::size_t expect = 0;
+      const auto part = nn::compiler::member_part(prog, int(member));
+      expect = res * part.outputs.size() * classes;
+      if (rh.objects() != expect) throw ServiceError(StatusCode::INTERNAL, "the holder returns " + std::to_string(rh.objects()) + " ciphertexts, the plan " + std::to_string(expect));
+      const auto objs = read_objects(*rw, expect, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes);
+      out.result.images = images;
+      out.result.residues.assign(res, std::vector<nn::runtime::EncryptedTensor>(prog.outputs.size()));
+      for (std::size_t k : part.outputs)
+        for (std::size_t rr = 0; rr < res; ++rr) out.result.residues[rr][k].resize(classes);
+      std::vector<bool> seen(expect, false);
+      for (const auto& o : objs) {
+        bool ok = o.kind == v1::CIPHERTEXT && o.residue < res && o.output < prog.outputs.size() && o.index < classes &&
+                  prog.outputs[o.output].member == int(member);
+        if (ok) {
+          auto& slot = out.result.residues[o.residue][o.output];
+          ok = slot.size() == classes && slot[o.index].data.empty();
+          if (ok) slot[o.index] = read_ciphertext(*s.plan->ctx, o.residue, o.data);
+        }
+        if (!ok) throw ServiceError(StatusCode::INTERNAL, "the holder returned an object that is not one of its outputs");
+        out.bytes_out += o.data.size();
+      }
+    } catch (const ServiceError& e) {
+      const Status st = rw->Finish();
+      if (!st.ok()) throw ServiceError(st.error_code() == StatusCode::DEADLINE_EXCEEDED ? StatusCode::DEADLINE_EXCEEDED : st.error_code(), st.error_message());
+      throw;
+    }
+    const Status st = rw->Finish();
+    if (!st.ok()) throw ServiceError(st.error_code(), st.error_message());
+    out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return out;
+  }
+
+  std::vector<std::unique_ptr<Member>> members_;
+  std::vector<nn::Model> models_;
+  mutable std::mutex mu_;
+  std::mutex compile_mu_;
+  std::map<std::pair<int, std::size_t>, std::shared_ptr<const Plan>> plans_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::size_t total_key_bytes_ = 0;
+};
+
+Coordinator::Coordinator(const CoordinatorOptions& o) : impl_(std::make_unique<Impl>(o)) {}
+Coordinator::~Coordinator() { shutdown(); }
+
+void Coordinator::start() {
+  impl_->fetch_models();
+  grpc::ServerBuilder b;
+  b.AddListeningPort(impl_->opt_.server.listen, server_credentials(impl_->opt_.server), &impl_->port_);
+  b.SetMaxReceiveMessageSize(int(impl_->opt_.server.limits.max_message_bytes));
+  b.SetMaxSendMessageSize(int(impl_->opt_.server.limits.max_message_bytes));
+  b.RegisterService(impl_.get());
+  impl_->server_ = b.BuildAndStart();
+  if (!impl_->server_ || impl_->port_ == 0) throw std::runtime_error("coordinator: cannot listen on " + impl_->opt_.server.listen);
+}
+
+int Coordinator::port() const { return impl_->port_; }
+void Coordinator::wait() {
+  if (impl_->server_) impl_->server_->Wait();
+}
+void Coordinator::shutdown() {
+  if (impl_ && impl_->server_) impl_->server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+}
+std::vector<CoordinatorSessionInfo> Coordinator::sessions() const { return impl_->sessions(); }
+
+}  // namespace hecnn::service
