@@ -232,6 +232,15 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
         const int fpred = nn::argmax(ref[o]);
         auto& orep = rep.outputs[o];
         orep.predictions.push_back(pred);
+        if (orep.scores.size() < kReportedScores) {
+          std::vector<double> sc(classes);
+          for (std::size_t c = 0; c < classes; ++c) {
+            for (std::size_t r = 0; r < residues; ++r) rs[r] = dec[o][r][c][i];
+            sc[c] = (wide ? crt_centered_wide(rs, prog.params.plain_moduli).to_double() : double(crt_centered(rs, prog.params.plain_moduli))) /
+                    prog.outputs[o].scale;
+          }
+          orep.scores.push_back(std::move(sc));
+        }
         tally_encrypted(orep, pred, fpred, labels ? int(labels[first + i]) : -1);
         if (opt.check_quantized) {
           const std::size_t t = std::size_t(prog.outputs[o].tensor);
@@ -341,6 +350,10 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
         const int fpred = nn::argmax(ref[o]);
         auto& orep = rep.outputs[o];
         orep.predictions.push_back(pred);
+        if (orep.scores.size() < kReportedScores) {
+          orep.scores.push_back(scores);
+          for (auto& x : orep.scores.back()) x /= scale;
+        }
         tally_encrypted(orep, pred, fpred, labels ? int(labels[first + i]) : -1);
         if (opt.check_quantized) {
           const auto& ex = exact[std::size_t(prog.outputs[o].tensor)];

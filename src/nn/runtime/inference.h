@@ -43,7 +43,10 @@ struct OutputReport {
   double max_error = 0;          // CKKS: largest |decrypted - quantized model| over all scores (real units)
   double max_score = 0;          // CKKS: largest |quantized model score| seen (real units)
   std::vector<int> predictions;  // encrypted prediction per image, in input order
+  std::vector<std::vector<double>> scores;  // decrypted class scores (real units) of the first kReportedScores images
 };
+
+inline constexpr std::size_t kReportedScores = 100;
 
 struct InferReport {
   std::string scheme = "BFV";
