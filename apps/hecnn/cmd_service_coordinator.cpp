@@ -22,6 +22,8 @@ void setup(CLI::App& app) {
   app.add_option("--combiner", a->c.combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list; default mean,weighted as hecnn demo)")->delimiter(',');
   app.add_option("--holder-ca", a->c.holder_ca, "CA of the holders' TLS certificates (default: unencrypted, loopback holders only)");
   app.add_option("--dataset", a->c.dataset, "training images for CKKS calibration and the poly-softmax temperature (default: the models' dataset)");
+  app.add_option("--calibrate", a->c.calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)")
+      ->check(CLI::Range(std::size_t(0), std::size_t(100000)));
   app.add_option("--connect-timeout", a->c.connect_timeout_s, "seconds to wait for the holders at start (default 30)")->check(CLI::Range(0.0, 3600.0));
   add_server_flags(app, a->f);
   app.callback([a] {

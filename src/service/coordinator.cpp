@@ -1,5 +1,6 @@
 #include "service/coordinator.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -411,8 +412,9 @@ class Coordinator::Impl final : public v1::Inference::Service {
     req.combiners.clear();
     for (const auto& c : opt_.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
     for (const auto& m : models_) req.weights.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
+    req.calibrate = opt_.calibrate;
     std::unique_ptr<nn::Dataset> train;
-    if (scheme == nn::compiler::Scheme::ckks || std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) {
+    if ((scheme == nn::compiler::Scheme::ckks && opt_.calibrate > 0) || std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) {
       const std::string ds = !opt_.dataset.empty() ? opt_.dataset : !models_[0].meta.dataset.empty() ? models_[0].meta.dataset : "mnist";
       train = std::make_unique<nn::Dataset>(nn::load_named_dataset(ds, true));
     }
@@ -518,7 +520,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
         try {
           return call_replica(s, member, r, images, input, until);
         } catch (const ServiceError& e) {
-          errors += (errors.empty() ? "" : "; ") + r.address + ": " + e.what();
+          errors += (errors.empty() ? "" : "; ") + std::string(e.what()).insert(0, std::string(e.what()).rfind(r.address, 0) == 0 ? "" : r.address + ": ");
           if (e.code == StatusCode::NOT_FOUND && attempt == 0) {  // the replica lost the session: make it again
             std::lock_guard<std::mutex> g(s.mu);
             s.holders.erase(r.address);
@@ -539,6 +541,9 @@ class Coordinator::Impl final : public v1::Inference::Service {
 
   MemberReply call_replica(Session& s, std::size_t member, Replica& r, std::size_t images, const std::vector<Object>& input,
                            std::chrono::system_clock::time_point until) {
+    // A replica that is down (or restarting) is given a few seconds to connect.
+    const auto connect_by = std::min(until, std::chrono::system_clock::now() + std::chrono::seconds(3));
+    if (!r.channel->WaitForConnected(connect_by)) throw ServiceError(StatusCode::UNAVAILABLE, "cannot connect");
     const std::string sid = holder_session(s, member, r);
     const auto t0 = Clock::now();
     grpc::ClientContext ctx;

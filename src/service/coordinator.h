@@ -32,6 +32,7 @@ struct CoordinatorOptions {
   ServerOptions server;
   std::string holder_ca;            // CA of the holders' TLS certificates; empty: loopback without TLS
   std::string dataset;              // training images for CKKS calibration; empty: the models' dataset
+  std::size_t calibrate = 512;      // CKKS: training images whose ranges set the precision (0: worst-case bounds)
   double connect_timeout_s = 30;    // how long start() waits for the holders
 };
 
