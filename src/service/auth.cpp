@@ -136,16 +136,52 @@ std::string read_pem(const std::string& path, const char* what) {
   return s;
 }
 
-bool ConcurrencyGate::try_enter() {
-  std::lock_guard<std::mutex> g(mu_);
-  if (running_ >= limit_) return false;
+ConcurrencyGate::Entry ConcurrencyGate::enter(std::chrono::system_clock::time_point deadline) {
+  std::unique_lock<std::mutex> g(mu_);
+  if (running_ < limit_ && serving_ == next_ticket_) {  // a free slot and nobody in line
+    ++next_ticket_;
+    ++serving_;
+    ++running_;
+    return Entry::entered;
+  }
+  if (waiting_ >= max_waiting_) return Entry::queue_full;
+  const std::uint64_t ticket = next_ticket_++;
+  ++waiting_;
+  const bool ok = cv_.wait_until(g, deadline, [&] { return running_ < limit_ && serving_ == ticket; });
+  --waiting_;
+  if (!ok) {
+    // Give up the place in line: later tickets must not wait for this one.
+    if (serving_ == ticket) ++serving_;
+    else abandoned_.push_back(ticket);
+    skip_abandoned();
+    cv_.notify_all();
+    return Entry::deadline;
+  }
+  ++serving_;
+  skip_abandoned();
   ++running_;
-  return true;
+  cv_.notify_all();
+  return Entry::entered;
+}
+
+void ConcurrencyGate::skip_abandoned() {
+  bool again = true;
+  while (again) {
+    again = false;
+    for (auto it = abandoned_.begin(); it != abandoned_.end(); ++it)
+      if (*it == serving_) {
+        ++serving_;
+        abandoned_.erase(it);
+        again = true;
+        break;
+      }
+  }
 }
 
 void ConcurrencyGate::leave() {
   std::lock_guard<std::mutex> g(mu_);
   --running_;
+  cv_.notify_all();
 }
 
 }  // namespace hecnn::service

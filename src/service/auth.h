@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -67,16 +68,24 @@ struct Limits {
   double session_idle_s = 3600;                            // an idle session is dropped after this
 };
 
-// Counts running requests; refuses beyond the limit rather than queueing forever.
+// Bounds the requests evaluated at once: more wait in arrival order (FIFO) until a slot
+// frees or their deadline passes; beyond `max_waiting` waiting ones a request is refused
+// at once. Evaluation spreads over all cores, so running fewer at once loses no throughput.
 class ConcurrencyGate {
  public:
-  explicit ConcurrencyGate(std::size_t limit) : limit_(limit) {}
-  bool try_enter();
+  explicit ConcurrencyGate(std::size_t limit, std::size_t max_waiting = 256) : limit_(limit), max_waiting_(max_waiting) {}
+  // entered (call leave() when done), queue_full (refuse now) or deadline (gave up waiting).
+  enum class Entry { entered, queue_full, deadline };
+  Entry enter(std::chrono::system_clock::time_point deadline);
   void leave();
 
  private:
   std::mutex mu_;
-  std::size_t running_ = 0, limit_;
+  std::condition_variable cv_;
+  std::size_t running_ = 0, waiting_ = 0, limit_, max_waiting_;
+  std::uint64_t next_ticket_ = 0, serving_ = 0;  // FIFO: the ticket allowed to enter next
+  std::vector<std::uint64_t> abandoned_;          // tickets that gave up before their turn
+  void skip_abandoned();
 };
 
 }  // namespace hecnn::service

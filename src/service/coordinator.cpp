@@ -262,7 +262,11 @@ class Coordinator::Impl final : public v1::Inference::Service {
       if (h.objects() != res * in)
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(res * in) + " ciphertexts (" + std::to_string(res) + " residues x " +
                                                              std::to_string(in) + "), the request announces " + std::to_string(h.objects()));
-      if (!gate_.try_enter()) throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: too many concurrent requests; retry later");
+      switch (gate_.enter(request_deadline(*ctx, opt_.server.limits))) {
+        case ConcurrencyGate::Entry::entered: break;
+        case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: too many requests waiting; retry later");
+        case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "coordinator: the deadline passed while waiting for a free evaluation slot");
+      }
       struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
       const auto t_start = Clock::now();
       auto objs = read_objects(*rw, res * in, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
@@ -276,9 +280,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
           bytes_in += o.data.size();
         }
       }
-      const auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(std::int64_t(opt_.server.limits.deadline_s * 1000));
-      const auto client_deadline = ctx->deadline();
-      const auto until = std::min(deadline, client_deadline);
+      const auto until = request_deadline(*ctx, opt_.server.limits);
       // Fan out: every member at once.
       std::vector<std::future<MemberReply>> futs;
       for (std::size_t m = 0; m < members_.size(); ++m)

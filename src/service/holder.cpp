@@ -194,7 +194,11 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       if (h.objects() != res * in)
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(res * in) + " ciphertexts (" + std::to_string(res) + " residues x " +
                                                              std::to_string(in) + "), the request announces " + std::to_string(h.objects()));
-      if (!gate_.try_enter()) throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: too many concurrent requests; retry later");
+      switch (gate_.enter(request_deadline(*ctx, opt_.server.limits))) {
+        case ConcurrencyGate::Entry::entered: break;
+        case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: too many requests waiting; retry later");
+        case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "holder: the deadline passed while waiting for a free evaluation slot");
+      }
       struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
       const auto t0 = Clock::now();
       const auto objs = read_objects(*rw, res * in, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);

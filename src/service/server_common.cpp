@@ -1,8 +1,14 @@
 #include "service/server_common.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace hecnn::service {
+
+std::chrono::system_clock::time_point request_deadline(const grpc::ServerContext& ctx, const Limits& limits) {
+  const auto mine = std::chrono::system_clock::now() + std::chrono::milliseconds(std::int64_t(limits.deadline_s * 1000));
+  return std::min(mine, ctx.deadline());
+}
 
 TokenSet check_server_options(const ServerOptions& o, const char* role) {
   check_listen_address(o.listen, o.insecure_loopback);

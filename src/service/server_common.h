@@ -19,6 +19,9 @@ struct ServerOptions {
   Limits limits;
 };
 
+// When a request must be done: the server's deadline from now, or the client's when sooner.
+std::chrono::system_clock::time_point request_deadline(const grpc::ServerContext& ctx, const Limits& limits);
+
 // Checks the options (address policy, TLS files, tokens) before anything starts.
 // Returns the accepted tokens. Throws std::invalid_argument naming the problem.
 TokenSet check_server_options(const ServerOptions& o, const char* role);
