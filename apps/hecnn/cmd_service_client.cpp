@@ -126,6 +126,7 @@ void run(Args& a) {
   }
   j["seconds"] = {{"keygen", client.keygen_seconds()}, {"upload_keys", client.upload_seconds()}, {"encrypt", enc}, {"evaluate", req}, {"decrypt", dec}, {"total", total}};
   j["bytes"] = {{"input", up}, {"output", down}, {"evaluation_keys", client.key_bytes()}};
+  for (const auto& st : stats) j["requests"].push_back({{"seconds", st.request_s}, {"bytes_up", st.bytes_up}, {"bytes_down", st.bytes_down}});
   for (const auto& name : order) {
     const auto& x = party[name];
     j["parties"].push_back({{"party", name}, {"seconds", x.first}, {"bytes_in", x.second.first}, {"bytes_out", x.second.second}});
