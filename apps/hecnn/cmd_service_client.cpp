@@ -6,6 +6,7 @@
 //   hecnn client --coordinator 127.0.0.1:7100 --dataset mnist --count 100 --insecure-loopback --token T --json
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -126,7 +127,21 @@ void run(Args& a) {
   }
   j["seconds"] = {{"keygen", client.keygen_seconds()}, {"upload_keys", client.upload_seconds()}, {"encrypt", enc}, {"evaluate", req}, {"decrypt", dec}, {"total", total}};
   j["bytes"] = {{"input", up}, {"output", down}, {"evaluation_keys", client.key_bytes()}};
-  for (const auto& st : stats) j["requests"].push_back({{"seconds", st.request_s}, {"bytes_up", st.bytes_up}, {"bytes_down", st.bytes_down}});
+  for (const auto& st : stats)
+    j["requests"].push_back({{"seconds", st.request_s}, {"bytes_up", st.bytes_up}, {"bytes_down", st.bytes_down}, {"members_used", st.members_used}});
+  // Members every request used (--on-missing-member drop may leave some out).
+  std::vector<std::string> used = client.members();
+  for (const auto& st : stats)
+    used.erase(std::remove_if(used.begin(), used.end(), [&](const std::string& m) {
+                 return std::find(st.members_used.begin(), st.members_used.end(), m) == st.members_used.end();
+               }), used.end());
+  j["members_used"] = used;
+  for (std::size_t k = 0; k < outs; ++k) {
+    const int m = plan.outputs[k].member;
+    if (m >= 0 && std::size_t(m) < client.members().size() &&
+        std::find(used.begin(), used.end(), client.members()[std::size_t(m)]) == used.end())
+      j["outputs"][k]["missing"] = true;  // a dropped member: its scores are zeros, not predictions
+  }
   for (const auto& name : order) {
     const auto& x = party[name];
     j["parties"].push_back({{"party", name}, {"seconds", x.first}, {"bytes_in", x.second.first}, {"bytes_out", x.second.second}});
@@ -136,7 +151,16 @@ void run(Args& a) {
     return;
   }
   std::printf("results on %zu images (%zu batch%s, %s over the service):\n", count, batches, batches == 1 ? "" : "es", j["scheme"].get<std::string>().c_str());
+  if (used.size() != client.members().size()) {
+    std::printf("  members used by every request:");
+    for (const auto& m : used) std::printf(" %s", m.c_str());
+    std::printf(" (the others did not answer; the ensemble combines these)\n");
+  }
   for (const auto& o : j["outputs"]) {
+    if (o.contains("missing")) {
+      std::printf("  %-14s (member did not answer)\n", o["name"].get<std::string>().c_str());
+      continue;
+    }
     std::printf("  %-14s", o["name"].get<std::string>().c_str());
     if (o.contains("accuracy_encrypted")) std::printf(" accuracy %.2f%%", 100.0 * o["accuracy_encrypted"].get<double>());
     std::printf("  first predictions:");

@@ -24,6 +24,7 @@ void setup(CLI::App& app) {
   app.add_option("--dataset", a->c.dataset, "training images for CKKS calibration and the poly-softmax temperature (default: the models' dataset)");
   app.add_option("--calibrate", a->c.calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)")
       ->check(CLI::Range(std::size_t(0), std::size_t(100000)));
+  app.add_option("--on-missing-member", a->c.on_missing_member, "fail (default: the request fails naming the member) or drop (combine the members that answered; the reply says which)");
   app.add_option("--connect-timeout", a->c.connect_timeout_s, "seconds to wait for the holders at start (default 30)")->check(CLI::Range(0.0, 3600.0));
   add_server_flags(app, a->f);
   app.callback([a] {

@@ -92,6 +92,8 @@ class Coordinator::Impl final : public v1::Inference::Service {
     if (o.members.empty()) throw std::invalid_argument("coordinator: give the members (--member NAME=HOST:PORT ...)");
     if (o.members.size() > 64) throw std::invalid_argument("coordinator: at most 64 members");
     for (const auto& c : o.combiners) nn::compiler::parse_combiner(c);  // throws on an unknown name
+    if (o.on_missing_member != "fail" && o.on_missing_member != "drop")
+      throw std::invalid_argument("coordinator: --on-missing-member " + o.on_missing_member + ": use fail or drop");
     for (const auto& spec : o.members) {
       for (const auto& other : members_)
         if (other->name == spec.name) throw std::invalid_argument("coordinator: member " + spec.name + " given twice");
@@ -287,6 +289,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
         futs.push_back(std::async(std::launch::async, [&, m] { return run_member(*s, m, std::size_t(h.images()), objs, until); }));
       std::vector<nn::runtime::EncryptedResult> results;
       std::vector<MemberReply> replies;
+      std::vector<bool> used(members_.size(), true);
       std::string errors;
       for (std::size_t m = 0; m < members_.size(); ++m) {
         try {
@@ -294,9 +297,13 @@ class Coordinator::Impl final : public v1::Inference::Service {
         } catch (const std::exception& e) {
           errors += (errors.empty() ? "" : "; ") + std::string("member ") + members_[m]->name + ": " + e.what();
           replies.emplace_back();
+          used[m] = false;
         }
       }
-      if (!errors.empty()) throw ServiceError(StatusCode::UNAVAILABLE, errors);
+      const std::size_t n_used = std::size_t(std::count(used.begin(), used.end(), true));
+      if (!errors.empty() && (opt_.on_missing_member != "drop" || n_used == 0)) throw ServiceError(StatusCode::UNAVAILABLE, errors);
+      for (std::size_t m = 0; m < members_.size(); ++m)
+        if (!used[m]) replies[m].result = zero_outputs(prog, int(m), std::size_t(h.images()));
       objs.clear();
       const auto t_combine = Clock::now();
       for (auto& r : replies) results.push_back(std::move(r.result));
@@ -322,6 +329,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
       reply.set_images(h.images());
       reply.set_objects(outs.size());
       for (std::size_t m = 0; m < members_.size(); ++m) {
+        if (!used[m]) continue;
         reply.add_members_used(members_[m]->name);
         auto* pt = reply.add_parties();
         pt->set_party(members_[m]->name);
@@ -365,6 +373,27 @@ class Coordinator::Impl final : public v1::Inference::Service {
     double seconds = 0;
     std::size_t bytes_in = 0, bytes_out = 0;
   };
+
+  // A dropped member's outputs: zero ciphertexts (both parts 0) of the shape, level and
+  // scale the plan gives them, so the combiner runs unchanged on the remaining members.
+  static nn::runtime::EncryptedResult zero_outputs(const nn::compiler::Program& prog, int member, std::size_t images) {
+    nn::runtime::EncryptedResult r;
+    r.images = images;
+    const bool ckks = prog.scheme == nn::compiler::Scheme::ckks;
+    const PlanContexts ctx = plan_contexts(prog);
+    r.residues.assign(residues(prog), std::vector<nn::runtime::EncryptedTensor>(prog.outputs.size()));
+    for (std::size_t k = 0; k < prog.outputs.size(); ++k) {
+      if (prog.outputs[k].member != member) continue;
+      const auto& ins = prog.instrs[std::size_t(prog.outputs[k].tensor)];
+      for (std::size_t res = 0; res < r.residues.size(); ++res) {
+        rlwe::Ciphertext z(prog.poly_degree(), std::size_t(ins.level), std::size_t(ins.parts), ckks);
+        z.scale = ckks ? ins.factor : 1.0;
+        z.parms_id = ctx.core[res]->parms_id(std::size_t(ins.level));
+        r.residues[res][k].assign(ins.size, z);
+      }
+    }
+    return r;
+  }
 
   void peer_auth(grpc::ClientContext& ctx, const std::string& client_token) const {
     set_bearer_token(ctx, opt_.server.peer_token.empty() ? client_token : opt_.server.peer_token);

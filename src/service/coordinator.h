@@ -34,6 +34,11 @@ struct CoordinatorOptions {
   std::string dataset;              // training images for CKKS calibration; empty: the models' dataset
   std::size_t calibrate = 512;      // CKKS: training images whose ranges set the precision (0: worst-case bounds)
   double connect_timeout_s = 30;    // how long start() waits for the holders
+  // A member with no replica answering: "fail" the request (naming the member), or "drop" it:
+  // the combiner runs with that member's outputs at zero (an encryption-free zero), which is
+  // the ensemble of the remaining members (mean / weighted: their sum over the plan's
+  // divisor; poly-softmax: a constant added to every class); the reply lists the members used.
+  std::string on_missing_member = "fail";
 };
 
 struct CoordinatorSessionInfo {

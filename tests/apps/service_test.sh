@@ -62,6 +62,13 @@ pids+=($!)
 for _ in $(seq 200); do [ -s "$tmp/coord.port" ] && break; sleep 0.1; done
 [ -s "$tmp/coord.port" ] || { bad "coordinator did not start"; cat "$tmp/coord.log"; exit 1; }
 coord=127.0.0.1:$(cat "$tmp/coord.port")
+# A second coordinator over the same holders that drops a member that does not answer.
+"$hecnn" coordinator --member "m0=127.0.0.1:$pa0,127.0.0.1:$pa1" --member "m1=127.0.0.1:$pb" --member "m2=127.0.0.1:$pc" \
+  --combiner mean --calibrate 0 --on-missing-member drop --listen 127.0.0.1:0 --port-file "$tmp/drop.port" --insecure-loopback \
+  --tokens "$tmp/tokens" --peer-token "$peer" --deadline 60 2>"$tmp/drop.log" &
+pids+=($!)
+for _ in $(seq 200); do [ -s "$tmp/drop.port" ] && break; sleep 0.1; done
+[ -s "$tmp/drop.port" ] || { bad "drop coordinator did not start"; cat "$tmp/drop.log"; exit 1; }
 CLIENT=("$hecnn" client --coordinator "$coord" --tls-ca "$tmp/cert.pem")
 client() { "${CLIENT[@]}" "$@"; }
 
@@ -117,6 +124,23 @@ kill "$(cat "$tmp/b.pid")"; wait "$(cat "$tmp/b.pid")" 2>/dev/null
 start=$(date +%s)
 expect_refused "a member with no replica left is named in the error" "member m1" "${CLIENT[@]}" --token client-token-aaaaaaaaaaaa "${imgs[@]}" --deadline 50
 [ $(( $(date +%s) - start )) -le 60 ] && ok "... within the deadline" || bad "the error took longer than the deadline"
+# --on-missing-member drop: the ensemble of m0 and m2, which the reply names.
+"$hecnn" infer --model "$tmp/m0.hecnn" --model "$tmp/m2.hecnn" --combiner mean "${imgs[@]}" --json >"$tmp/embedded2.json" 2>/dev/null
+if "$hecnn" client --coordinator "127.0.0.1:$(cat "$tmp/drop.port")" --insecure-loopback --token client-token-aaaaaaaaaaaa "${imgs[@]}" --json \
+    >"$tmp/drop.json" 2>"$tmp/err"; then
+  python3 - "$tmp/drop.json" "$tmp/embedded2.json" "$tmp/svc.json" <<'PY' && ok "--on-missing-member drop: the ensemble of the members that answered, named in the reply" || bad "drop mode"
+import json, sys
+a, two, full = (json.load(open(f)) for f in sys.argv[1:4])
+assert a["members_used"] == ["m0", "m2"], a["members_used"]
+out = {o["name"]: o for o in a["outputs"]}
+assert out["m1"].get("missing") is True
+assert out["m0"]["scores_first_100"] == full["outputs"][0]["scores_first_100"]
+assert out["m2"]["scores_first_100"] == full["outputs"][2]["scores_first_100"]
+ens = [o for o in a["outputs"] if o["name"].startswith("ens")][0]
+ens2 = [o for o in two["outputs"] if o["name"].startswith("ens")][0]
+assert ens["predictions_first_100"] == ens2["predictions_first_100"], (ens["predictions_first_100"], ens2["predictions_first_100"])
+PY
+else bad "drop client"; cat "$tmp/err"; fi
 LISTEN=127.0.0.1:$pb start_holder b "$tmp/m1.hecnn"; pids+=("$(cat "$tmp/b.pid")")
 if client --token client-token-bbbbbbbbbbbb "${imgs[@]}" --json >"$tmp/restart.json" 2>"$tmp/err"; then
   python3 -c "import json; a=json.load(open('$tmp/svc.json')); b=json.load(open('$tmp/restart.json')); assert a['outputs']==b['outputs']" \
