@@ -7,7 +7,7 @@
 # here; docs/protocol.md shows the TLS flags for anything else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh >&2
 bash scripts/build.sh >/dev/null
 hecnn=build/apps/hecnn
 count="${HECNN_DEMO_COUNT:-100}"
@@ -28,13 +28,13 @@ for i in 0 1 2; do
   for _ in $(seq 100); do [ -s "$tmp/h$i.port" ] && break; sleep 0.1; done
   [ -s "$tmp/h$i.port" ] || { cat "$tmp/h$i.log"; exit 1; }
   members+=(--member "m$i=127.0.0.1:$(cat "$tmp/h$i.port")")
-  echo "holder m$i: pid ${pids[$i]}, port $(cat "$tmp/h$i.port")"
+  echo >&2 "holder m$i: pid ${pids[$i]}, port $(cat "$tmp/h$i.port")"
 done
 "$hecnn" coordinator "${members[@]}" --listen 127.0.0.1:0 --port-file "$tmp/c.port" --insecure-loopback \
   --tokens "$tmp/tokens" --peer-token "$peer" 2>"$tmp/c.log" &
 pids+=($!)
 for _ in $(seq 300); do [ -s "$tmp/c.port" ] && break; sleep 0.1; done
 [ -s "$tmp/c.port" ] || { cat "$tmp/c.log"; exit 1; }
-echo "coordinator: pid ${pids[3]}, port $(cat "$tmp/c.port")"
+echo >&2 "coordinator: pid ${pids[3]}, port $(cat "$tmp/c.port")"
 "$hecnn" client --coordinator "127.0.0.1:$(cat "$tmp/c.port")" --insecure-loopback --token "$token" \
   --dataset mnist --count "$count" --scheme "$scheme" "$@"

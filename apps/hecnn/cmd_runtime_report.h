@@ -82,7 +82,8 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
                             {"agreement_quantized", o.agree_quantized / n},
                             {"predictions_first_100", std::vector<int>(o.predictions.begin(),
                                                                        o.predictions.begin() + std::ptrdiff_t(std::min<std::size_t>(100, o.predictions.size())))},
-                            {"scores_first_100", o.scores}});
+                            {"scores_first_100", o.scores},
+                            {"predictions", o.predictions}});
     j["outputs"].back().update(extra);
   }
   for (const auto& l : r.layers) j["layers"].push_back({{"layer", l.layer}, {"seconds", l.seconds}, {"cpu_seconds", l.cpu_seconds}, {"ciphertexts_out", l.ciphertexts_out}});

@@ -121,7 +121,8 @@ void run(Args& a) {
     }
     nlohmann::json o = {{"name", plan.outputs[k].name},
                         {"predictions_first_100", std::vector<int>(preds.begin(), preds.begin() + std::ptrdiff_t(std::min<std::size_t>(100, preds.size())))},
-                        {"scores_first_100", std::vector<std::vector<double>>(scores[k].begin(), scores[k].begin() + std::ptrdiff_t(std::min<std::size_t>(100, count)))}};
+                        {"scores_first_100", std::vector<std::vector<double>>(scores[k].begin(), scores[k].begin() + std::ptrdiff_t(std::min<std::size_t>(100, count)))},
+                        {"predictions", preds}};
     if (!labels.empty()) o["accuracy_encrypted"] = double(correct) / double(count);
     j["outputs"].push_back(o);
   }
