@@ -77,14 +77,8 @@ class ServiceClient::Impl {
       h.set_objects(keys.size());
       try {
         send_header(*w, h);
-        for (const auto& k : keys) {
-          Object o;
-          o.kind = k.kind == KeyKind::relin ? v1::RELIN_KEYS : v1::GALOIS_KEYS;
-          o.residue = k.residue;
-          o.data = k.bytes;
-          key_bytes_ += o.data.size();
-          send_object(*w, o);
-        }
+        send_key_objects(*w, keys);
+        for (const auto& k : keys) key_bytes_ += k.bytes.size();
       } catch (const ServiceError&) {
       }
       w->WritesDone();
@@ -135,16 +129,10 @@ class ServiceClient::Impl {
       if (rh.objects() != res * outs * classes)
         throw ServiceError(grpc::StatusCode::INTERNAL, "the coordinator returns " + std::to_string(rh.objects()) + " ciphertexts, the plan " + std::to_string(res * outs * classes));
       const auto got = read_objects(*rw, res * outs * classes, ciphertext_bytes_bound(*plan_), std::size_t(8) << 30);
-      result.images = count;
-      result.residues.assign(res, std::vector<nn::runtime::EncryptedTensor>(outs, nn::runtime::EncryptedTensor(classes)));
-      std::vector<bool> seen(res * outs * classes, false);
-      for (const auto& o : got) {
-        if (o.kind != v1::CIPHERTEXT || o.residue >= res || o.output >= outs || o.index >= classes || seen[(o.residue * outs + o.output) * classes + o.index])
-          throw ServiceError(grpc::StatusCode::INTERNAL, "the coordinator returned an object that is not one of the plan's outputs");
-        seen[(o.residue * outs + o.output) * classes + o.index] = true;
-        result.residues[o.residue][o.output][o.index] = read_ciphertext(*ctx_, o.residue, o.data);
-        st.bytes_down += o.data.size();
-      }
+      for (const auto& o : got) st.bytes_down += o.data.size();
+      std::vector<int> all(outs);
+      for (std::size_t k = 0; k < outs; ++k) all[k] = int(k);
+      result = result_from_objects(*plan_, *ctx_, got, all, count);
       for (const auto& p : rh.parties()) st.parties.push_back({p.party(), p.address(), p.seconds(), std::size_t(p.bytes_in()), std::size_t(p.bytes_out())});
       st.members_used.assign(rh.members_used().begin(), rh.members_used().end());
     } catch (const ServiceError& e) {

@@ -17,6 +17,7 @@
 #include "nn/runtime/pipeline.h"
 #include "service/codec.h"
 #include "service/proto/service.grpc.pb.h"
+#include "service/sessions.h"
 #include "service/stream.h"
 
 namespace hecnn::service {
@@ -38,16 +39,16 @@ struct HolderSession {
   std::string id;  // on that replica
 };
 
-struct Session {
-  std::string id, credential, token, plan_id;
+struct SessionData {
+  std::string token;                                // forwarded to holders when there is no peer token
   std::shared_ptr<const Plan> plan;
-  std::vector<KeyObject> keys;                       // as uploaded, forwarded to holders
-  std::unique_ptr<nn::runtime::Server> server;      // the combiner
-  std::size_t key_bytes = 0;
-  std::map<std::string, HolderSession> holders;     // replica address -> its session
-  Clock::time_point used = Clock::now();
-  std::mutex mu;
+  std::vector<KeyObject> keys;                      // as uploaded, forwarded to holders
+  std::unique_ptr<nn::runtime::Server> server;     // the combiner
+  std::mutex holders_mu;
+  std::map<std::string, HolderSession> holders;    // replica address -> its session
 };
+using Sessions = SessionTable<SessionData>;
+using Session = Sessions::Session;
 
 struct Replica {
   std::string address;
@@ -87,7 +88,7 @@ MemberSpec parse_member(const std::string& s) {
 
 class Coordinator::Impl final : public v1::Inference::Service {
  public:
-  explicit Impl(const CoordinatorOptions& o) : opt_(o), gate_(o.server.limits.max_concurrent) {
+  explicit Impl(const CoordinatorOptions& o) : opt_(o), gate_(o.server.limits.max_concurrent), sessions_(o.server.limits, "coordinator") {
     tokens_ = check_server_options(o.server, "coordinator");
     if (o.members.empty()) throw std::invalid_argument("coordinator: give the members (--member NAME=HOST:PORT ...)");
     if (o.members.size() > 64) throw std::invalid_argument("coordinator: at most 64 members");
@@ -179,75 +180,32 @@ class Coordinator::Impl final : public v1::Inference::Service {
     return guarded([&] {
       const std::string token = bearer_token(*ctx);
       const std::string cred = check_client(*ctx);
-      std::lock_guard<std::mutex> g(mu_);
-      expire_locked();
       std::shared_ptr<const Plan> plan;
-      for (const auto& [k, p] : plans_)
-        if (p->id == req->plan_id()) plan = p;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        for (const auto& [k, p] : plans_)
+          if (p->id == req->plan_id()) plan = p;
+      }
       if (!plan) throw ServiceError(StatusCode::FAILED_PRECONDITION, "unknown plan " + req->plan_id() + " (GetPlan first)");
-      if (sessions_.size() >= opt_.server.limits.max_sessions)
-        throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: " + std::to_string(sessions_.size()) + " sessions open (the limit)");
-      auto s = std::make_shared<Session>();
-      s->id = random_id();
-      s->credential = cred;
-      s->token = token;
-      s->plan_id = plan->id;
-      s->plan = plan;
-      sessions_[s->id] = s;
+      auto s = sessions_.create(cred, plan->id);
+      s->data.token = token;
+      s->data.plan = plan;
       reply->set_session_id(s->id);
       reply->set_key_bytes_limit(key_bytes_bound(*plan->prog));
     });
   }
 
   Status CloseSession(ServerContext* ctx, const v1::CloseSessionRequest* req, v1::CloseSessionReply*) override {
-    return guarded([&] {
-      auto s = session(req->session_id(), check_client(*ctx));
-      std::lock_guard<std::mutex> g(mu_);
-      total_key_bytes_ -= s->key_bytes;
-      sessions_.erase(s->id);
-    });
+    return guarded([&] { sessions_.close(req->session_id(), check_client(*ctx)); });
   }
 
   Status UploadKeys(ServerContext* ctx, grpc::ServerReader<v1::Frame>* r, v1::UploadKeysReply* reply) override {
     return guarded([&] {
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*r);
-      auto s = session(h.session_id(), cred);
+      auto s = sessions_.get(h.session_id(), cred);
       std::lock_guard<std::mutex> sg(s->mu);
-      if (s->server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
-      const auto& prog = *s->plan->prog;
-      const std::uint64_t bound = key_bytes_bound(prog);
-      if (h.objects() > 64) throw ServiceError(StatusCode::INVALID_ARGUMENT, "UploadKeys: " + std::to_string(h.objects()) + " objects announced");
-      {
-        std::lock_guard<std::mutex> g(mu_);
-        if (total_key_bytes_ + bound > opt_.server.limits.max_total_key_bytes)
-          throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: evaluation keys of all sessions would exceed the limit");
-        total_key_bytes_ += bound;
-      }
-      std::size_t bytes = 0;
-      try {
-        const auto objs = read_objects(*r, std::size_t(h.objects()), bound, bound);
-        std::vector<KeyObject> keys;
-        for (const auto& o : objs) {
-          if (o.kind != v1::RELIN_KEYS && o.kind != v1::GALOIS_KEYS)
-            throw ServiceError(StatusCode::INVALID_ARGUMENT, "UploadKeys: only relinearization and Galois keys are accepted (a secret key never is)");
-          keys.push_back({o.kind == v1::RELIN_KEYS ? KeyKind::relin : KeyKind::galois, o.residue, o.data});
-          bytes += o.data.size();
-        }
-        s->server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, *s->plan->ctx, keys));
-        s->keys = std::move(keys);
-      } catch (...) {
-        std::lock_guard<std::mutex> g(mu_);
-        total_key_bytes_ -= bound;
-        throw;
-      }
-      {
-        std::lock_guard<std::mutex> g(mu_);
-        total_key_bytes_ -= bound - bytes;
-        s->key_bytes = bytes;
-      }
-      reply->set_bytes(bytes);
-      reply->set_objects(std::uint32_t(s->keys.size()));
+      s->data.keys = upload_keys(sessions_, *s, *r, h, *s->data.plan->prog, *s->data.plan->ctx, s->data.server, reply);
     });
   }
 
@@ -255,9 +213,9 @@ class Coordinator::Impl final : public v1::Inference::Service {
     return guarded([&] {
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*rw);
-      auto s = session(h.session_id(), cred);
-      if (!s->server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
-      const auto& prog = *s->plan->prog;
+      auto s = sessions_.get(h.session_id(), cred);
+      if (!s->data.server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
+      const auto& prog = *s->data.plan->prog;
       const std::size_t res = residues(prog), in = prog.instrs[0].size;
       if (h.images() == 0 || h.images() > prog.batch_capacity())
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "a batch holds 1.." + std::to_string(prog.batch_capacity()) + " images, not " + std::to_string(h.images()));
@@ -272,16 +230,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
       struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
       const auto t_start = Clock::now();
       auto objs = read_objects(*rw, res * in, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
-      std::size_t bytes_in = 0;
-      {
-        std::vector<std::vector<bool>> seen(res, std::vector<bool>(in, false));
-        for (const auto& o : objs) {
-          if (o.kind != v1::CIPHERTEXT || o.residue >= res || o.index >= in || seen[o.residue][o.index])
-            throw ServiceError(StatusCode::INVALID_ARGUMENT, "input object " + std::to_string(&o - objs.data()) + " is not a new input ciphertext of the plan");
-          seen[o.residue][o.index] = true;
-          bytes_in += o.data.size();
-        }
-      }
+      const std::size_t bytes_in = check_input_objects(prog, objs);
       const auto until = request_deadline(*ctx, opt_.server.limits);
       // Fan out: every member at once.
       std::vector<std::future<MemberReply>> futs;
@@ -305,24 +254,10 @@ class Coordinator::Impl final : public v1::Inference::Service {
       for (std::size_t m = 0; m < members_.size(); ++m)
         if (!used[m]) replies[m].result = zero_outputs(prog, int(m), std::size_t(h.images()));
       objs.clear();
-      const auto t_combine = Clock::now();
       for (auto& r : replies) results.push_back(std::move(r.result));
-      auto combined = s->server->combine(std::move(results));
-      const double combine_s = std::chrono::duration<double>(Clock::now() - t_combine).count();
-      std::vector<Object> outs;
+      const auto outs = result_objects(*s->data.plan->ctx, s->data.server->combine(std::move(results)));
       std::size_t bytes_out = 0;
-      for (std::size_t r = 0; r < res; ++r)
-        for (std::size_t k = 0; k < combined.residues[r].size(); ++k)
-          for (std::size_t i = 0; i < combined.residues[r][k].size(); ++i) {
-            Object o;
-            o.kind = v1::CIPHERTEXT;
-            o.residue = std::uint32_t(r);
-            o.output = std::uint32_t(k);
-            o.index = std::uint32_t(i);
-            o.data = write_ciphertext(*s->plan->ctx, r, combined.residues[r][k][i]);
-            bytes_out += o.data.size();
-            outs.push_back(std::move(o));
-          }
+      for (const auto& o : outs) bytes_out += o.data.size();
       v1::Header reply;
       reply.set_session_id(s->id);
       reply.set_plan_id(s->plan_id);
@@ -343,18 +278,16 @@ class Coordinator::Impl final : public v1::Inference::Service {
       pc->set_seconds(std::chrono::duration<double>(Clock::now() - t_start).count());
       pc->set_bytes_in(bytes_in);
       pc->set_bytes_out(bytes_out);
-      (void)combine_s;
       send_header(*rw, reply);
       for (const auto& o : outs) send_object(*rw, o);
     });
   }
 
   std::vector<CoordinatorSessionInfo> sessions() const {
-    std::lock_guard<std::mutex> g(mu_);
     std::vector<CoordinatorSessionInfo> out;
-    for (const auto& [id, s] : sessions_) {
-      CoordinatorSessionInfo i{id, s->plan_id, s->key_bytes, {}};
-      for (const auto& k : s->keys) i.key_kinds.push_back(k.kind == KeyKind::relin ? "relin" : "galois");
+    for (const auto& s : sessions_.all()) {
+      CoordinatorSessionInfo i{s->id, s->plan_id, s->key_bytes, {}};
+      for (const auto& k : s->data.keys) i.key_kinds.push_back(k.kind == KeyKind::relin ? "relin" : "galois");
       out.push_back(std::move(i));
     }
     return out;
@@ -404,28 +337,6 @@ class Coordinator::Impl final : public v1::Inference::Service {
     if (t.empty()) throw ServiceError(StatusCode::UNAUTHENTICATED, "no bearer token (authorization metadata)");
     if (!tokens_.accepts(t)) throw ServiceError(StatusCode::UNAUTHENTICATED, "the token is not accepted by this coordinator");
     return credential_digest(t);
-  }
-
-  std::shared_ptr<Session> session(const std::string& id, const std::string& cred) {
-    std::lock_guard<std::mutex> g(mu_);
-    expire_locked();
-    const auto it = sessions_.find(id);
-    if (it == sessions_.end()) throw ServiceError(StatusCode::NOT_FOUND, "unknown session (expired, closed, or the coordinator restarted)");
-    if (it->second->credential != cred) throw ServiceError(StatusCode::PERMISSION_DENIED, "the session belongs to another credential");
-    it->second->used = Clock::now();
-    return it->second;
-  }
-
-  void expire_locked() {
-    const auto now = Clock::now();
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (std::chrono::duration<double>(now - it->second->used).count() > opt_.server.limits.session_idle_s && it->second.use_count() == 1) {
-        total_key_bytes_ -= it->second->key_bytes;
-        it = sessions_.erase(it);
-      } else {
-        ++it;
-      }
-    }
   }
 
   std::shared_ptr<const Plan> get_plan(nn::compiler::Scheme scheme, std::size_t batch_images) {
@@ -493,13 +404,13 @@ class Coordinator::Impl final : public v1::Inference::Service {
   // The replica's session for this client session: created (plan loaded if needed, keys uploaded) on first use.
   std::string holder_session(Session& s, std::size_t member, Replica& r) {
     {
-      std::lock_guard<std::mutex> g(s.mu);
-      const auto it = s.holders.find(r.address);
-      if (it != s.holders.end()) return it->second.id;
+      std::lock_guard<std::mutex> g(s.data.holders_mu);
+      const auto it = s.data.holders.find(r.address);
+      if (it != s.data.holders.end()) return it->second.id;
     }
     auto create = [&](v1::CreateSessionReply& reply) {
       grpc::ClientContext ctx;
-      peer_auth(ctx, s.token);
+      peer_auth(ctx, s.data.token);
       ctx.set_deadline(deadline_in(30));
       v1::CreateSessionRequest req;
       req.set_plan_id(s.plan_id);
@@ -508,33 +419,27 @@ class Coordinator::Impl final : public v1::Inference::Service {
     v1::CreateSessionReply reply;
     Status st = create(reply);
     if (st.error_code() == StatusCode::FAILED_PRECONDITION) {  // the plan is not loaded there (a restarted holder)
-      load_plan(*s.plan, member, r, s.token);
+      load_plan(*s.data.plan, member, r, s.data.token);
       st = create(reply);
     }
     if (!st.ok()) throw ServiceError(st.error_code(), r.address + ": " + st.error_message());
     {
       grpc::ClientContext ctx;
-      peer_auth(ctx, s.token);
+      peer_auth(ctx, s.data.token);
       ctx.set_deadline(deadline_in(120));
       v1::UploadKeysReply kr;
       auto w = r.infer->UploadKeys(&ctx, &kr);
       v1::Header h;
       h.set_session_id(reply.session_id());
-      h.set_objects(s.keys.size());
+      h.set_objects(s.data.keys.size());
       send_header(*w, h);
-      for (const auto& k : s.keys) {
-        Object o;
-        o.kind = k.kind == KeyKind::relin ? v1::RELIN_KEYS : v1::GALOIS_KEYS;
-        o.residue = k.residue;
-        o.data = k.bytes;
-        send_object(*w, o);
-      }
+      send_key_objects(*w, s.data.keys);
       w->WritesDone();
       const Status ks = w->Finish();
       if (!ks.ok()) throw ServiceError(ks.error_code(), r.address + ": keys: " + ks.error_message());
     }
-    std::lock_guard<std::mutex> g(s.mu);
-    s.holders[r.address] = HolderSession{reply.session_id()};
+    std::lock_guard<std::mutex> g(s.data.holders_mu);
+    s.data.holders[r.address] = HolderSession{reply.session_id()};
     return reply.session_id();
   }
 
@@ -553,13 +458,13 @@ class Coordinator::Impl final : public v1::Inference::Service {
         } catch (const ServiceError& e) {
           errors += (errors.empty() ? "" : "; ") + std::string(e.what()).insert(0, std::string(e.what()).rfind(r.address, 0) == 0 ? "" : r.address + ": ");
           if (e.code == StatusCode::NOT_FOUND && attempt == 0) {  // the replica lost the session: make it again
-            std::lock_guard<std::mutex> g(s.mu);
-            s.holders.erase(r.address);
+            std::lock_guard<std::mutex> g(s.data.holders_mu);
+            s.data.holders.erase(r.address);
             continue;
           }
           if (e.code == StatusCode::UNAVAILABLE) {
-            std::lock_guard<std::mutex> g(s.mu);
-            s.holders.erase(r.address);
+            std::lock_guard<std::mutex> g(s.data.holders_mu);
+            s.data.holders.erase(r.address);
           }
           if (e.code != StatusCode::UNAVAILABLE && e.code != StatusCode::NOT_FOUND && e.code != StatusCode::FAILED_PRECONDITION) throw;
           break;
@@ -578,7 +483,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
     const std::string sid = holder_session(s, member, r);
     const auto t0 = Clock::now();
     grpc::ClientContext ctx;
-    peer_auth(ctx, s.token);
+    peer_auth(ctx, s.data.token);
     ctx.set_deadline(until);
     auto rw = r.infer->Infer(&ctx);
     v1::Header h;
@@ -598,32 +503,15 @@ class Coordinator::Impl final : public v1::Inference::Service {
       // The holder closed the stream: its status says why.
     }
     rw->WritesDone();
-    const auto& prog = *s.plan->prog;
-    const std::size_t res = residues(prog);
+    const auto& prog = *s.data.plan->prog;
     try {
       const v1::Header rh = read_header(*rw);
-      const std::size_t classes = prog.num_classes();
-      std::size_t expect = 0;
       const auto part = nn::compiler::member_part(prog, int(member));
-      expect = res * part.outputs.size() * classes;
+      const std::size_t expect = residues(prog) * part.outputs.size() * prog.num_classes();
       if (rh.objects() != expect) throw ServiceError(StatusCode::INTERNAL, "the holder returns " + std::to_string(rh.objects()) + " ciphertexts, the plan " + std::to_string(expect));
       const auto objs = read_objects(*rw, expect, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes);
-      out.result.images = images;
-      out.result.residues.assign(res, std::vector<nn::runtime::EncryptedTensor>(prog.outputs.size()));
-      for (std::size_t k : part.outputs)
-        for (std::size_t rr = 0; rr < res; ++rr) out.result.residues[rr][k].resize(classes);
-      std::vector<bool> seen(expect, false);
-      for (const auto& o : objs) {
-        bool ok = o.kind == v1::CIPHERTEXT && o.residue < res && o.output < prog.outputs.size() && o.index < classes &&
-                  prog.outputs[o.output].member == int(member);
-        if (ok) {
-          auto& slot = out.result.residues[o.residue][o.output];
-          ok = slot.size() == classes && slot[o.index].data.empty();
-          if (ok) slot[o.index] = read_ciphertext(*s.plan->ctx, o.residue, o.data);
-        }
-        if (!ok) throw ServiceError(StatusCode::INTERNAL, "the holder returned an object that is not one of its outputs");
-        out.bytes_out += o.data.size();
-      }
+      for (const auto& o : objs) out.bytes_out += o.data.size();
+      out.result = result_from_objects(prog, *s.data.plan->ctx, objs, part.outputs, images);
     } catch (const ServiceError& e) {
       const Status st = rw->Finish();
       if (!st.ok()) throw ServiceError(st.error_code() == StatusCode::DEADLINE_EXCEEDED ? StatusCode::DEADLINE_EXCEEDED : st.error_code(), st.error_message());
@@ -640,8 +528,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
   mutable std::mutex mu_;
   std::mutex compile_mu_;
   std::map<std::pair<int, std::size_t>, std::shared_ptr<const Plan>> plans_;
-  std::map<std::string, std::shared_ptr<Session>> sessions_;
-  std::size_t total_key_bytes_ = 0;
+  Sessions sessions_;
 };
 
 Coordinator::Coordinator(const CoordinatorOptions& o) : impl_(std::make_unique<Impl>(o)) {}

@@ -11,6 +11,7 @@
 #include "nn/runtime/client_server.h"
 #include "service/codec.h"
 #include "service/proto/service.grpc.pb.h"
+#include "service/sessions.h"
 #include "service/stream.h"
 
 namespace hecnn::service {
@@ -28,20 +29,17 @@ struct LoadedPlan {
   std::string id;
 };
 
-struct Session {
-  std::string id, credential, plan_id;
+struct SessionData {
   std::shared_ptr<const LoadedPlan> plan;
   std::unique_ptr<nn::runtime::Server> server;  // once keys arrived
-  std::size_t key_bytes = 0;
   std::vector<std::string> key_kinds;
-  Clock::time_point used = Clock::now();
-  std::mutex mu;  // one upload at a time
 };
+using Sessions = SessionTable<SessionData>;
 }  // namespace
 
 class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Service {
  public:
-  explicit Impl(const HolderOptions& o) : opt_(o), gate_(o.server.limits.max_concurrent) {
+  explicit Impl(const HolderOptions& o) : opt_(o), gate_(o.server.limits.max_concurrent), sessions_(o.server.limits, "holder") {
     if (o.models.empty()) throw std::invalid_argument("holder: give at least one --model");
     tokens_ = check_server_options(o.server, "holder");
     for (const auto& path : o.models) {
@@ -111,72 +109,32 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
   Status CreateSession(ServerContext* ctx, const v1::CreateSessionRequest* req, v1::CreateSessionReply* reply) override {
     return guarded([&] {
       const std::string cred = check_client(*ctx);
-      std::lock_guard<std::mutex> g(mu_);
-      expire_locked();
-      const auto it = plans_.find(req->plan_id());
-      if (it == plans_.end()) throw ServiceError(StatusCode::FAILED_PRECONDITION, "unknown plan " + req->plan_id() + " (not loaded on this holder)");
-      if (sessions_.size() >= opt_.server.limits.max_sessions)
-        throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: " + std::to_string(sessions_.size()) + " sessions open (the limit)");
-      auto s = std::make_shared<Session>();
-      s->id = random_id();
-      s->credential = cred;
-      s->plan_id = req->plan_id();
-      s->plan = it->second;
-      sessions_[s->id] = s;
+      std::shared_ptr<const LoadedPlan> plan;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        const auto it = plans_.find(req->plan_id());
+        if (it == plans_.end()) throw ServiceError(StatusCode::FAILED_PRECONDITION, "unknown plan " + req->plan_id() + " (not loaded on this holder)");
+        plan = it->second;
+      }
+      auto s = sessions_.create(cred, req->plan_id());
+      s->data.plan = plan;
       reply->set_session_id(s->id);
-      reply->set_key_bytes_limit(key_bytes_bound(*s->plan->prog));
+      reply->set_key_bytes_limit(key_bytes_bound(*plan->prog));
     });
   }
 
   Status CloseSession(ServerContext* ctx, const v1::CloseSessionRequest* req, v1::CloseSessionReply*) override {
-    return guarded([&] {
-      const std::string cred = check_client(*ctx);
-      auto s = session(req->session_id(), cred);
-      std::lock_guard<std::mutex> g(mu_);
-      total_key_bytes_ -= s->key_bytes;
-      sessions_.erase(s->id);
-    });
+    return guarded([&] { sessions_.close(req->session_id(), check_client(*ctx)); });
   }
 
   Status UploadKeys(ServerContext* ctx, grpc::ServerReader<v1::Frame>* r, v1::UploadKeysReply* reply) override {
     return guarded([&] {
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*r);
-      auto s = session(h.session_id(), cred);
+      auto s = sessions_.get(h.session_id(), cred);
       std::lock_guard<std::mutex> sg(s->mu);
-      if (s->server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
-      const auto& prog = *s->plan->prog;
-      const std::uint64_t bound = key_bytes_bound(prog);
-      if (h.objects() > 64) throw ServiceError(StatusCode::INVALID_ARGUMENT, "UploadKeys: " + std::to_string(h.objects()) + " objects announced");
-      {
-        std::lock_guard<std::mutex> g(mu_);
-        if (total_key_bytes_ + bound > opt_.server.limits.max_total_key_bytes)
-          throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: evaluation keys of all sessions would exceed the limit");
-        total_key_bytes_ += bound;  // reserved before reading
-      }
-      std::size_t bytes = 0;
-      try {
-        const auto objs = read_objects(*r, std::size_t(h.objects()), bound, bound);
-        std::vector<KeyObject> keys;
-        for (const auto& o : objs) {
-          if (o.kind != v1::RELIN_KEYS && o.kind != v1::GALOIS_KEYS)
-            throw ServiceError(StatusCode::INVALID_ARGUMENT, "UploadKeys: only relinearization and Galois keys are accepted (a secret key never is)");
-          keys.push_back({o.kind == v1::RELIN_KEYS ? KeyKind::relin : KeyKind::galois, o.residue, o.data});
-          bytes += o.data.size();
-          s->key_kinds.push_back(o.kind == v1::RELIN_KEYS ? "relin" : "galois");
-        }
-        s->server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, *s->plan->ctx, keys));
-      } catch (...) {
-        std::lock_guard<std::mutex> g(mu_);
-        total_key_bytes_ -= bound;
-        s->key_kinds.clear();
-        throw;
-      }
-      std::lock_guard<std::mutex> g(mu_);
-      total_key_bytes_ -= bound - bytes;
-      s->key_bytes = bytes;
-      reply->set_bytes(bytes);
-      reply->set_objects(std::uint32_t(s->key_kinds.size()));
+      const auto keys = upload_keys(sessions_, *s, *r, h, *s->data.plan->prog, *s->data.plan->ctx, s->data.server, reply);
+      for (const auto& k : keys) s->data.key_kinds.push_back(k.kind == KeyKind::relin ? "relin" : "galois");
     });
   }
 
@@ -184,16 +142,16 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
     return guarded([&] {
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*rw);
-      auto s = session(h.session_id(), cred);
-      if (!s->server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
+      auto s = sessions_.get(h.session_id(), cred);
+      if (!s->data.server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
       if (!h.plan_id().empty() && h.plan_id() != s->plan_id) throw ServiceError(StatusCode::INVALID_ARGUMENT, "the request is for another plan than its session");
-      const auto& prog = *s->plan->prog;
-      const std::size_t res = residues(prog), in = prog.instrs[0].size;
+      const LoadedPlan& plan = *s->data.plan;
+      const auto& prog = *plan.prog;
+      const std::size_t expected = residues(prog) * prog.instrs[0].size;
       if (h.images() == 0 || h.images() > prog.batch_capacity())
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "a batch holds 1.." + std::to_string(prog.batch_capacity()) + " images, not " + std::to_string(h.images()));
-      if (h.objects() != res * in)
-        throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(res * in) + " ciphertexts (" + std::to_string(res) + " residues x " +
-                                                             std::to_string(in) + "), the request announces " + std::to_string(h.objects()));
+      if (h.objects() != expected)
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(expected) + " ciphertexts, the request announces " + std::to_string(h.objects()));
       switch (gate_.enter(request_deadline(*ctx, opt_.server.limits))) {
         case ConcurrencyGate::Entry::entered: break;
         case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: too many requests waiting; retry later");
@@ -201,56 +159,32 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       }
       struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
       const auto t0 = Clock::now();
-      const auto objs = read_objects(*rw, res * in, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
       std::size_t bytes_in = 0;
-      nn::runtime::EncryptedBatch batch;
-      batch.images = std::size_t(h.images());
-      batch.residues.assign(res, nn::runtime::EncryptedTensor(in));
-      std::vector<std::vector<bool>> seen(res, std::vector<bool>(in, false));
-      for (const auto& o : objs) {
-        if (o.kind != v1::CIPHERTEXT || o.residue >= res || o.index >= in || seen[o.residue][o.index])
-          throw ServiceError(StatusCode::INVALID_ARGUMENT, "input object " + std::to_string(&o - objs.data()) + " is not a new input ciphertext of the plan");
-        seen[o.residue][o.index] = true;
-        batch.residues[o.residue][o.index] = read_ciphertext(*s->plan->ctx, o.residue, o.data);
-        bytes_in += o.data.size();
-      }
+      auto batch = input_batch(prog, *plan.ctx, read_objects(*rw, expected, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false),
+                               std::size_t(h.images()), &bytes_in);
       if (ctx->IsCancelled()) throw ServiceError(StatusCode::CANCELLED, "the request was cancelled");
-      const auto result = s->server->evaluate_member(s->plan->member, std::move(batch));
-      std::vector<Object> outs;
+      const auto outs = result_objects(*plan.ctx, s->data.server->evaluate_member(plan.member, std::move(batch)));
       std::size_t bytes_out = 0;
-      for (std::size_t r = 0; r < res; ++r)
-        for (std::size_t k = 0; k < result.residues[r].size(); ++k)
-          for (std::size_t i = 0; i < result.residues[r][k].size(); ++i) {
-            Object o;
-            o.kind = v1::CIPHERTEXT;
-            o.residue = std::uint32_t(r);
-            o.output = std::uint32_t(k);
-            o.index = std::uint32_t(i);
-            o.data = write_ciphertext(*s->plan->ctx, r, result.residues[r][k][i]);
-            bytes_out += o.data.size();
-            outs.push_back(std::move(o));
-          }
+      for (const auto& o : outs) bytes_out += o.data.size();
       v1::Header reply;
       reply.set_session_id(s->id);
       reply.set_plan_id(s->plan_id);
       reply.set_images(h.images());
       reply.set_objects(outs.size());
       auto* pt = reply.add_parties();
-      pt->set_party("member " + std::to_string(s->plan->member));
+      pt->set_party("member " + std::to_string(plan.member));
       pt->set_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
       pt->set_bytes_in(bytes_in);
       pt->set_bytes_out(bytes_out);
       send_header(*rw, reply);
       for (const auto& o : outs) send_object(*rw, o);
-      std::lock_guard<std::mutex> g(mu_);
-      s->used = Clock::now();
     });
   }
 
   std::vector<HolderSessionInfo> sessions() const {
-    std::lock_guard<std::mutex> g(mu_);
     std::vector<HolderSessionInfo> out;
-    for (const auto& [id, s] : sessions_) out.push_back({id, s->plan_id, s->plan->member, s->key_bytes, s->key_kinds});
+    for (const auto& s : sessions_.all())
+      out.push_back({s->id, s->plan_id, s->data.plan ? s->data.plan->member : -1, s->key_bytes, s->data.key_kinds});
     return out;
   }
 
@@ -277,33 +211,11 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
     }
     if (t != opt_.server.peer_token) throw ServiceError(StatusCode::PERMISSION_DENIED, "the coordinator's peer token is not accepted");
   }
-  std::shared_ptr<Session> session(const std::string& id, const std::string& cred) {
-    std::lock_guard<std::mutex> g(mu_);
-    expire_locked();
-    const auto it = sessions_.find(id);
-    if (it == sessions_.end()) throw ServiceError(StatusCode::NOT_FOUND, "unknown session (expired, closed, or this holder restarted)");
-    if (it->second->credential != cred) throw ServiceError(StatusCode::PERMISSION_DENIED, "the session belongs to another credential");
-    it->second->used = Clock::now();
-    return it->second;
-  }
-  void expire_locked() {
-    const auto now = Clock::now();
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (std::chrono::duration<double>(now - it->second->used).count() > opt_.server.limits.session_idle_s && it->second.use_count() == 1) {
-        total_key_bytes_ -= it->second->key_bytes;
-        it = sessions_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-
   std::vector<nn::Model> models_;
   std::vector<std::string> digests_, model_bytes_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const LoadedPlan>> plans_;
-  std::map<std::string, std::shared_ptr<Session>> sessions_;
-  std::size_t total_key_bytes_ = 0;
+  Sessions sessions_;
 };
 
 Holder::Holder(const HolderOptions& o) : impl_(std::make_unique<Impl>(o)) {}

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "service/codec.h"
 #include "service/proto/service.pb.h"
 
 namespace hecnn::service {
@@ -115,5 +116,44 @@ grpc::Status guarded(F&& f) {
 
 // Bytes of a gRPC status message (for client errors).
 std::string describe(const grpc::Status& s);
+
+// The key objects of an UploadKeys stream (after its header): at most 64, `bound` bytes
+// in all; anything but relinearization and Galois keys is refused (a secret key never is
+// accepted).
+template <class R>
+std::vector<KeyObject> read_key_objects(R& r, const v1::Header& h, std::uint64_t bound) {
+  if (h.objects() > 64) throw ServiceError(grpc::StatusCode::INVALID_ARGUMENT, "UploadKeys: " + std::to_string(h.objects()) + " objects announced");
+  const auto objs = read_objects(r, std::size_t(h.objects()), std::size_t(bound), std::size_t(bound));
+  std::vector<KeyObject> keys;
+  for (const auto& o : objs) {
+    if (o.kind != v1::RELIN_KEYS && o.kind != v1::GALOIS_KEYS)
+      throw ServiceError(grpc::StatusCode::INVALID_ARGUMENT, "UploadKeys: only relinearization and Galois keys are accepted (a secret key never is)");
+    keys.push_back({o.kind == v1::RELIN_KEYS ? KeyKind::relin : KeyKind::galois, o.residue, o.data});
+  }
+  return keys;
+}
+
+template <class W>
+void send_key_objects(W& w, const std::vector<KeyObject>& keys) {
+  for (const auto& k : keys) {
+    Object o;
+    o.kind = k.kind == KeyKind::relin ? v1::RELIN_KEYS : v1::GALOIS_KEYS;
+    o.residue = k.residue;
+    o.data = k.bytes;
+    send_object(w, o);
+  }
+}
+
+// The input ciphertexts of an Infer request: exactly one per (residue, element), each
+// parsed with the plan's bounds. Throws ServiceError naming the first bad object.
+nn::runtime::EncryptedBatch input_batch(const nn::compiler::Program& prog, const PlanContexts& ctx, const std::vector<Object>& objs,
+                                        std::size_t images, std::size_t* bytes = nullptr);
+// Checks the same without parsing (the coordinator forwards the bytes); returns their size.
+std::size_t check_input_objects(const nn::compiler::Program& prog, const std::vector<Object>& objs);
+// The outputs of a result as objects (residue, output, element), and back: `outputs`
+// are the indices into Program::outputs expected (each exactly once per residue and class).
+std::vector<Object> result_objects(const PlanContexts& ctx, const nn::runtime::EncryptedResult& r);
+nn::runtime::EncryptedResult result_from_objects(const nn::compiler::Program& prog, const PlanContexts& ctx, const std::vector<Object>& objs,
+                                                 const std::vector<int>& outputs, std::size_t images);
 
 }  // namespace hecnn::service

@@ -1,0 +1,142 @@
+// Sessions of one server (holder or coordinator): unguessable ids bound to the digest of
+// the creating credential, idle expiry, and the limits on sessions and on evaluation-key
+// bytes (reserved from the plan's bound before a key upload is read).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "nn/runtime/client_server.h"
+#include "service/auth.h"
+#include "service/codec.h"
+#include "service/proto/service.pb.h"
+#include "service/stream.h"
+
+namespace hecnn::service {
+
+template <class T>
+class SessionTable {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Session {
+    std::string id, credential, plan_id;
+    std::size_t key_bytes = 0;  // committed
+    Clock::time_point used = Clock::now();
+    std::mutex mu;              // held while the session's keys are uploaded
+    T data;
+  };
+
+  SessionTable(const Limits& limits, std::string role) : limits_(limits), role_(std::move(role)) {}
+
+  std::shared_ptr<Session> create(const std::string& credential, const std::string& plan_id) {
+    std::lock_guard<std::mutex> g(mu_);
+    expire_locked();
+    if (sessions_.size() >= limits_.max_sessions)
+      throw ServiceError(grpc::StatusCode::RESOURCE_EXHAUSTED, role_ + ": " + std::to_string(sessions_.size()) + " sessions open (the limit)");
+    auto s = std::make_shared<Session>();
+    s->id = random_id();
+    s->credential = credential;
+    s->plan_id = plan_id;
+    sessions_[s->id] = s;
+    return s;
+  }
+
+  // NOT_FOUND for an unknown id, PERMISSION_DENIED for another credential's session.
+  std::shared_ptr<Session> get(const std::string& id, const std::string& credential) {
+    std::lock_guard<std::mutex> g(mu_);
+    expire_locked();
+    const auto it = sessions_.find(id);
+    if (it == sessions_.end()) throw ServiceError(grpc::StatusCode::NOT_FOUND, "unknown session (expired, closed, or the " + role_ + " restarted)");
+    if (it->second->credential != credential) throw ServiceError(grpc::StatusCode::PERMISSION_DENIED, "the session belongs to another credential");
+    it->second->used = Clock::now();
+    return it->second;
+  }
+
+  void close(const std::string& id, const std::string& credential) {
+    auto s = get(id, credential);
+    std::lock_guard<std::mutex> g(mu_);
+    total_key_bytes_ -= s->key_bytes;
+    sessions_.erase(id);
+  }
+
+  // Key bytes for one upload: `bound` reserved now (RESOURCE_EXHAUSTED beyond the total
+  // limit), released on destruction unless commit(actual) keeps `actual` of them.
+  class KeyReservation {
+   public:
+    KeyReservation(SessionTable& t, Session& s, std::size_t bound) : t_(t), s_(s), bound_(bound) {
+      std::lock_guard<std::mutex> g(t_.mu_);
+      if (t_.total_key_bytes_ + bound > t_.limits_.max_total_key_bytes)
+        throw ServiceError(grpc::StatusCode::RESOURCE_EXHAUSTED, t_.role_ + ": evaluation keys of all sessions would exceed the limit");
+      t_.total_key_bytes_ += bound;
+    }
+    void commit(std::size_t actual) {
+      std::lock_guard<std::mutex> g(t_.mu_);
+      t_.total_key_bytes_ -= bound_ - std::min(actual, bound_);
+      s_.key_bytes = std::min(actual, bound_);
+      bound_ = 0;
+    }
+    ~KeyReservation() {
+      std::lock_guard<std::mutex> g(t_.mu_);
+      t_.total_key_bytes_ -= bound_;
+    }
+    KeyReservation(const KeyReservation&) = delete;
+    KeyReservation& operator=(const KeyReservation&) = delete;
+
+   private:
+    SessionTable& t_;
+    Session& s_;
+    std::size_t bound_;
+  };
+
+  std::vector<std::shared_ptr<Session>> all() const {
+    std::lock_guard<std::mutex> g(mu_);
+    std::vector<std::shared_ptr<Session>> out;
+    for (const auto& [id, s] : sessions_) out.push_back(s);
+    return out;
+  }
+
+ private:
+  void expire_locked() {
+    const auto now = Clock::now();
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (std::chrono::duration<double>(now - it->second->used).count() > limits_.session_idle_s && it->second.use_count() == 1) {
+        total_key_bytes_ -= it->second->key_bytes;
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  Limits limits_;
+  std::string role_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::size_t total_key_bytes_ = 0;
+};
+
+// UploadKeys as both servers run it, under the session's lock: the plan's key bound is
+// reserved, the key objects read and parsed into `server` (the session's evaluator), the
+// bytes committed. Returns the key objects (the coordinator forwards them to holders).
+template <class T, class R>
+std::vector<KeyObject> upload_keys(SessionTable<T>& table, typename SessionTable<T>::Session& s, R& reader, const v1::Header& h,
+                                   const nn::compiler::Program& prog, const PlanContexts& ctx,
+                                   std::unique_ptr<nn::runtime::Server>& server, v1::UploadKeysReply* reply) {
+  if (server) throw ServiceError(grpc::StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
+  const std::uint64_t bound = key_bytes_bound(prog);
+  typename SessionTable<T>::KeyReservation reserve(table, s, bound);
+  auto keys = read_key_objects(reader, h, bound);
+  server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, ctx, keys));
+  std::size_t bytes = 0;
+  for (const auto& k : keys) bytes += k.bytes.size();
+  reserve.commit(bytes);
+  reply->set_bytes(bytes);
+  reply->set_objects(std::uint32_t(keys.size()));
+  return keys;
+}
+
+}  // namespace hecnn::service
