@@ -16,6 +16,7 @@ void setup(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   app.add_option("--model", a->h.models, "model file to serve (repeat for several)")->required();
+  app.add_option("--session-store", a->h.session_store, "redis://HOST:PORT[/DB]: keep sessions (evaluation keys) in Redis, shared by the replicas of a member (default: memory)");
   add_server_flags(app, a->f);
   app.callback([a] {
     finish_server_flags(a->f);

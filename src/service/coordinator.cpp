@@ -407,6 +407,15 @@ class Coordinator::Impl final : public v1::Inference::Service {
       std::lock_guard<std::mutex> g(s.data.holders_mu);
       const auto it = s.data.holders.find(r.address);
       if (it != s.data.holders.end()) return it->second.id;
+      // A twin of this replica has a session: holders sharing a session store
+      // (--session-store) know it too; one that does not answers NOT_FOUND and gets its own.
+      for (const auto& other : members_[member]->replicas) {
+        const auto jt = s.data.holders.find(other->address);
+        if (jt != s.data.holders.end()) {
+          s.data.holders[r.address] = jt->second;
+          return jt->second.id;
+        }
+      }
     }
     auto create = [&](v1::CreateSessionReply& reply) {
       grpc::ClientContext ctx;

@@ -1,6 +1,8 @@
 #include "service/holder.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -11,6 +13,7 @@
 #include "nn/runtime/client_server.h"
 #include "service/codec.h"
 #include "service/proto/service.grpc.pb.h"
+#include "service/session_store.h"
 #include "service/sessions.h"
 #include "service/stream.h"
 
@@ -33,6 +36,7 @@ struct SessionData {
   std::shared_ptr<const LoadedPlan> plan;
   std::unique_ptr<nn::runtime::Server> server;  // once keys arrived
   std::vector<std::string> key_kinds;
+  bool restored = false;
 };
 using Sessions = SessionTable<SessionData>;
 }  // namespace
@@ -42,6 +46,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
   explicit Impl(const HolderOptions& o) : opt_(o), gate_(o.server.limits.max_concurrent), sessions_(o.server.limits, "holder") {
     if (o.models.empty()) throw std::invalid_argument("holder: give at least one --model");
     tokens_ = check_server_options(o.server, "holder");
+    store_ = open_session_store(o.session_store, "holder");
     for (const auto& path : o.models) {
       nn::Model m = nn::read_model(path);
       models_.push_back(m);
@@ -118,23 +123,30 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       }
       auto s = sessions_.create(cred, req->plan_id());
       s->data.plan = plan;
+      if (store_) store_->put(s->id, {cred, s->plan_id, {}}, opt_.server.limits.session_idle_s);
       reply->set_session_id(s->id);
       reply->set_key_bytes_limit(key_bytes_bound(*plan->prog));
     });
   }
 
   Status CloseSession(ServerContext* ctx, const v1::CloseSessionRequest* req, v1::CloseSessionReply*) override {
-    return guarded([&] { sessions_.close(req->session_id(), check_client(*ctx)); });
+    return guarded([&] {
+      const std::string cred = check_client(*ctx);
+      session(req->session_id(), cred);  // exists and is the caller's (here or in the store)
+      sessions_.close(req->session_id(), cred);
+      if (store_) store_->erase(req->session_id());
+    });
   }
 
   Status UploadKeys(ServerContext* ctx, grpc::ServerReader<v1::Frame>* r, v1::UploadKeysReply* reply) override {
     return guarded([&] {
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*r);
-      auto s = sessions_.get(h.session_id(), cred);
+      auto s = session(h.session_id(), cred);
       std::lock_guard<std::mutex> sg(s->mu);
       const auto keys = upload_keys(sessions_, *s, *r, h, *s->data.plan->prog, *s->data.plan->ctx, s->data.server, reply);
       for (const auto& k : keys) s->data.key_kinds.push_back(k.kind == KeyKind::relin ? "relin" : "galois");
+      if (store_) store_->put(s->id, {cred, s->plan_id, keys}, opt_.server.limits.session_idle_s);
     });
   }
 
@@ -142,7 +154,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
     return guarded([&] {
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*rw);
-      auto s = sessions_.get(h.session_id(), cred);
+      auto s = session(h.session_id(), cred);
       if (!s->data.server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
       if (!h.plan_id().empty() && h.plan_id() != s->plan_id) throw ServiceError(StatusCode::INVALID_ARGUMENT, "the request is for another plan than its session");
       const LoadedPlan& plan = *s->data.plan;
@@ -184,7 +196,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
   std::vector<HolderSessionInfo> sessions() const {
     std::vector<HolderSessionInfo> out;
     for (const auto& s : sessions_.all())
-      out.push_back({s->id, s->plan_id, s->data.plan ? s->data.plan->member : -1, s->key_bytes, s->data.key_kinds});
+      out.push_back({s->id, s->plan_id, s->data.plan ? s->data.plan->member : -1, s->key_bytes, s->data.key_kinds, s->data.restored});
     return out;
   }
 
@@ -202,6 +214,53 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       throw ServiceError(StatusCode::UNAUTHENTICATED, "the token is not accepted by this holder");
     return credential_digest(t);
   }
+  // The caller's session: in memory, or restored from the shared store (keys parsed again,
+  // bounded by the plan) when another replica created it.
+  std::shared_ptr<Sessions::Session> session(const std::string& id, const std::string& cred) {
+    if (auto s = sessions_.find(id, cred)) {
+      std::lock_guard<std::mutex> g(s->mu);  // waits for a restore in progress
+      if (!s->data.plan) throw ServiceError(StatusCode::NOT_FOUND, "unknown session (its restore failed)");
+      return s;
+    }
+    if (!store_) return sessions_.get(id, cred);  // NOT_FOUND
+    std::shared_ptr<const LoadedPlan> any;
+    std::size_t bound = 0;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      for (const auto& [pid, p] : plans_) bound = std::max<std::size_t>(bound, key_bytes_bound(*p->prog));
+    }
+    const auto rec = store_->get(id, bound + 4096);
+    if (!rec) return sessions_.get(id, cred);  // NOT_FOUND
+    if (rec->credential != cred) throw ServiceError(StatusCode::PERMISSION_DENIED, "the session belongs to another credential");
+    std::shared_ptr<const LoadedPlan> plan;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      const auto it = plans_.find(rec->plan_id);
+      if (it == plans_.end()) throw ServiceError(StatusCode::FAILED_PRECONDITION, "unknown plan " + rec->plan_id + " (not loaded on this holder)");
+      plan = it->second;
+    }
+    auto s = sessions_.adopt(id, cred, rec->plan_id);
+    std::lock_guard<std::mutex> sg(s->mu);
+    if (!s->data.plan) {
+      s->data.plan = plan;
+      s->data.restored = true;
+      if (!rec->keys.empty()) {
+        v1::UploadKeysReply ignored;
+        const auto& prog = *plan->prog;
+        Sessions::KeyReservation reserve(sessions_, *s, key_bytes_bound(prog));
+        s->data.server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, *plan->ctx, rec->keys));
+        std::size_t bytes = 0;
+        for (const auto& k : rec->keys) {
+          bytes += k.bytes.size();
+          s->data.key_kinds.push_back(k.kind == KeyKind::relin ? "relin" : "galois");
+        }
+        reserve.commit(bytes);
+      }
+      std::fprintf(stderr, "hecnn holder: session %.8s... restored from %s\n", id.c_str(), store_->describe().c_str());
+    }
+    return s;
+  }
+
   void check_peer(const ServerContext& ctx) const {
     const std::string t = bearer_token(ctx);
     if (opt_.server.peer_token.empty()) {
@@ -216,6 +275,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const LoadedPlan>> plans_;
   Sessions sessions_;
+  std::unique_ptr<SessionStore> store_;
 };
 
 Holder::Holder(const HolderOptions& o) : impl_(std::make_unique<Impl>(o)) {}

@@ -18,6 +18,7 @@ namespace hecnn::service {
 struct HolderOptions {
   std::vector<std::string> models;  // model files (.hecnn); the coordinator names a member by its model
   ServerOptions server;
+  std::string session_store;        // "" (memory) or redis://HOST:PORT[/DB]: shared by the replicas of a member
 };
 
 // What a holder stores per session (for tests that inspect it): never secret material.
@@ -26,6 +27,7 @@ struct HolderSessionInfo {
   int member = -1;
   std::size_t key_bytes = 0;
   std::vector<std::string> key_kinds;  // "relin", "galois"
+  bool restored = false;               // found in the shared session store, not created here
 };
 
 class Holder {

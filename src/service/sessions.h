@@ -47,13 +47,35 @@ class SessionTable {
 
   // NOT_FOUND for an unknown id, PERMISSION_DENIED for another credential's session.
   std::shared_ptr<Session> get(const std::string& id, const std::string& credential) {
+    auto s = find(id, credential);
+    if (!s) throw ServiceError(grpc::StatusCode::NOT_FOUND, "unknown session (expired, closed, or the " + role_ + " restarted)");
+    return s;
+  }
+  // The same, nullptr for an unknown id.
+  std::shared_ptr<Session> find(const std::string& id, const std::string& credential) {
     std::lock_guard<std::mutex> g(mu_);
     expire_locked();
     const auto it = sessions_.find(id);
-    if (it == sessions_.end()) throw ServiceError(grpc::StatusCode::NOT_FOUND, "unknown session (expired, closed, or the " + role_ + " restarted)");
+    if (it == sessions_.end()) return nullptr;
     if (it->second->credential != credential) throw ServiceError(grpc::StatusCode::PERMISSION_DENIED, "the session belongs to another credential");
     it->second->used = Clock::now();
     return it->second;
+  }
+  // A session known elsewhere (a shared session store) under its own id; the existing one if
+  // another request restored it first.
+  std::shared_ptr<Session> adopt(const std::string& id, const std::string& credential, const std::string& plan_id) {
+    std::lock_guard<std::mutex> g(mu_);
+    expire_locked();
+    const auto it = sessions_.find(id);
+    if (it != sessions_.end()) return it->second;
+    if (sessions_.size() >= limits_.max_sessions)
+      throw ServiceError(grpc::StatusCode::RESOURCE_EXHAUSTED, role_ + ": " + std::to_string(sessions_.size()) + " sessions open (the limit)");
+    auto s = std::make_shared<Session>();
+    s->id = id;
+    s->credential = credential;
+    s->plan_id = plan_id;
+    sessions_[id] = s;
+    return s;
   }
 
   void close(const std::string& id, const std::string& credential) {
