@@ -149,6 +149,10 @@ void run(const Args& a) {
       s.combiner = a.combiners[0];
     }
     s.weights = a.weights;
+    s.save_plan = a.save_plan;
+    s.load_plan = a.load_plan;
+    if (!a.load_plan.empty() && !a.compile_flags_given.empty())
+      throw std::invalid_argument("--load-plan: the plan fixes how the model is compiled; drop " + a.compile_flags_given);
     run_single(s, members, images, labels, count, a.images);
     return;
   }
@@ -249,7 +253,7 @@ void setup(CLI::App& app) {
   app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients (default 8 for BFV, 12 for CKKS)");
   app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384; --mode single also 32768); default automatic");
   app.add_flag("--plan", a->plan, "print the compiled program's cost report and stop");
-  app.add_option("--save-plan", a->save_plan, "write the compiled (and calibrated) plan to this file (docs/plan-format.md)");
+  app.add_option("--save-plan", a->save_plan, "write the compiled (and calibrated) plan to this file (docs/plan-format.md; --mode single: a packed plan, nn/compiler/packed_io.h)");
   app.add_option("--load-plan", a->load_plan, "run this saved plan instead of compiling (the --model files must be the ones it was compiled from)");
   app.add_flag("--simulate", a->simulate, "run only the quantized plaintext model (exact integers) and report its accuracy");
   app.add_flag("--no-check", a->no_check, "skip the exact comparison with the quantized plaintext model");
@@ -260,11 +264,11 @@ void setup(CLI::App& app) {
     a->calibrate_given = app.count("--calibrate") > 0;
     a->combiner_given = app.count("--combiner") > 0;
     for (const char* f : {"--batch", "--streaming", "--memory-limit", "--real-packing", "--temperature",
-                          "--input-bits", "--weight-bits", "--coeff-bits", "--ckks-precision", "--ckks-overflow-margin", "--save-plan",
-                          "--load-plan", "--simulate", "--no-check"})
+                          "--input-bits", "--weight-bits", "--coeff-bits", "--ckks-precision", "--ckks-overflow-margin",
+                          "--simulate", "--no-check"})
       if (app.count(f) > 0) a->batch_flags_given += (a->batch_flags_given.empty() ? "" : ", ") + std::string(f);
     for (const char* f : {"--scheme", "--ckks-precision", "--calibrate", "--ckks-overflow-margin", "--real-packing", "--combiner", "--temperature",
-                          "--weights", "--input-bits", "--weight-bits", "--coeff-bits", "--poly-degree"})
+                          "--weights", "--input-bits", "--weight-bits", "--coeff-bits", "--poly-degree", "--images-per-ciphertext", "--packing"})
       if (app.count(f) > 0) a->compile_flags_given += (a->compile_flags_given.empty() ? "" : ", ") + std::string(f);
     run(*a);
   });

@@ -1,4 +1,6 @@
 #include "hecnn/cmd_runtime_single.h"
+#include "nn/compiler/packed_io.h"
+#include "nn/compiler/plan_io.h"
 
 #include <algorithm>
 #include <chrono>
@@ -53,7 +55,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   }
   // Calibration on training images (never the images being scored).
   const double t_compile0 = now_s();
-  if (a.calibrate > 0) {
+  if (a.calibrate > 0 && a.load_plan.empty()) {
     Dataset train = load_named_dataset(a.dataset.empty() ? model.meta.dataset : a.dataset, true);
     if (train.image_size() != image_size) throw std::invalid_argument("calibration dataset has images of another size");
     const std::size_t n = std::min(a.calibrate, train.count());
@@ -61,7 +63,19 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   }
   const bool ensemble = members.size() > 1;
   compiler::PackedEnsemble ens;
-  if (ensemble) {
+  if (!a.load_plan.empty()) {
+    ens = compiler::read_packed_plan(a.load_plan);
+    if (ens.members.size() != members.size() || ens.members[0].ops.empty())
+      throw std::invalid_argument(a.load_plan + ": the plan has " + std::to_string(ens.members.size()) + " member(s)" +
+                                  (ens.members[0].ops.empty() ? " and no ops (a public plan)" : "") + ", " + std::to_string(members.size()) + " --model given");
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      const auto& d = ens.members[i].member_digests;
+      if (d.size() != 1 || d[0] != compiler::model_fingerprint(members[i]))
+        throw std::invalid_argument(a.load_plan + ": member " + std::to_string(i) + " of the plan was compiled from a different model than " +
+                                    members[i].meta.name);
+      if (!(ens.members[i].input_shape == members[i].input.shape)) throw std::invalid_argument(a.load_plan + ": the plan's input shape differs from the model's");
+    }
+  } else if (ensemble) {
     std::vector<double> w = a.weights;
     if (a.combiner == "weighted" && w.empty())
       for (const auto& m : members) w.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
@@ -69,7 +83,12 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   } else {
     ens.members.push_back(compiler::compile_packed(model, opt));
     ens.weights = {1.0};
+    ens.combiner = "mean";
     ens.rotation_steps = ens.members[0].rotation_steps;
+  }
+  if (!a.save_plan.empty()) {
+    compiler::write_packed_plan(ens, a.save_plan);
+    if (!a.json) std::fprintf(stderr, "wrote packed plan %s\n", a.save_plan.c_str());
   }
   const compiler::PackedProgram& prog = ens.members[0];
   const double compile_s = now_s() - t_compile0;

@@ -22,6 +22,7 @@ struct SingleArgs {
   bool plan = false, json = false, quiet = false;
   std::string combiner = "mean";   // ensembles: mean | weighted
   std::vector<double> weights;      // weighted: one per member (default: recorded test accuracy)
+  std::string save_plan, load_plan; // packed plan files (nn/compiler/packed_io.h)
 };
 
 // images: count * image_size bytes; labels empty for image files.

@@ -1,7 +1,7 @@
 // `hecnn coordinator`: publishes the ensemble plan, fans requests out to the member
 // holders, combines their encrypted outputs (docs/protocol.md).
 //
-//   hecnn coordinator --member m0=127.0.0.1:7101 --member m1=127.0.0.1:7102 --member m2=127.0.0.1:7103 \
+//   hecnn coordinator --member m0=127.0.0.1:7101 --member m1=127.0.0.1:7102 --member m2=127.0.0.1:7103
 //       --combiner mean --listen 127.0.0.1:7100 --insecure-loopback
 #include "hecnn/cmd_service_common.h"
 #include "hecnn/command.h"

@@ -42,4 +42,15 @@ expect_refused "plan for another model" "different model" infer --model "$other"
 expect_refused "compile flags with a plan" "drop --scheme" infer --model "$model" --load-plan "$plan" --scheme bfv --plan
 expect_refused "two models, one-member plan" "member" infer --model "$model" --model "$model" --load-plan "$plan" --plan
 expect_refused "save into a missing directory" "does not exist" infer --model "$model" --plan --save-plan "$tmp/no/such/dir/p.hplan"
+# --mode single: packed plans (nn/compiler/packed_io.h) save and reload to the same results.
+if "$hecnn" infer --mode single --model "$model" --count 3 --calibrate 16 --save-plan "$tmp/s.hpplan" --json >"$tmp/s.a.json" 2>"$tmp/err" &&
+   "$hecnn" infer --mode single --model "$model" --count 3 --load-plan "$tmp/s.hpplan" --json >"$tmp/s.b.json" 2>"$tmp/err"; then
+  check "single: a reloaded packed plan gives the same predictions and accuracy" \
+    "python3 -c \"import json; a, b = (json.load(open(f)) for f in ('$tmp/s.a.json', '$tmp/s.b.json')); assert a['accuracy'] == b['accuracy'] and a['agreement_with_float'] == b['agreement_with_float'] and a['poly_degree'] == b['poly_degree']\""
+else echo "FAIL: single save/load"; cat "$tmp/err"; fail=1; fi
+head -c 3000 "$tmp/s.hpplan" >"$tmp/s.trunc.hpplan"
+expect_refused "single: truncated packed plan" "truncated" infer --mode single --model "$model" --load-plan "$tmp/s.trunc.hpplan" --count 1
+expect_refused "single: packed plan for another model" "different model" infer --mode single --model "$other" --load-plan "$tmp/s.hpplan" --count 1
+expect_refused "single: batch plan as a packed plan" "not a hecnn packed plan" infer --mode single --model "$model" --load-plan "$plan" --count 1
+expect_refused "single: compile flags with a plan" "drop --poly-degree" infer --mode single --model "$model" --load-plan "$tmp/s.hpplan" --poly-degree 16384 --count 1
 exit $fail

@@ -15,13 +15,15 @@
 #include "math/he_standard.h"
 #include "math/primes.h"
 #include "nn/model/model_io.h"
+#include "nn/compiler/plan_codec.h"
 
 namespace hecnn::nn::compiler {
 namespace {
 
 constexpr char kMagic[8] = {'H', 'E', 'C', 'N', 'N', 'P', 'L', 'N'};
-constexpr std::size_t kHeaderBytes = 24, kDigestBytes = 32;
-constexpr std::size_t kMaxString = std::size_t(1) << 16;
+using detail::In;
+using detail::kMaxString;
+using detail::Out;
 constexpr std::size_t kMaxInstrs = std::size_t(1) << 20;
 constexpr std::size_t kMaxInputs = 4096;
 constexpr std::size_t kMaxPrimes = 64;
@@ -29,37 +31,9 @@ constexpr std::size_t kMaxMembers = 1024;
 
 [[noreturn]] void bad(const std::string& what) { throw PlanError("plan: " + what); }
 
-void digest(const std::uint8_t* data, std::size_t n, std::uint8_t out[kDigestBytes]) {
-  if (blake2b(out, data, nullptr, kDigestBytes, n, 0) != 0) bad("BLAKE2b failed");
+void digest(const std::uint8_t* data, std::size_t n, std::uint8_t out[detail::kFrameDigestBytes]) {
+  if (blake2b(out, data, nullptr, detail::kFrameDigestBytes, n, 0) != 0) bad("BLAKE2b failed");
 }
-
-// ---- writing -------------------------------------------------------------------------
-
-struct Out {
-  wire::ByteWriter w;
-  void i32(std::int32_t v) { w.u32(std::uint32_t(v)); }
-  void i64(std::int64_t v) { w.u64(std::uint64_t(v)); }
-  void f64(double v) { w.f64(v); }
-  void b(bool v) { w.u8(v ? 1 : 0); }
-  void count(std::size_t n) { w.u64(n); }
-  void str(const std::string& s) {
-    w.u32(std::uint32_t(s.size()));
-    w.bytes(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-  }
-  void shape(const Shape& s) {
-    i32(s.c);
-    i32(s.h);
-    i32(s.w);
-  }
-  void f64s(const std::vector<double>& v) {
-    count(v.size());
-    for (double x : v) f64(x);
-  }
-  void u64s(const std::vector<std::uint64_t>& v) {
-    count(v.size());
-    for (auto x : v) w.u64(x);
-  }
-};
 
 void write_instr(Out& o, const Instr& ins) {
   o.w.u8(std::uint8_t(ins.op));
@@ -101,54 +75,6 @@ void write_instr(Out& o, const Instr& ins) {
   o.b(ins.log2_calibrated.has_value());
   o.f64(ins.log2_calibrated.value_or(0.0));
 }
-
-// ---- reading -------------------------------------------------------------------------
-
-struct In {
-  wire::ByteReader r;
-  std::int32_t i32(std::string_view f) { return std::int32_t(r.u32(f)); }
-  std::int64_t i64(std::string_view f) { return std::int64_t(r.u64(f)); }
-  double f64(std::string_view f) { return r.f64(f); }
-  bool b(std::string_view f) {
-    const auto v = r.u8(f);
-    if (v > 1) r.fail("field '" + std::string(f) + "' is " + std::to_string(v) + ", not 0 or 1");
-    return v == 1;
-  }
-  // A count of elements of at least `min_bytes` each: never more than the bytes left allow.
-  std::size_t count(std::string_view f, std::size_t min_bytes, std::size_t max = SIZE_MAX) {
-    const std::uint64_t n = r.u64(f);
-    if (n > max) r.fail("field '" + std::string(f) + "' = " + std::to_string(n) + " exceeds the limit of " + std::to_string(max));
-    if (min_bytes > 0 && n > r.remaining() / min_bytes)
-      r.fail("field '" + std::string(f) + "' = " + std::to_string(n) + " needs more bytes than the " + std::to_string(r.remaining()) +
-             " left");
-    return std::size_t(n);
-  }
-  std::string str(std::string_view f) {
-    const std::uint32_t n = r.u32(f);
-    if (n > kMaxString) r.fail("field '" + std::string(f) + "' is " + std::to_string(n) + " bytes, more than " + std::to_string(kMaxString));
-    const auto s = r.bytes(n, f);
-    return std::string(reinterpret_cast<const char*>(s.data()), s.size());
-  }
-  Shape shape(std::string_view f) {
-    Shape s;
-    s.c = i32(f);
-    s.h = i32(f);
-    s.w = i32(f);
-    if (s.c < 1 || s.h < 1 || s.w < 1 || s.c > kMaxDim || s.h > kMaxDim || s.w > kMaxDim)
-      r.fail("field '" + std::string(f) + "' has a dimension out of range");
-    return s;
-  }
-  std::vector<double> f64s(std::string_view f) {
-    std::vector<double> v(count(f, 8));
-    for (auto& x : v) x = f64(f);
-    return v;
-  }
-  std::vector<std::uint64_t> u64s(std::string_view f, std::size_t max) {
-    std::vector<std::uint64_t> v(count(f, 8, max));
-    for (auto& x : v) x = r.u64(f);
-    return v;
-  }
-};
 
 Instr read_instr(In& in) {
   Instr ins;
@@ -325,7 +251,7 @@ void validate_program(const Program& p) {
 
 std::string model_fingerprint(const Model& model) {
   const std::string bytes = serialize_model(model, DType::f64);
-  std::uint8_t d[kDigestBytes];
+  std::uint8_t d[detail::kFrameDigestBytes];
   digest(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), d);
   static const char* hex = "0123456789abcdef";
   std::string s;
@@ -338,10 +264,7 @@ std::string model_fingerprint(const Model& model) {
 
 std::vector<std::uint8_t> serialize_plan(const Program& p) {
   Out o;
-  for (char c : kMagic) o.w.u8(std::uint8_t(c));
-  o.w.u32(kPlanFormatVersion);
-  o.w.u32(0);
-  o.w.u64(0);  // payload length, patched below
+  detail::begin_framed(o, kMagic, kPlanFormatVersion);
   o.str(p.description);
   o.shape(p.input_shape);
   o.f64(p.input_scale);
@@ -376,32 +299,14 @@ std::vector<std::uint8_t> serialize_plan(const Program& p) {
     o.f64(out.log2_bound);
     o.str(out.combiner);
   }
-  const std::size_t payload = o.w.size() - kHeaderBytes;
-  o.w.patch_u64(16, payload);
-  std::uint8_t d[kDigestBytes];
-  digest(o.w.buffer().data(), o.w.size(), d);
-  o.w.bytes(std::span<const std::uint8_t>(d, kDigestBytes));
-  return o.w.take();
+  return detail::finish_framed(o);
 }
 
 Program parse_plan(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < kHeaderBytes + kDigestBytes) bad("file of " + std::to_string(bytes.size()) + " bytes is too short to be a plan");
-  if (std::memcmp(bytes.data(), kMagic, 8) != 0) bad("not a hecnn plan file (magic is not HECNNPLN)");
+  const auto payload = detail::open_framed(bytes, kMagic, kPlanFormatVersion, "plan", "HECNNPLN");
   Program p;
   try {
-    wire::ByteReader head(bytes.subspan(8, 16), "plan");
-    const auto version = head.u32("version");
-    if (version != kPlanFormatVersion)
-      bad("format version " + std::to_string(version) + " is not supported (this build reads version " + std::to_string(kPlanFormatVersion) + ")");
-    if (head.u32("flags") != 0) bad("unknown flags set");
-    const std::uint64_t payload = head.u64("payload length");
-    if (payload != bytes.size() - kHeaderBytes - kDigestBytes)
-      bad("payload length " + std::to_string(payload) + " does not match the file (" + std::to_string(bytes.size()) + " bytes; truncated or extended)");
-    std::uint8_t d[kDigestBytes];
-    digest(bytes.data(), kHeaderBytes + payload, d);
-    if (std::memcmp(d, bytes.data() + kHeaderBytes + payload, kDigestBytes) != 0) bad("checksum mismatch: the file is corrupt");
-
-    In in{wire::ByteReader(bytes.subspan(kHeaderBytes, payload), "plan")};
+    In in{wire::ByteReader(payload, "plan")};
     p.description = in.str("description");
     p.input_shape = in.shape("input_shape");
     p.input_scale = in.f64("input_scale");
@@ -447,8 +352,72 @@ Program parse_plan(std::span<const std::uint8_t> bytes) {
   return p;
 }
 
-void write_plan(const Program& prog, const std::string& path) {
-  const auto bytes = serialize_plan(prog);
+void write_plan(const Program& prog, const std::string& path) { detail::write_file_atomic(path, serialize_plan(prog)); }
+
+Program read_plan(const std::string& path) {
+  const auto bytes = detail::read_file_bounded(path, kMaxPlanFileBytes);
+  try {
+    return parse_plan(bytes);
+  } catch (const PlanError& e) {
+    throw PlanError(path + ": " + e.what());
+  }
+}
+
+namespace detail {
+
+void check_coeff_chain(std::size_t n, const std::vector<std::uint64_t>& q, const char* what) { check_chain(n, q, what); }
+
+void begin_framed(Out& o, const char magic[8], std::uint32_t version) {
+  for (int i = 0; i < 8; ++i) o.w.u8(std::uint8_t(magic[i]));
+  o.w.u32(version);
+  o.w.u32(0);
+  o.w.u64(0);  // payload length, patched by finish_framed
+}
+
+std::vector<std::uint8_t> finish_framed(Out& o) {
+  o.w.patch_u64(16, o.w.size() - kFrameHeaderBytes);
+  std::uint8_t d[kFrameDigestBytes];
+  digest(o.w.buffer().data(), o.w.size(), d);
+  o.w.bytes(std::span<const std::uint8_t>(d, kFrameDigestBytes));
+  return o.w.take();
+}
+
+std::span<const std::uint8_t> open_framed(std::span<const std::uint8_t> bytes, const char magic[8], std::uint32_t version, const char* what,
+                                          const char* magic_name) {
+  const std::string w(what);
+  auto fail = [&](const std::string& m) -> void { throw PlanError(w + ": " + m); };
+  if (bytes.size() < kFrameHeaderBytes + kFrameDigestBytes) fail("file of " + std::to_string(bytes.size()) + " bytes is too short to be a " + w + " file");
+  if (std::memcmp(bytes.data(), magic, 8) != 0) fail("not a hecnn " + w + " file (magic is not " + magic_name + ")");
+  std::uint64_t payload = 0;
+  try {
+    wire::ByteReader head(bytes.subspan(8, 16), what);
+    const auto v = head.u32("version");
+    if (v != version) fail("format version " + std::to_string(v) + " is not supported (this build reads version " + std::to_string(version) + ")");
+    if (head.u32("flags") != 0) fail("unknown flags set");
+    payload = head.u64("payload length");
+  } catch (const wire::FormatError& e) {
+    fail(e.what());
+  }
+  if (payload != bytes.size() - kFrameHeaderBytes - kFrameDigestBytes)
+    fail("payload length " + std::to_string(payload) + " does not match the file (" + std::to_string(bytes.size()) + " bytes; truncated or extended)");
+  std::uint8_t d[kFrameDigestBytes];
+  digest(bytes.data(), kFrameHeaderBytes + std::size_t(payload), d);
+  if (std::memcmp(d, bytes.data() + kFrameHeaderBytes + payload, kFrameDigestBytes) != 0) fail("checksum mismatch: the file is corrupt");
+  return bytes.subspan(kFrameHeaderBytes, std::size_t(payload));
+}
+
+std::vector<std::uint8_t> read_file_bounded(const std::string& path, std::size_t max_bytes) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw PlanError(path + ": cannot read: " + ec.message());
+  if (size > max_bytes) throw PlanError(path + ": " + std::to_string(size) + " bytes is larger than the limit of " + std::to_string(max_bytes));
+  std::vector<std::uint8_t> bytes(size);
+  std::ifstream f(path, std::ios::binary);
+  if (!f || !f.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(size))) throw PlanError(path + ": cannot read the file");
+  return bytes;
+}
+
+void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -468,20 +437,6 @@ void write_plan(const Program& prog, const std::string& path) {
   }
 }
 
-Program read_plan(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw PlanError(path + ": cannot read: " + ec.message());
-  if (size > kMaxPlanFileBytes)
-    throw PlanError(path + ": " + std::to_string(size) + " bytes is larger than the limit of " + std::to_string(kMaxPlanFileBytes));
-  std::vector<std::uint8_t> bytes(size);
-  std::ifstream f(path, std::ios::binary);
-  if (!f || !f.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(size))) throw PlanError(path + ": cannot read the file");
-  try {
-    return parse_plan(bytes);
-  } catch (const PlanError& e) {
-    throw PlanError(path + ": " + e.what());
-  }
-}
+}  // namespace detail
 
 }  // namespace hecnn::nn::compiler
