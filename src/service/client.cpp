@@ -94,14 +94,16 @@ class ServiceClient::Impl {
     InferStats& st = stats ? *stats : local;
     const auto t0 = Clock::now();
     const auto batch = client_->encrypt(images, count);
+    // Seeded objects (c1 from a seed): half the upload.
+    auto seeded = client_->serialize_input(batch);
     std::vector<Object> objs;
-    for (std::size_t r = 0; r < batch.residues.size(); ++r)
-      for (std::size_t i = 0; i < batch.residues[r].size(); ++i) {
+    for (std::size_t r = 0; r < seeded.size(); ++r)
+      for (std::size_t i = 0; i < seeded[r].size(); ++i) {
         Object o;
         o.kind = v1::CIPHERTEXT;
         o.residue = std::uint32_t(r);
         o.index = std::uint32_t(i);
-        o.data = write_ciphertext(*ctx_, r, batch.residues[r][i]);
+        o.data = std::move(seeded[r][i]);
         st.bytes_up += o.data.size();
         objs.push_back(std::move(o));
       }

@@ -60,6 +60,12 @@ BfvEvaluationKeys BfvClient::evaluation_keys() const {
   return k;
 }
 
+
+std::vector<std::vector<std::uint8_t>> BfvClient::serialize_seeded(std::size_t residue, const EncryptedTensor& cts) const {
+  const Residue& r = *res_.at(residue);
+  return detail::seeded_objects(*r.ctx, r.keygen->secret_key(), cts);
+}
+
 EncryptedTensor BfvClient::encrypt(std::size_t residue, const std::vector<std::vector<std::int64_t>>& inputs, int level) const {
   const Residue& r = *res_.at(residue);
   const std::size_t n = r.ctx->n();

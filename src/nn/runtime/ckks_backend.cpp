@@ -78,6 +78,11 @@ std::size_t CkksClient::images_per_ciphertext() const { return prog_.ckks.images
 
 CkksEvaluationKeys CkksClient::evaluation_keys() const { return {ctx_, rk_, gk_}; }
 
+
+std::vector<std::vector<std::uint8_t>> CkksClient::serialize_seeded(const EncryptedTensor& cts) const {
+  return detail::seeded_objects(*ctx_, keygen_->secret_key(), cts);
+}
+
 EncryptedTensor CkksClient::encrypt(const std::vector<std::vector<std::int64_t>>& inputs) const {
   const std::size_t cap = images_per_ciphertext(), slots = ctx_->n() / 2;
   const bool cplx = prog_.ckks.complex_packing;

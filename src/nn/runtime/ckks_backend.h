@@ -47,6 +47,8 @@ class CkksClient {
   EncryptedTensor encrypt(const std::vector<std::vector<std::int64_t>>& inputs) const;
   // -> values[element][image]: the program's integers, approximately (message / factor).
   std::vector<std::vector<double>> decrypt(const EncryptedTensor& cts, std::size_t images) const;
+  // The ciphertexts as seeded SEAL 4.x objects (see BfvClient::serialize_seeded).
+  std::vector<std::vector<std::uint8_t>> serialize_seeded(const EncryptedTensor& cts) const;
 
  private:
   const compiler::Program& prog_;

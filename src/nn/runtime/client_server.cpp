@@ -52,6 +52,13 @@ EncryptedBatch Client::encrypt(const std::uint8_t* images, std::size_t count) co
   return b;
 }
 
+std::vector<std::vector<std::vector<std::uint8_t>>> Client::serialize_input(const EncryptedBatch& batch) const {
+  std::vector<std::vector<std::vector<std::uint8_t>>> out;
+  for (std::size_t r = 0; r < batch.residues.size(); ++r)
+    out.push_back(ckks_ ? ckks_->serialize_seeded(batch.residues[r]) : bfv_->serialize_seeded(r, batch.residues[r]));
+  return out;
+}
+
 std::vector<std::vector<std::vector<double>>> Client::decrypt(const EncryptedResult& res) const {
   const std::size_t residues = ckks_ ? 1 : bfv_->residues();
   if (res.residues.size() != residues) throw std::invalid_argument("Client::decrypt: result has the wrong number of CRT residues");

@@ -61,6 +61,9 @@ class Client {
   // `count` images of Program::input_shape bytes each (CHW, 0..255). Throws on count = 0
   // or count > batch_capacity().
   EncryptedBatch encrypt(const std::uint8_t* images, std::size_t count) const;
+  // The batch as SEAL 4.x objects, seeded (about half the bytes of the plain objects):
+  // objects[residue][element], what a client uploads (service/, docs/protocol.md).
+  std::vector<std::vector<std::vector<std::uint8_t>>> serialize_input(const EncryptedBatch& batch) const;
   // scores[k][image][class] in real units for each Program::outputs[k].
   std::vector<std::vector<std::vector<double>>> decrypt(const EncryptedResult& result) const;
 

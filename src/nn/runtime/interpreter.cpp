@@ -1,6 +1,11 @@
 #include "nn/runtime/interpreter.h"
 
+#include "fhe/wire/core_convert.h"
+#include "fhe/wire/objects.h"
+#include "math/parallel.h"
+
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 namespace hecnn::nn::runtime::detail {
@@ -36,6 +41,17 @@ void check_tensor(const compiler::Program& prog, int t, const EncryptedTensor& c
     }
     if (ckks && !(std::fabs(ct.scale / ins.factor - 1) < 1e-9)) throw std::invalid_argument(what + " is not at the plan's scale");
   }
+}
+
+std::vector<std::vector<std::uint8_t>> seeded_objects(const rlwe::Context& ctx, const rlwe::SecretKey& sk, const EncryptedTensor& cts) {
+  const wire::Context wctx(wire::to_wire(ctx.literal()));
+  std::vector<std::vector<std::uint8_t>> out(cts.size());
+  math::parallel_for(cts.size(), [&](std::size_t i) {
+    wire::CiphertextData d = wire::to_wire(wctx, cts[i]);
+    wire::reseed(wctx, ctx, sk, d);
+    out[i] = wire::write_ciphertext(wctx, d);
+  });
+  return out;
 }
 
 }  // namespace hecnn::nn::runtime::detail

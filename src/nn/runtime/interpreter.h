@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fhe/rlwe/ciphertext.h"
+#include "fhe/rlwe/params.h"
 #include "nn/compiler/executor.h"
 #include "nn/compiler/program.h"
 
@@ -27,6 +28,11 @@ std::vector<EncryptedTensor> collect_outputs(const compiler::Program& prog, std:
 // Throws std::invalid_argument naming the tensor (what a server does before any work on
 // received ciphertexts).
 void check_tensor(const compiler::Program& prog, int t, const EncryptedTensor& cts, std::size_t n);
+
+// Size-2 ciphertexts as seeded SEAL 4.x objects under `ctx` (c1 replaced by the expansion
+// of a fresh 64-byte seed, c0 adjusted with the secret key so that c0 + c1 s is unchanged):
+// about half the bytes. What clients upload. Spreads over the cores.
+std::vector<std::vector<std::uint8_t>> seeded_objects(const rlwe::Context& ctx, const rlwe::SecretKey& sk, const EncryptedTensor& cts);
 
 }  // namespace detail
 }  // namespace hecnn::nn::runtime

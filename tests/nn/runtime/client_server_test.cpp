@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "math/prng.h"
+#include "fhe/wire/core_convert.h"
+#include "fhe/wire/objects.h"
 #include "nn/runtime/client_server.h"
 #include "nn/runtime/pipeline.h"
 #include "nn/runtime/simulator.h"
@@ -88,6 +90,48 @@ TEST(ClientServer, BadCallsAreRefused) {
   Program broken = ckks;
   broken.instrs[1].inputs = {5000};
   EXPECT_THROW(Client(broken, prng), std::invalid_argument);
+}
+
+// Seeded upload objects (Client::serialize_input): about half the bytes, and read back by
+// the bounded wire reader they give the same scores as the ciphertexts themselves.
+TEST(ClientServer, SeededInputObjectsDecryptTheSameAtHalfTheBytes) {
+  for (auto scheme : {compiler::Scheme::bfv, compiler::Scheme::ckks}) {
+    const Model m = testing::tiny_model(15);
+    PlanRequest req;
+    req.scheme = scheme;
+    req.calibrate = 0;
+    const Program prog = make_plan(std::span(&m, 1), req, nullptr);
+    const auto raw = testing::random_images(3, 64, 6);
+    math::DeterministicPrngForTests prng(4);
+    Client client(prog, prng);
+    Server server(prog, client.evaluation_keys());
+    const auto batch = client.encrypt(raw.data(), 3);
+    const auto objs = client.serialize_input(batch);
+    ASSERT_EQ(objs.size(), batch.residues.size());
+    EncryptedBatch back;
+    back.images = 3;
+    for (std::size_t r = 0; r < objs.size(); ++r) {
+      const std::uint64_t t = scheme == compiler::Scheme::bfv ? prog.params.plain_moduli[r] : 0;
+      const rlwe::ParamsLiteral lit{scheme == compiler::Scheme::bfv ? rlwe::Scheme::bfv : rlwe::Scheme::ckks, prog.poly_degree(),
+                                    scheme == compiler::Scheme::bfv ? prog.params.coeff_modulus : prog.ckks.coeff_modulus, t, rlwe::Security::tc128};
+      const wire::Context wctx(wire::to_wire(lit));
+      EncryptedTensor cts;
+      for (std::size_t i = 0; i < objs[r].size(); ++i) {
+        const auto& ct = batch.residues[r][i];
+        EXPECT_LT(objs[r][i].size(), 8 * ct.n * ct.num_primes * 2 * 6 / 10) << "not seeded";
+        cts.push_back(wire::to_core(wctx, wire::read_ciphertext(wctx, objs[r][i]).value));
+      }
+      back.residues.push_back(std::move(cts));
+    }
+    const auto want = client.decrypt(server.evaluate(batch));
+    const auto got = client.decrypt(server.evaluate(std::move(back)));
+    if (scheme == compiler::Scheme::bfv) {
+      EXPECT_EQ(got, want);
+    } else {
+      for (std::size_t i = 0; i < want[0].size(); ++i)
+        for (std::size_t c = 0; c < want[0][i].size(); ++c) EXPECT_NEAR(got[0][i][c], want[0][i][c], 1e-2 * (1 + std::abs(want[0][i][c])));
+    }
+  }
 }
 
 }  // namespace
