@@ -115,11 +115,20 @@ expect_refused "no TLS and no --insecure-loopback is refused" "no TLS" "$hecnn" 
 expect_refused "a tokens file without tokens is refused" "no tokens" "$hecnn" holder --model "$tmp/m0.hecnn" --listen 127.0.0.1:0 --insecure-loopback --tokens /dev/null
 
 # ---- faults ----
+# A replica killed while two clients run one-image requests: both finish with the same scores.
+client --token client-token-aaaaaaaaaaaa "${imgs[@]}" --batch 1 --json >"$tmp/failover.json" 2>"$tmp/failover.err" & c1=$!
+client --token client-token-bbbbbbbbbbbb "${imgs[@]}" --batch 1 --json >"$tmp/failover2.json" 2>"$tmp/failover2.err" & c2=$!
+sleep 0.7
 kill "$(cat "$tmp/a0.pid")"; wait "$(cat "$tmp/a0.pid")" 2>/dev/null
-if client --token client-token-aaaaaaaaaaaa "${imgs[@]}" --json >"$tmp/failover.json" 2>"$tmp/err"; then
-  python3 -c "import json,sys; a=json.load(open('$tmp/svc.json')); b=json.load(open('$tmp/failover.json')); assert a['outputs']==b['outputs']" \
-    && ok "a killed replica fails over to its twin (same scores)" || bad "failover scores differ"
-else bad "failover"; cat "$tmp/err"; fi
+if wait $c1 && wait $c2; then
+  python3 - "$tmp/svc.json" "$tmp/failover.json" "$tmp/failover2.json" <<'PY' && ok "a replica killed during two clients' requests: both fail over to its twin with the same scores" || bad "failover scores differ"
+import json, sys
+a, b, c = (json.load(open(f)) for f in sys.argv[1:4])
+for x in (b, c):
+    assert [o["scores_first_100"] for o in x["outputs"]] == [o["scores_first_100"] for o in a["outputs"]]
+    assert len(x["requests"]) == 6
+PY
+else bad "failover"; cat "$tmp/failover.err" "$tmp/failover2.err"; fi
 kill "$(cat "$tmp/b.pid")"; wait "$(cat "$tmp/b.pid")" 2>/dev/null
 start=$(date +%s)
 expect_refused "a member with no replica left is named in the error" "member m1" "${CLIENT[@]}" --token client-token-aaaaaaaaaaaa "${imgs[@]}" --deadline 50
