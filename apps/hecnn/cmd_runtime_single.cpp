@@ -183,7 +183,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
 
   std::vector<double> server_s, encrypt_s, decrypt_s;
   std::size_t up_bytes = 0, down_bytes = 0, correct = 0, float_correct = 0, agree = 0;
-  std::vector<int> predictions;
+  std::vector<int> predictions, float_predictions;
   std::map<std::string, std::vector<double>> op_times;
   const bool bar = !a.json && !a.quiet;
   const std::size_t K = prog.images_per_ciphertext;
@@ -219,6 +219,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
         for (std::size_t c = 0; c < fsum.size(); ++c) fsum[c] += ens.weights[mi] * f[c];
       }
       const int fpred = argmax(fsum);
+      float_predictions.push_back(fpred);
       agree += pred == fpred;
       if (!labels.empty()) {
         correct += pred == labels[i];
@@ -252,6 +253,8 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   j["upload_bytes_per_image"] = double(up_bytes) / n;
   j["download_bytes_per_image"] = double(down_bytes) / n;
   j["agreement_with_float"] = double(agree) / n;
+  j["predictions"] = predictions;
+  j["float_predictions"] = float_predictions;
   nlohmann::json per_op = nlohmann::json::object();
   for (const auto& [label, v] : op_times) per_op[label] = quantile(v, 0.5);
   j["server_op_median_s"] = per_op;

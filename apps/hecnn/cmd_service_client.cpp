@@ -23,8 +23,8 @@ struct Args {
   service::ClientOptions c;
   std::string dataset = "mnist", scheme = "bfv", mode = "batch";
   std::vector<std::string> images;
-  std::size_t count = 0, offset = 0, batch = 0;
-  bool json = false;
+  std::size_t count = 0, offset = 0, batch = 0, images_per_ciphertext = 1;
+  bool json = false, scheme_given = false;
 };
 
 int argmax(const std::vector<double>& v) {
@@ -37,8 +37,13 @@ int argmax(const std::vector<double>& v) {
 void run(Args& a) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
-  if (a.mode != "batch") throw std::invalid_argument("--mode " + a.mode + ": the service serves batch mode (single-image mode is not served yet)");
+  if (a.mode != "batch" && a.mode != "single") throw std::invalid_argument("--mode " + a.mode + ": use batch or single");
   if (a.scheme != "bfv" && a.scheme != "ckks") throw std::invalid_argument("--scheme " + a.scheme + ": use bfv or ckks");
+  const bool single = a.mode == "single";
+  if (single && a.scheme_given && a.scheme != "ckks") throw std::invalid_argument("--mode single is CKKS only (drop --scheme " + a.scheme + ")");
+  if (single && a.batch) throw std::invalid_argument("--batch applies to --mode batch; --mode single takes --images-per-ciphertext");
+  if (!single && a.images_per_ciphertext != 1) throw std::invalid_argument("--images-per-ciphertext applies to --mode single");
+  if (single) a.scheme = "ckks";
   if (!a.images.empty() && a.count) throw std::invalid_argument("--image and --count exclude each other");
   // Inputs first: a bad file or dataset is refused before any key is made.
   std::vector<std::uint8_t> images, labels;
@@ -61,19 +66,19 @@ void run(Args& a) {
     labels.assign(ds.labels.begin() + std::ptrdiff_t(a.offset), ds.labels.begin() + std::ptrdiff_t(a.offset + count));
   }
   service::ServiceClient client(a.c);
-  const std::size_t per_batch = a.batch ? std::min(a.batch, count) : count;
-  client.open(a.scheme, per_batch);
-  const auto& plan = client.plan();
-  if (plan.input_shape.size() != image_size)
-    throw std::invalid_argument("the images have " + std::to_string(image_size) + " values, the service's models expect " + std::to_string(plan.input_shape.size()));
-  const std::size_t cap = plan.batch_capacity();
+  const std::size_t per_batch = single ? a.images_per_ciphertext : a.batch ? std::min(a.batch, count) : count;
+  client.open(a.scheme, per_batch, a.mode);
+  if (client.input_size() != image_size)
+    throw std::invalid_argument("the images have " + std::to_string(image_size) + " values, the service's models expect " + std::to_string(client.input_size()));
+  const std::size_t cap = client.images_per_request();
   const std::size_t step = std::min(per_batch, cap);
+  const auto names = client.output_names();
   if (!a.json) {
     std::fprintf(stderr, "hecnn client: plan %s (%s, N = %zu, %zu members), session open, %.1f MiB of evaluation keys uploaded in %.2f s\n",
-                 client.plan_id().substr(0, 16).c_str(), a.scheme.c_str(), plan.poly_degree(), client.members().size(),
+                 client.plan_id().substr(0, 16).c_str(), single ? "ckks, single-image" : a.scheme.c_str(), client.poly_degree(), client.members().size(),
                  double(client.key_bytes()) / 1048576.0, client.upload_seconds());
   }
-  const std::size_t outs = plan.outputs.size();
+  const std::size_t outs = names.size();
   std::vector<std::vector<std::vector<double>>> scores(outs);  // [output][image][class]
   std::vector<service::InferStats> stats;
   std::size_t batches = 0;
@@ -104,10 +109,10 @@ void run(Args& a) {
   const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
   nlohmann::json j;
   j["scheme"] = a.scheme == "ckks" ? "CKKS" : "BFV";
-  j["mode"] = "batch";
+  j["mode"] = a.mode;
   j["plan_id"] = client.plan_id();
-  j["program"] = plan.description;
-  j["poly_degree"] = plan.poly_degree();
+  j["program"] = client.description();
+  j["poly_degree"] = client.poly_degree();
   j["images_per_ciphertext"] = cap;
   j["images"] = count;
   j["batches"] = batches;
@@ -119,7 +124,7 @@ void run(Args& a) {
       preds.push_back(argmax(scores[k][i]));
       if (!labels.empty() && preds.back() == int(labels[i])) ++correct;
     }
-    nlohmann::json o = {{"name", plan.outputs[k].name},
+    nlohmann::json o = {{"name", names[k]},
                         {"predictions_first_100", std::vector<int>(preds.begin(), preds.begin() + std::ptrdiff_t(std::min<std::size_t>(100, preds.size())))},
                         {"scores_first_100", std::vector<std::vector<double>>(scores[k].begin(), scores[k].begin() + std::ptrdiff_t(std::min<std::size_t>(100, count)))},
                         {"predictions", preds}};
@@ -137,8 +142,8 @@ void run(Args& a) {
                  return std::find(st.members_used.begin(), st.members_used.end(), m) == st.members_used.end();
                }), used.end());
   j["members_used"] = used;
-  for (std::size_t k = 0; k < outs; ++k) {
-    const int m = plan.outputs[k].member;
+  for (std::size_t k = 0; k < outs && !single; ++k) {
+    const int m = client.plan().outputs[k].member;
     if (m >= 0 && std::size_t(m) < client.members().size() &&
         std::find(used.begin(), used.end(), client.members()[std::size_t(m)]) == used.end())
       j["outputs"][k]["missing"] = true;  // a dropped member: its scores are zeros, not predictions
@@ -185,14 +190,17 @@ void setup(CLI::App& app) {
   app.add_option("--offset", a->offset, "first test image")->check(CLI::Range(std::size_t(0), std::size_t(100000000)));
   app.add_option("--image", a->images, "binary PGM image file(s) instead of a dataset");
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks");
-  app.add_option("--mode", a->mode, "batch (default; single-image mode is not served yet)");
+  app.add_option("--mode", a->mode, "batch (default: thousands of images per ciphertext) or single (CKKS, one request per image: low latency)");
+  app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images stacked in one request (a power of two, default 1)")
+      ->check(CLI::Range(std::size_t(1), std::size_t(1024)));
   app.add_option("--batch", a->batch, "images per encrypted request (default: all, up to a ciphertext's slots)")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
   app.add_option("--token", a->c.token, "bearer token (default: a random one, accepted only by --insecure-loopback servers without --tokens)");
   app.add_option("--tls-ca", a->c.tls_ca, "CA certificate (PEM) that signed the coordinator's certificate");
   app.add_flag("--insecure-loopback", a->c.insecure_loopback, "connect without TLS (127.0.0.0/8 and ::1 only)");
   app.add_option("--deadline", a->c.deadline_s, "seconds per call (default 600)")->check(CLI::Range(0.001, 86400.0));
   app.add_flag("--json", a->json, "machine-readable summary on stdout");
-  app.callback([a] {
+  app.callback([a, &app] {
+    a->scheme_given = app.count("--scheme") > 0;
     if (a->c.token.empty()) a->c.token = service::random_id();
     run(*a);
   });

@@ -42,8 +42,17 @@ class ServiceClient {
   explicit ServiceClient(const ClientOptions& o);  // checks the options (TLS or loopback); connects lazily
   ~ServiceClient();
   // GetPlan + keys + CreateSession + UploadKeys. Throws std::runtime_error naming the failing step.
-  void open(const std::string& scheme, std::size_t batch_images);
-  const nn::compiler::Program& plan() const;   // the public plan (no weights)
+  // mode "batch" (batch_images: images per batch, for the parameter choice) or "single"
+  // (CKKS, one request per image or per batch_images stacked images, a power of two).
+  void open(const std::string& scheme, std::size_t batch_images, const std::string& mode = "batch");
+  bool single() const;
+  const nn::compiler::Program& plan() const;   // batch: the public plan (no weights)
+  // Both modes: what the CLI needs.
+  std::size_t input_size() const;              // bytes per image
+  std::size_t images_per_request() const;      // batch: a ciphertext's slots; single: K
+  std::size_t poly_degree() const;
+  std::string description() const;
+  std::vector<std::string> output_names() const;
   const std::string& plan_id() const;
   const std::string& session_id() const;
   std::vector<std::string> members() const;

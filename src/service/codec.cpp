@@ -1,5 +1,6 @@
 #include "service/codec.h"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -128,6 +129,68 @@ rlwe::Ciphertext read_ciphertext(const PlanContexts& ctx, std::size_t residue, c
   } catch (const std::exception& e) {
     throw std::invalid_argument(std::string("ciphertext: ") + e.what());
   }
+}
+
+PlanContexts packed_contexts(const nn::compiler::PackedProgram& prog) {
+  PlanContexts c;
+  const rlwe::ParamsLiteral lit{rlwe::Scheme::ckks, prog.poly_degree, prog.coeff_modulus, 0, rlwe::Security::tc128};
+  c.core.push_back(rlwe::Context::create(lit));
+  c.wire.emplace_back(wire::to_wire(lit));
+  return c;
+}
+
+std::uint64_t packed_key_bytes_bound(const nn::compiler::PackedEnsemble& ens) {
+  const auto& p = ens.members.at(0);
+  const std::uint64_t n = p.poly_degree, k = p.coeff_modulus.size();
+  bool relin = false;
+  for (const auto& m : ens.members) relin |= m.needs_relin;
+  return (relin ? wire::relin_keys_bound(n, k, 1) : 0) + wire::galois_keys_size(n, k, ens.rotation_steps.size(), false);
+}
+
+std::uint64_t packed_ciphertext_bytes_bound(const nn::compiler::PackedProgram& prog) {
+  return wire::ciphertext_size(3, prog.poly_degree, prog.coeff_modulus.size() - 1);
+}
+
+std::vector<KeyObject> serialize_packed_keys(const PlanContexts& ctx, const nn::runtime::PackedEvaluationKeys& keys) {
+  std::vector<KeyObject> out;
+  if (!keys.relin.key.parts.empty()) out.push_back({KeyKind::relin, 0, wire::write_relin_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.relin))});
+  if (!keys.galois.keys.empty()) out.push_back({KeyKind::galois, 0, wire::write_galois_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.galois))});
+  return out;
+}
+
+nn::runtime::PackedEvaluationKeys parse_packed_keys(const nn::compiler::PackedEnsemble& ens, const PlanContexts& ctx,
+                                                    const std::vector<KeyObject>& objects) {
+  nn::runtime::PackedEvaluationKeys k;
+  k.context = ctx.core[0];
+  bool relin = false;
+  for (const auto& m : ens.members) relin |= m.needs_relin;
+  bool seen_relin = false, seen_galois = false;
+  wire::ReadOptions ro;
+  ro.max_galois_keys = std::max<std::size_t>(1, ens.rotation_steps.size());
+  try {
+    for (const auto& o : objects) {
+      if (o.residue != 0) throw std::invalid_argument("keys: a single-image plan has one residue");
+      if (o.kind == KeyKind::relin) {
+        if (!relin) throw std::invalid_argument("keys: the plan needs no relinearization keys");
+        if (seen_relin) throw std::invalid_argument("keys: relinearization keys sent twice");
+        seen_relin = true;
+        k.relin = wire::to_core(ctx.wire[0], wire::read_relin_keys(ctx.wire[0], o.bytes, ro).value);
+      } else if (o.kind == KeyKind::galois) {
+        if (seen_galois) throw std::invalid_argument("keys: Galois keys sent twice");
+        seen_galois = true;
+        k.galois = wire::to_core(ctx.wire[0], wire::read_galois_keys(ctx.wire[0], o.bytes, ro).value);
+      } else {
+        throw std::invalid_argument("keys: unknown key kind");
+      }
+    }
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string("keys: ") + e.what());
+  }
+  if (relin && !seen_relin) throw std::invalid_argument("keys: relinearization keys are missing");
+  if (!ens.rotation_steps.empty() && !seen_galois) throw std::invalid_argument("keys: Galois keys are missing");
+  return k;
 }
 
 }  // namespace hecnn::service

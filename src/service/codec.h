@@ -11,7 +11,9 @@
 #include "fhe/rlwe/params.h"
 #include "fhe/wire/params.h"
 #include "nn/compiler/program.h"
+#include "nn/compiler/packed.h"
 #include "nn/runtime/client_server.h"
+#include "nn/runtime/packed_backend.h"
 
 namespace hecnn::service {
 
@@ -46,5 +48,14 @@ std::vector<std::uint8_t> write_ciphertext(const PlanContexts& ctx, std::size_t 
 rlwe::Ciphertext read_ciphertext(const PlanContexts& ctx, std::size_t residue, const std::vector<std::uint8_t>& bytes);
 
 std::size_t residues(const nn::compiler::Program& prog);
+
+// Single-image (packed) plans: one CKKS context; keys are relinearization (when the plan
+// multiplies) and one Galois key per rotation step of the ensemble.
+PlanContexts packed_contexts(const nn::compiler::PackedProgram& prog);
+std::uint64_t packed_key_bytes_bound(const nn::compiler::PackedEnsemble& ens);
+std::uint64_t packed_ciphertext_bytes_bound(const nn::compiler::PackedProgram& prog);
+std::vector<KeyObject> serialize_packed_keys(const PlanContexts& ctx, const nn::runtime::PackedEvaluationKeys& keys);
+nn::runtime::PackedEvaluationKeys parse_packed_keys(const nn::compiler::PackedEnsemble& ens, const PlanContexts& ctx,
+                                                    const std::vector<KeyObject>& objects);
 
 }  // namespace hecnn::service

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "fhe/ckks/evaluator.h"
+#include "nn/compiler/packed_io.h"
 #include "nn/compiler/parts.h"
 #include "nn/compiler/plan_io.h"
 #include "nn/model/dataset.h"
@@ -29,7 +31,8 @@ using grpc::StatusCode;
 using Clock = std::chrono::steady_clock;
 
 struct Plan {
-  std::shared_ptr<const nn::compiler::Program> prog;
+  std::shared_ptr<const nn::compiler::Program> prog;           // batch mode
+  std::shared_ptr<const nn::compiler::PackedEnsemble> packed;  // single-image mode
   std::shared_ptr<const PlanContexts> ctx;
   std::string id;
   std::vector<std::uint8_t> full_bytes, public_bytes;
@@ -43,7 +46,8 @@ struct SessionData {
   std::string token;                                // forwarded to holders when there is no peer token
   std::shared_ptr<const Plan> plan;
   std::vector<KeyObject> keys;                      // as uploaded, forwarded to holders
-  std::unique_ptr<nn::runtime::Server> server;     // the combiner
+  std::unique_ptr<nn::runtime::Server> server;     // the combiner (batch)
+  bool packed_keys_ok = false;                      // single-image: keys checked
   std::mutex holders_mu;
   std::map<std::string, HolderSession> holders;    // replica address -> its session
 };
@@ -163,16 +167,18 @@ class Coordinator::Impl final : public v1::Inference::Service {
   Status GetPlan(ServerContext* ctx, const v1::GetPlanRequest* req, v1::GetPlanReply* reply) override {
     return guarded([&] {
       check_client(*ctx);
-      if (!req->mode().empty() && req->mode() != "batch") {
-        throw ServiceError(StatusCode::UNIMPLEMENTED, "mode '" + req->mode() + "': the service serves batch mode (single-image mode is not served yet)");
-      }
-      const auto scheme = nn::compiler::parse_scheme(req->scheme().empty() ? "bfv" : req->scheme());
-      auto plan = get_plan(scheme, std::size_t(req->batch_images()));
+      if (!req->mode().empty() && req->mode() != "batch" && req->mode() != "single")
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "mode '" + req->mode() + "': use batch or single");
+      const bool single = req->mode() == "single";
+      if (single && !req->scheme().empty() && req->scheme() != "ckks")
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "single-image mode is CKKS only (not " + req->scheme() + ")");
+      const auto scheme = nn::compiler::parse_scheme(req->scheme().empty() ? (single ? "ckks" : "bfv") : req->scheme());
+      auto plan = single ? get_packed_plan(std::max<std::size_t>(1, std::size_t(req->batch_images()))) : get_plan(scheme, std::size_t(req->batch_images()));
       reply->set_plan_id(plan->id);
       reply->set_public_plan(plan->public_bytes.data(), plan->public_bytes.size());
       for (const auto& m : members_) reply->add_members(m->name);
       reply->set_max_message_bytes(opt_.server.limits.max_message_bytes);
-      reply->set_max_images(plan->prog->batch_capacity());
+      reply->set_max_images(plan->packed ? plan->packed->members[0].images_per_ciphertext : plan->prog->batch_capacity());
     });
   }
 
@@ -191,7 +197,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
       s->data.token = token;
       s->data.plan = plan;
       reply->set_session_id(s->id);
-      reply->set_key_bytes_limit(key_bytes_bound(*plan->prog));
+      reply->set_key_bytes_limit(plan->packed ? packed_key_bytes_bound(*plan->packed) : key_bytes_bound(*plan->prog));
     });
   }
 
@@ -205,7 +211,25 @@ class Coordinator::Impl final : public v1::Inference::Service {
       const v1::Header h = read_header(*r);
       auto s = sessions_.get(h.session_id(), cred);
       std::lock_guard<std::mutex> sg(s->mu);
-      s->data.keys = upload_keys(sessions_, *s, *r, h, *s->data.plan->prog, *s->data.plan->ctx, s->data.server, reply);
+      const Plan& plan = *s->data.plan;
+      if (plan.packed) {
+        // Single-image: the coordinator only adds the members' outputs; the keys are checked
+        // (parsed under the plan's bounds) and kept for the holders.
+        if (s->data.packed_keys_ok) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
+        const std::uint64_t bound = packed_key_bytes_bound(*plan.packed);
+        Sessions::KeyReservation reserve(sessions_, *s, bound);
+        auto keys = read_key_objects(*r, h, bound);
+        parse_packed_keys(*plan.packed, *plan.ctx, keys);
+        std::size_t bytes = 0;
+        for (const auto& k : keys) bytes += k.bytes.size();
+        reserve.commit(bytes);
+        reply->set_bytes(bytes);
+        reply->set_objects(std::uint32_t(keys.size()));
+        s->data.keys = std::move(keys);
+        s->data.packed_keys_ok = true;
+        return;
+      }
+      s->data.keys = upload_keys(sessions_, *s, *r, h, *plan.prog, *plan.ctx, s->data.server, reply);
     });
   }
 
@@ -214,7 +238,8 @@ class Coordinator::Impl final : public v1::Inference::Service {
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*rw);
       auto s = sessions_.get(h.session_id(), cred);
-      if (!s->data.server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
+      if (!s->data.server && !s->data.packed_keys_ok) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
+      if (s->data.plan->packed) return infer_packed(*ctx, *rw, h, s);
       const auto& prog = *s->data.plan->prog;
       const std::size_t res = residues(prog), in = prog.instrs[0].size;
       if (h.images() == 0 || h.images() > prog.batch_capacity())
@@ -302,10 +327,156 @@ class Coordinator::Impl final : public v1::Inference::Service {
  private:
   struct MemberReply {
     nn::runtime::EncryptedResult result;
+    std::vector<rlwe::Ciphertext> packed;  // single-image: the member's output ciphertexts
     std::string address;
     double seconds = 0;
     std::size_t bytes_in = 0, bytes_out = 0;
   };
+
+  // Single-image Infer: the input ciphertexts to every member, their outputs added (the
+  // members' weights are folded into their last layers; equal levels and scales).
+  void infer_packed(ServerContext& ctx, grpc::ServerReaderWriter<v1::Frame, v1::Frame>& rw, const v1::Header& h, const std::shared_ptr<Session>& s) {
+    const Plan& plan = *s->data.plan;
+    const auto& prog = plan.packed->members[0];
+    const std::size_t expected = prog.input_layout.cts;
+    if (h.images() == 0 || h.images() > prog.images_per_ciphertext)
+      throw ServiceError(StatusCode::INVALID_ARGUMENT, "a request holds 1.." + std::to_string(prog.images_per_ciphertext) + " images, not " + std::to_string(h.images()));
+    if (h.objects() != expected)
+      throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(expected) + " ciphertexts, the request announces " + std::to_string(h.objects()));
+    switch (gate_.enter(request_deadline(ctx, opt_.server.limits))) {
+      case ConcurrencyGate::Entry::entered: break;
+      case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: too many requests waiting; retry later");
+      case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "coordinator: the deadline passed while waiting for a free evaluation slot");
+    }
+    struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
+    const auto t_start = Clock::now();
+    auto objs = read_objects(rw, expected, packed_ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
+    std::size_t bytes_in = 0;
+    std::vector<bool> seen(expected, false);
+    for (std::size_t j = 0; j < objs.size(); ++j) {
+      const auto& o = objs[j];
+      if (o.kind != v1::CIPHERTEXT || o.residue != 0 || o.output != 0 || o.index >= expected || seen[o.index])
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "input object " + std::to_string(j) + " is not a new input ciphertext of the plan");
+      seen[o.index] = true;
+      bytes_in += o.data.size();
+    }
+    const auto until = request_deadline(ctx, opt_.server.limits);
+    std::vector<std::future<MemberReply>> futs;
+    for (std::size_t m = 0; m < members_.size(); ++m)
+      futs.push_back(std::async(std::launch::async, [&, m] { return run_member(*s, m, std::size_t(h.images()), objs, until); }));
+    std::vector<MemberReply> replies(members_.size());
+    std::vector<bool> used(members_.size(), true);
+    std::string errors;
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      try {
+        replies[m] = futs[m].get();
+      } catch (const std::exception& e) {
+        errors += (errors.empty() ? "" : "; ") + std::string("member ") + members_[m]->name + ": " + e.what();
+        used[m] = false;
+      }
+    }
+    const std::size_t n_used = std::size_t(std::count(used.begin(), used.end(), true));
+    if (!errors.empty() && (opt_.on_missing_member != "drop" || n_used == 0)) throw ServiceError(StatusCode::UNAVAILABLE, errors);
+    ckks::Evaluator ev(plan.ctx->core[0]);
+    std::vector<rlwe::Ciphertext> sum;
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      if (!used[m]) continue;
+      for (const auto& ct : replies[m].packed)
+        if (ct.n != prog.poly_degree || ct.size != 2 || !ct.ntt_form) throw ServiceError(StatusCode::INTERNAL, "member " + members_[m]->name + " returned a ciphertext the plan does not produce");
+      if (sum.empty()) {
+        sum = std::move(replies[m].packed);
+        continue;
+      }
+      for (std::size_t c = 0; c < sum.size(); ++c) ev.add_inplace(sum[c], replies[m].packed[c]);
+    }
+    std::vector<Object> outs;
+    std::size_t bytes_out = 0;
+    for (std::size_t i = 0; i < sum.size(); ++i) {
+      Object o;
+      o.kind = v1::CIPHERTEXT;
+      o.index = std::uint32_t(i);
+      o.data = write_ciphertext(*plan.ctx, 0, sum[i]);
+      bytes_out += o.data.size();
+      outs.push_back(std::move(o));
+    }
+    v1::Header reply;
+    reply.set_session_id(s->id);
+    reply.set_plan_id(s->plan_id);
+    reply.set_images(h.images());
+    reply.set_objects(outs.size());
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      if (!used[m]) continue;
+      reply.add_members_used(members_[m]->name);
+      auto* pt = reply.add_parties();
+      pt->set_party(members_[m]->name);
+      pt->set_address(replies[m].address);
+      pt->set_seconds(replies[m].seconds);
+      pt->set_bytes_in(replies[m].bytes_in);
+      pt->set_bytes_out(replies[m].bytes_out);
+    }
+    auto* pc = reply.add_parties();
+    pc->set_party("coordinator");
+    pc->set_seconds(std::chrono::duration<double>(Clock::now() - t_start).count());
+    pc->set_bytes_in(bytes_in);
+    pc->set_bytes_out(bytes_out);
+    send_header(rw, reply);
+    for (const auto& o : outs) send_object(rw, o);
+  }
+
+  // The single-image ensemble plan for K images per request (compiled once per K): the
+  // members packed alike, the combiner's weights folded into each member's last layer.
+  std::shared_ptr<const Plan> get_packed_plan(std::size_t images_per_ciphertext) {
+    std::lock_guard<std::mutex> cg(compile_mu_);
+    const auto key = std::make_pair(-1, images_per_ciphertext);
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      const auto it = plans_.find(key);
+      if (it != plans_.end()) return it->second;
+      if (plans_.size() >= 8) throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: 8 plans compiled already");
+    }
+    if (images_per_ciphertext > 1024 || (images_per_ciphertext & (images_per_ciphertext - 1)) != 0)
+      throw ServiceError(StatusCode::INVALID_ARGUMENT, "images per request must be a power of two up to 1024, not " + std::to_string(images_per_ciphertext));
+    nn::compiler::PackedOptions opt;
+    opt.images_per_ciphertext = images_per_ciphertext;
+    if (opt_.calibrate > 0) {
+      const std::string ds = !opt_.dataset.empty() ? opt_.dataset : !models_[0].meta.dataset.empty() ? models_[0].meta.dataset : "mnist";
+      const nn::Dataset train = nn::load_named_dataset(ds, true);
+      if (train.image_size() != models_[0].input.shape.size()) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the calibration dataset " + ds + " does not match the models' input");
+      const std::size_t n = std::min<std::size_t>(std::min<std::size_t>(opt_.calibrate, 256), train.count());
+      for (std::size_t i = 0; i < n; ++i) opt.calibration.emplace_back(train.image(i), train.image(i) + train.image_size());
+    }
+    // Single-image ensembles combine with mean or weighted (the first such --combiner).
+    std::string combiner = "mean";
+    for (const auto& c : opt_.combiners)
+      if (c == "mean" || c == "weighted") {
+        combiner = c;
+        break;
+      }
+    auto ens = std::make_shared<nn::compiler::PackedEnsemble>();
+    if (models_.size() == 1) {
+      *ens = nn::compiler::as_ensemble(nn::compiler::compile_packed(models_[0], opt));
+    } else {
+      std::vector<double> w;
+      for (const auto& m : models_) w.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
+      *ens = nn::compiler::compile_packed_ensemble(models_, combiner, w, opt);
+    }
+    auto plan = std::make_shared<Plan>();
+    plan->full_bytes = nn::compiler::serialize_packed(*ens);
+    plan->public_bytes = nn::compiler::serialize_packed(nn::compiler::public_packed(*ens));
+    plan->id = nn::compiler::packed_plan_id(*ens);
+    plan->ctx = std::make_shared<PlanContexts>(packed_contexts(ens->members[0]));
+    plan->packed = std::move(ens);
+    for (std::size_t m = 0; m < members_.size(); ++m)
+      for (auto& r : members_[m]->replicas) {
+        try {
+          load_plan(*plan, m, *r, "");
+        } catch (const std::exception&) {
+        }
+      }
+    std::lock_guard<std::mutex> g(mu_);
+    plans_[key] = plan;
+    return plan;
+  }
 
   // A dropped member's outputs: zero ciphertexts (both parts 0) of the shape, level and
   // scale the plan gives them, so the combiner runs unchanged on the remaining members.
@@ -512,6 +683,32 @@ class Coordinator::Impl final : public v1::Inference::Service {
       // The holder closed the stream: its status says why.
     }
     rw->WritesDone();
+    if (s.data.plan->packed) {
+      const auto& prog = s.data.plan->packed->members[member];
+      try {
+        const v1::Header rh = read_header(*rw);
+        const std::size_t expect = prog.output_layout.cts;
+        if (rh.objects() != expect) throw ServiceError(StatusCode::INTERNAL, "the holder returns " + std::to_string(rh.objects()) + " ciphertexts, the plan " + std::to_string(expect));
+        const auto objs = read_objects(*rw, expect, packed_ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes);
+        out.packed.resize(expect);
+        std::vector<bool> seen(expect, false);
+        for (const auto& o : objs) {
+          if (o.kind != v1::CIPHERTEXT || o.residue != 0 || o.output != 0 || o.index >= expect || seen[o.index])
+            throw ServiceError(StatusCode::INTERNAL, "the holder returned an object that is not one of its outputs");
+          seen[o.index] = true;
+          out.packed[o.index] = read_ciphertext(*s.data.plan->ctx, 0, o.data);
+          out.bytes_out += o.data.size();
+        }
+      } catch (const ServiceError& e) {
+        const Status st = rw->Finish();
+        if (!st.ok()) throw ServiceError(st.error_code(), st.error_message());
+        throw;
+      }
+      const Status st = rw->Finish();
+      if (!st.ok()) throw ServiceError(st.error_code(), st.error_message());
+      out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      return out;
+    }
     const auto& prog = *s.data.plan->prog;
     try {
       const v1::Header rh = read_header(*rw);

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 
+#include "nn/compiler/packed_io.h"
 #include "nn/compiler/parts.h"
 #include "nn/compiler/plan_io.h"
 #include "nn/model/model_io.h"
@@ -26,7 +28,8 @@ using grpc::StatusCode;
 using Clock = std::chrono::steady_clock;
 
 struct LoadedPlan {
-  std::shared_ptr<const nn::compiler::Program> prog;
+  std::shared_ptr<const nn::compiler::Program> prog;           // batch mode
+  std::shared_ptr<const nn::compiler::PackedEnsemble> packed;  // single-image mode
   std::shared_ptr<const PlanContexts> ctx;
   int member = -1;   // the plan's member this holder runs
   std::string id;
@@ -34,7 +37,8 @@ struct LoadedPlan {
 
 struct SessionData {
   std::shared_ptr<const LoadedPlan> plan;
-  std::unique_ptr<nn::runtime::Server> server;  // once keys arrived
+  std::unique_ptr<nn::runtime::Server> server;  // once keys arrived (batch)
+  std::unique_ptr<nn::runtime::PackedServer> packed_server;  // (single-image)
   std::vector<std::string> key_kinds;
   bool restored = false;
 };
@@ -78,8 +82,28 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       const v1::Header h = read_header(*r);
       const auto objs = read_objects(*r, 1, nn::compiler::kMaxPlanFileBytes, nn::compiler::kMaxPlanFileBytes);
       if (objs[0].kind != v1::PLAN) throw ServiceError(StatusCode::INVALID_ARGUMENT, "LoadPlan: the object is not a plan");
-      auto prog = std::make_shared<nn::compiler::Program>(nn::compiler::parse_plan(objs[0].data));
       const int member = h.member();
+      if (objs[0].data.size() >= 8 && std::memcmp(objs[0].data.data(), "HECNNPKD", 8) == 0) {
+        // A single-image (packed) plan: this holder runs member `member` of the ensemble.
+        auto ens = std::make_shared<nn::compiler::PackedEnsemble>(nn::compiler::parse_packed(objs[0].data));
+        if (member < 0 || std::size_t(member) >= ens->members.size() || ens->members[std::size_t(member)].ops.empty())
+          throw ServiceError(StatusCode::INVALID_ARGUMENT, "LoadPlan: member " + std::to_string(member) + " is not in the plan");
+        const auto& d = ens->members[std::size_t(member)].member_digests;
+        bool mine = false;
+        for (const auto& x : digests_) mine |= d.size() == 1 && x == d[0];
+        if (!mine) throw ServiceError(StatusCode::FAILED_PRECONDITION, "LoadPlan: member " + std::to_string(member) + " of the plan was compiled from a model this holder does not serve");
+        auto lp = std::make_shared<LoadedPlan>();
+        lp->id = nn::compiler::packed_plan_id(*ens);
+        lp->member = member;
+        lp->ctx = std::make_shared<PlanContexts>(packed_contexts(ens->members[0]));
+        lp->packed = std::move(ens);
+        std::lock_guard<std::mutex> g(mu_);
+        if (plans_.size() >= 16 && !plans_.count(lp->id)) throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "LoadPlan: 16 plans loaded already");
+        reply->set_plan_id(lp->id);
+        plans_[lp->id] = std::move(lp);
+        return;
+      }
+      auto prog = std::make_shared<nn::compiler::Program>(nn::compiler::parse_plan(objs[0].data));
       if (member < 0 || member >= prog->members)
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "LoadPlan: member " + std::to_string(member) + " is not in the plan");
       if (prog->member_digests.size() != std::size_t(prog->members))
@@ -125,7 +149,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       s->data.plan = plan;
       if (store_) store_->put(s->id, {cred, s->plan_id, {}}, opt_.server.limits.session_idle_s);
       reply->set_session_id(s->id);
-      reply->set_key_bytes_limit(key_bytes_bound(*plan->prog));
+      reply->set_key_bytes_limit(plan->packed ? packed_key_bytes_bound(*plan->packed) : key_bytes_bound(*plan->prog));
     });
   }
 
@@ -144,7 +168,9 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       const v1::Header h = read_header(*r);
       auto s = session(h.session_id(), cred);
       std::lock_guard<std::mutex> sg(s->mu);
-      const auto keys = upload_keys(sessions_, *s, *r, h, *s->data.plan->prog, *s->data.plan->ctx, s->data.server, reply);
+      const LoadedPlan& plan = *s->data.plan;
+      const auto keys = plan.packed ? upload_packed_keys(*s, *r, h, plan, reply)
+                                    : upload_keys(sessions_, *s, *r, h, *plan.prog, *plan.ctx, s->data.server, reply);
       for (const auto& k : keys) s->data.key_kinds.push_back(k.kind == KeyKind::relin ? "relin" : "galois");
       if (store_) store_->put(s->id, {cred, s->plan_id, keys}, opt_.server.limits.session_idle_s);
     });
@@ -155,9 +181,10 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       const std::string cred = check_client(*ctx);
       const v1::Header h = read_header(*rw);
       auto s = session(h.session_id(), cred);
-      if (!s->data.server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
+      if (!s->data.server && !s->data.packed_server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session has no evaluation keys yet (UploadKeys first)");
       if (!h.plan_id().empty() && h.plan_id() != s->plan_id) throw ServiceError(StatusCode::INVALID_ARGUMENT, "the request is for another plan than its session");
       const LoadedPlan& plan = *s->data.plan;
+      if (plan.packed) return infer_packed(*ctx, *rw, h, *s);
       const auto& prog = *plan.prog;
       const std::size_t expected = residues(prog) * prog.instrs[0].size;
       if (h.images() == 0 || h.images() > prog.batch_capacity())
@@ -191,6 +218,76 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       send_header(*rw, reply);
       for (const auto& o : outs) send_object(*rw, o);
     });
+  }
+
+  // UploadKeys of a single-image session: Galois (and relinearization) keys, bounded by the plan.
+  template <class R>
+  std::vector<KeyObject> upload_packed_keys(Sessions::Session& s, R& r, const v1::Header& h, const LoadedPlan& plan, v1::UploadKeysReply* reply) {
+    if (s.data.packed_server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
+    const std::uint64_t bound = packed_key_bytes_bound(*plan.packed);
+    Sessions::KeyReservation reserve(sessions_, s, bound);
+    auto keys = read_key_objects(r, h, bound);
+    s.data.packed_server = std::make_unique<nn::runtime::PackedServer>(plan.packed->members[std::size_t(plan.member)],
+                                                                        parse_packed_keys(*plan.packed, *plan.ctx, keys), std::size_t(1) << 30);
+    std::size_t bytes = 0;
+    for (const auto& k : keys) bytes += k.bytes.size();
+    reserve.commit(bytes);
+    reply->set_bytes(bytes);
+    reply->set_objects(std::uint32_t(keys.size()));
+    return keys;
+  }
+
+  // Infer of a single-image session: the member's packed program on the request's ciphertexts.
+  void infer_packed(ServerContext& ctx, grpc::ServerReaderWriter<v1::Frame, v1::Frame>& rw, const v1::Header& h, Sessions::Session& s) {
+    const LoadedPlan& plan = *s.data.plan;
+    const auto& prog = plan.packed->members[std::size_t(plan.member)];
+    const std::size_t expected = prog.input_layout.cts;
+    if (h.images() == 0 || h.images() > prog.images_per_ciphertext)
+      throw ServiceError(StatusCode::INVALID_ARGUMENT, "a request holds 1.." + std::to_string(prog.images_per_ciphertext) + " images, not " + std::to_string(h.images()));
+    if (h.objects() != expected)
+      throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(expected) + " ciphertexts, the request announces " + std::to_string(h.objects()));
+    switch (gate_.enter(request_deadline(ctx, opt_.server.limits))) {
+      case ConcurrencyGate::Entry::entered: break;
+      case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: too many requests waiting; retry later");
+      case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "holder: the deadline passed while waiting for a free evaluation slot");
+    }
+    struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
+    const auto t0 = Clock::now();
+    const auto objs = read_objects(rw, expected, packed_ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
+    std::vector<rlwe::Ciphertext> input(expected);
+    std::vector<bool> seen(expected, false);
+    std::size_t bytes_in = 0;
+    for (std::size_t j = 0; j < objs.size(); ++j) {
+      const auto& o = objs[j];
+      if (o.kind != v1::CIPHERTEXT || o.residue != 0 || o.output != 0 || o.index >= expected || seen[o.index])
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "input object " + std::to_string(j) + " is not a new input ciphertext of the plan");
+      seen[o.index] = true;
+      input[o.index] = read_ciphertext(*plan.ctx, 0, o.data);
+      bytes_in += o.data.size();
+    }
+    const auto out = s.data.packed_server->evaluate(std::move(input));
+    std::vector<Object> outs;
+    std::size_t bytes_out = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      Object o;
+      o.kind = v1::CIPHERTEXT;
+      o.index = std::uint32_t(i);
+      o.data = write_ciphertext(*plan.ctx, 0, out[i]);
+      bytes_out += o.data.size();
+      outs.push_back(std::move(o));
+    }
+    v1::Header reply;
+    reply.set_session_id(s.id);
+    reply.set_plan_id(s.plan_id);
+    reply.set_images(h.images());
+    reply.set_objects(outs.size());
+    auto* pt = reply.add_parties();
+    pt->set_party("member " + std::to_string(plan.member));
+    pt->set_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
+    pt->set_bytes_in(bytes_in);
+    pt->set_bytes_out(bytes_out);
+    send_header(rw, reply);
+    for (const auto& o : outs) send_object(rw, o);
   }
 
   std::vector<HolderSessionInfo> sessions() const {
@@ -227,7 +324,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
     std::size_t bound = 0;
     {
       std::lock_guard<std::mutex> g(mu_);
-      for (const auto& [pid, p] : plans_) bound = std::max<std::size_t>(bound, key_bytes_bound(*p->prog));
+      for (const auto& [pid, p] : plans_) bound = std::max<std::size_t>(bound, p->packed ? packed_key_bytes_bound(*p->packed) : key_bytes_bound(*p->prog));
     }
     const auto rec = store_->get(id, bound + 4096);
     if (!rec) return sessions_.get(id, cred);  // NOT_FOUND
@@ -245,7 +342,16 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       s->data.plan = plan;
       s->data.restored = true;
       if (!rec->keys.empty()) {
-        v1::UploadKeysReply ignored;
+        if (plan->packed) {
+          Sessions::KeyReservation reserve(sessions_, *s, packed_key_bytes_bound(*plan->packed));
+          s->data.packed_server = std::make_unique<nn::runtime::PackedServer>(plan->packed->members[std::size_t(plan->member)],
+                                                                               parse_packed_keys(*plan->packed, *plan->ctx, rec->keys), std::size_t(1) << 30);
+          std::size_t bytes = 0;
+          for (const auto& k : rec->keys) bytes += k.bytes.size();
+          reserve.commit(bytes);
+        }
+      }
+      if (!rec->keys.empty() && !plan->packed) {
         const auto& prog = *plan->prog;
         Sessions::KeyReservation reserve(sessions_, *s, key_bytes_bound(prog));
         s->data.server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, *plan->ctx, rec->keys));

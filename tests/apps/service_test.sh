@@ -102,6 +102,20 @@ for oa, ob in zip(a["outputs"], b["outputs"]):
 PY
 else bad "CKKS client"; cat "$tmp/svc.err"; fi
 
+# ---- single-image mode: one request per image, the members' outputs added ----
+"$hecnn" infer --mode single --model "$tmp/m0.hecnn" --model "$tmp/m1.hecnn" --model "$tmp/m2.hecnn" --combiner mean --calibrate 0 "${imgs[@]}" --json \
+  >"$tmp/embedded_single.json" 2>"$tmp/err" || { bad "embedded single"; cat "$tmp/err"; }
+if client --token client-token-aaaaaaaaaaaa --mode single "${imgs[@]}" --json >"$tmp/svc_single.json" 2>"$tmp/err"; then
+  python3 - "$tmp/svc_single.json" "$tmp/embedded_single.json" <<'PY' && ok "single-image mode over the service: predictions equal the float ensemble's and the embedded run's" || bad "single-image predictions differ"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert a["mode"] == "single" and len(a["requests"]) == 6, (a["mode"], len(a["requests"]))
+p = a["outputs"][0]["predictions"]
+assert p == b["predictions"], (p, b["predictions"])
+assert p == b["float_predictions"], (p, b["float_predictions"])
+PY
+else bad "single-image client"; cat "$tmp/err"; fi
+
 # ---- tokens ----
 expect_refused() {  # name needle command...
   local name="$1" needle="$2"; shift 2
