@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <set>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -50,6 +51,7 @@ struct SessionData {
   bool packed_keys_ok = false;                      // single-image: keys checked
   std::mutex holders_mu;
   std::map<std::string, HolderSession> holders;    // replica address -> its session
+  std::set<std::string> own_sessions;               // replicas that refused a twin's session id (no shared store)
 };
 using Sessions = SessionTable<SessionData>;
 using Session = Sessions::Session;
@@ -581,6 +583,7 @@ class Coordinator::Impl final : public v1::Inference::Service {
       // A twin of this replica has a session: holders sharing a session store
       // (--session-store) know it too; one that does not answers NOT_FOUND and gets its own.
       for (const auto& other : members_[member]->replicas) {
+        if (s.data.own_sessions.count(r.address)) break;
         const auto jt = s.data.holders.find(other->address);
         if (jt != s.data.holders.end()) {
           s.data.holders[r.address] = jt->second;
@@ -637,9 +640,10 @@ class Coordinator::Impl final : public v1::Inference::Service {
           return call_replica(s, member, r, images, input, until);
         } catch (const ServiceError& e) {
           errors += (errors.empty() ? "" : "; ") + std::string(e.what()).insert(0, std::string(e.what()).rfind(r.address, 0) == 0 ? "" : r.address + ": ");
-          if (e.code == StatusCode::NOT_FOUND && attempt == 0) {  // the replica lost the session: make it again
+          if (e.code == StatusCode::NOT_FOUND && attempt == 0) {  // the replica lost (or never shared) the session: make it again
             std::lock_guard<std::mutex> g(s.data.holders_mu);
             s.data.holders.erase(r.address);
+            s.data.own_sessions.insert(r.address);
             continue;
           }
           if (e.code == StatusCode::UNAVAILABLE) {
