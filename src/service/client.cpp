@@ -153,7 +153,7 @@ class ServiceClient::Impl {
     std::vector<const std::uint8_t*> raws;
     for (std::size_t i = 0; i < count; ++i) raws.push_back(images + i * size);
     const auto cts = packed_client_->encrypt_images(raws, size);
-    auto seeded = packed_client_->serialize(cts, wire::Compression::none);
+    auto seeded = packed_client_->serialize(cts, wire::Compression::zstd);  // seeded and compressed, as hecnn infer --mode single
     std::vector<Object> objs;
     for (std::size_t i = 0; i < seeded.size(); ++i) {
       Object o;

@@ -30,6 +30,14 @@ std::size_t key_primes(const nn::compiler::Program& p) {
 }
 }  // namespace
 
+// Keys travel zstd-compressed (SEAL's container compression): the words of a key hold
+// fewer bits than 64, so about a third of the bytes go; readers inflate within the bound.
+wire::WriteOptions compressed() {
+  wire::WriteOptions w;
+  w.compression = wire::Compression::zstd;
+  return w;
+}
+
 std::size_t residues(const nn::compiler::Program& prog) { return is_ckks(prog) ? 1 : prog.params.plain_moduli.size(); }
 
 PlanContexts plan_contexts(const nn::compiler::Program& prog) {
@@ -61,14 +69,14 @@ std::vector<KeyObject> serialize_keys(const nn::compiler::Program& prog, const P
   std::vector<KeyObject> out;
   if (is_ckks(prog)) {
     if (needs_relin(prog))
-      out.push_back({KeyKind::relin, 0, wire::write_relin_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.ckks.relin))});
+      out.push_back({KeyKind::relin, 0, wire::write_relin_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.ckks.relin), compressed())});
     if (needs_galois(prog))
-      out.push_back({KeyKind::galois, 0, wire::write_galois_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.ckks.galois))});
+      out.push_back({KeyKind::galois, 0, wire::write_galois_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.ckks.galois), compressed())});
     return out;
   }
   if (needs_relin(prog))
     for (std::size_t r = 0; r < residues(prog); ++r)
-      out.push_back({KeyKind::relin, std::uint32_t(r), wire::write_relin_keys(ctx.wire[r], wire::to_wire(ctx.wire[r], keys.bfv.relin.at(r)))});
+      out.push_back({KeyKind::relin, std::uint32_t(r), wire::write_relin_keys(ctx.wire[r], wire::to_wire(ctx.wire[r], keys.bfv.relin.at(r)), compressed())});
   return out;
 }
 
@@ -153,8 +161,8 @@ std::uint64_t packed_ciphertext_bytes_bound(const nn::compiler::PackedProgram& p
 
 std::vector<KeyObject> serialize_packed_keys(const PlanContexts& ctx, const nn::runtime::PackedEvaluationKeys& keys) {
   std::vector<KeyObject> out;
-  if (!keys.relin.key.parts.empty()) out.push_back({KeyKind::relin, 0, wire::write_relin_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.relin))});
-  if (!keys.galois.keys.empty()) out.push_back({KeyKind::galois, 0, wire::write_galois_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.galois))});
+  if (!keys.relin.key.parts.empty()) out.push_back({KeyKind::relin, 0, wire::write_relin_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.relin), compressed())});
+  if (!keys.galois.keys.empty()) out.push_back({KeyKind::galois, 0, wire::write_galois_keys(ctx.wire[0], wire::to_wire(ctx.wire[0], keys.galois), compressed())});
   return out;
 }
 
