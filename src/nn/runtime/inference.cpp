@@ -88,7 +88,11 @@ InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span
   batch = opt.batch ? std::min(opt.batch, cap) : cap;
   rep.images = count;
   rep.batches = (count + batch - 1) / batch;
-  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  for (const auto& o : prog.outputs) {
+    OutputReport r;
+    r.name = o.name;
+    rep.outputs.push_back(std::move(r));
+  }
   return rep;
 }
 }  // namespace
@@ -404,7 +408,11 @@ InferReport run_quantized(const Program& prog, std::span<const Model> members, c
   InferReport rep;
   rep.scheme = "quantized plaintext (no encryption)";
   rep.images = count;
-  for (const auto& o : prog.outputs) rep.outputs.push_back({o.name});
+  for (const auto& o : prog.outputs) {
+    OutputReport r;
+    r.name = o.name;
+    rep.outputs.push_back(std::move(r));
+  }
   const std::size_t batch = 4096;
   for (std::size_t first = 0; first < count; first += batch) {
     const std::size_t m = std::min(batch, count - first);
