@@ -49,7 +49,9 @@ std::vector<std::vector<std::uint8_t>> seeded_objects(const rlwe::Context& ctx, 
   math::parallel_for(cts.size(), [&](std::size_t i) {
     wire::CiphertextData d = wire::to_wire(wctx, cts[i]);
     wire::reseed(wctx, ctx, sk, d);
-    out[i] = wire::write_ciphertext(wctx, d);
+    wire::WriteOptions w;
+    w.compression = wire::Compression::zstd;  // words hold fewer bits than 64
+    out[i] = wire::write_ciphertext(wctx, d, w);
   });
   return out;
 }

@@ -30,8 +30,9 @@ std::vector<EncryptedTensor> collect_outputs(const compiler::Program& prog, std:
 void check_tensor(const compiler::Program& prog, int t, const EncryptedTensor& cts, std::size_t n);
 
 // Size-2 ciphertexts as seeded SEAL 4.x objects under `ctx` (c1 replaced by the expansion
-// of a fresh 64-byte seed, c0 adjusted with the secret key so that c0 + c1 s is unchanged):
-// about half the bytes. What clients upload. Spreads over the cores.
+// of a fresh 64-byte seed, c0 adjusted with the secret key so that c0 + c1 s is unchanged),
+// zstd-compressed: about a third of the plain objects' bytes. What clients upload. Spreads
+// over the cores.
 std::vector<std::vector<std::uint8_t>> seeded_objects(const rlwe::Context& ctx, const rlwe::SecretKey& sk, const EncryptedTensor& cts);
 
 }  // namespace detail
