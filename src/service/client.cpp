@@ -202,43 +202,16 @@ class ServiceClient::Impl {
         objs.push_back(std::move(o));
       }
     st.encrypt_s = since(t0);
-    const auto t1 = Clock::now();
-    grpc::ClientContext ctx;
-    context(ctx);
-    auto rw = stub_->Infer(&ctx);
-    v1::Header h;
-    h.set_session_id(session_);
-    h.set_plan_id(plan_id_);
-    h.set_images(count);
-    h.set_objects(objs.size());
-    try {
-      send_header(*rw, h);
-      for (const auto& o : objs) send_object(*rw, o);
-    } catch (const ServiceError&) {
-    }
-    rw->WritesDone();
-    objs.clear();
-    const std::size_t res = residues(*plan_), classes = plan_->num_classes(), outs = plan_->outputs.size();
+    const std::size_t res = residues(*plan_), outs = plan_->outputs.size();
+    const auto got = call_infer(std::move(objs), count, res * outs * plan_->num_classes(), ciphertext_bytes_bound(*plan_), st);
+    std::vector<int> all(outs);
+    for (std::size_t k = 0; k < outs; ++k) all[k] = int(k);
     nn::runtime::EncryptedResult result;
     try {
-      const v1::Header rh = read_header(*rw);
-      if (rh.objects() != res * outs * classes)
-        throw ServiceError(grpc::StatusCode::INTERNAL, "the coordinator returns " + std::to_string(rh.objects()) + " ciphertexts, the plan " + std::to_string(res * outs * classes));
-      const auto got = read_objects(*rw, res * outs * classes, ciphertext_bytes_bound(*plan_), std::size_t(8) << 30);
-      for (const auto& o : got) st.bytes_down += o.data.size();
-      std::vector<int> all(outs);
-      for (std::size_t k = 0; k < outs; ++k) all[k] = int(k);
       result = result_from_objects(*plan_, *ctx_, got, all, count);
-      for (const auto& p : rh.parties()) st.parties.push_back({p.party(), p.address(), p.seconds(), std::size_t(p.bytes_in()), std::size_t(p.bytes_out())});
-      st.members_used.assign(rh.members_used().begin(), rh.members_used().end());
     } catch (const ServiceError& e) {
-      const auto s = rw->Finish();
-      if (!s.ok()) fail("Infer", s);
       throw std::runtime_error(std::string("Infer (") + opt_.address + "): " + e.what());
     }
-    const auto s = rw->Finish();
-    if (!s.ok()) fail("Infer", s);
-    st.request_s = since(t1);
     const auto t2 = Clock::now();
     for (std::size_t r = 0; r < res; ++r)
       for (std::size_t k = 0; k < outs; ++k) nn::runtime::detail::check_tensor(*plan_, plan_->outputs[k].tensor, result.residues[r][k], plan_->poly_degree());

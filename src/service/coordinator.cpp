@@ -249,64 +249,20 @@ class Coordinator::Impl final : public v1::Inference::Service {
       if (h.objects() != res * in)
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(res * in) + " ciphertexts (" + std::to_string(res) + " residues x " +
                                                              std::to_string(in) + "), the request announces " + std::to_string(h.objects()));
-      switch (gate_.enter(request_deadline(*ctx, opt_.server.limits))) {
-        case ConcurrencyGate::Entry::entered: break;
-        case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: too many requests waiting; retry later");
-        case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "coordinator: the deadline passed while waiting for a free evaluation slot");
-      }
-      struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
+      const GateSlot slot(gate_, *ctx, opt_.server.limits, "coordinator");
       const auto t_start = Clock::now();
       auto objs = read_objects(*rw, res * in, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
       const std::size_t bytes_in = check_input_objects(prog, objs);
       const auto until = request_deadline(*ctx, opt_.server.limits);
-      // Fan out: every member at once.
-      std::vector<std::future<MemberReply>> futs;
-      for (std::size_t m = 0; m < members_.size(); ++m)
-        futs.push_back(std::async(std::launch::async, [&, m] { return run_member(*s, m, std::size_t(h.images()), objs, until); }));
+      std::vector<bool> used;
+      auto replies = fan_out(*s, std::size_t(h.images()), objs, until, used);
       std::vector<nn::runtime::EncryptedResult> results;
-      std::vector<MemberReply> replies;
-      std::vector<bool> used(members_.size(), true);
-      std::string errors;
-      for (std::size_t m = 0; m < members_.size(); ++m) {
-        try {
-          replies.push_back(futs[m].get());
-        } catch (const std::exception& e) {
-          errors += (errors.empty() ? "" : "; ") + std::string("member ") + members_[m]->name + ": " + e.what();
-          replies.emplace_back();
-          used[m] = false;
-        }
-      }
-      const std::size_t n_used = std::size_t(std::count(used.begin(), used.end(), true));
-      if (!errors.empty() && (opt_.on_missing_member != "drop" || n_used == 0)) throw ServiceError(StatusCode::UNAVAILABLE, errors);
       for (std::size_t m = 0; m < members_.size(); ++m)
         if (!used[m]) replies[m].result = zero_outputs(prog, int(m), std::size_t(h.images()));
       objs.clear();
       for (auto& r : replies) results.push_back(std::move(r.result));
       const auto outs = result_objects(*s->data.plan->ctx, s->data.server->combine(std::move(results)));
-      std::size_t bytes_out = 0;
-      for (const auto& o : outs) bytes_out += o.data.size();
-      v1::Header reply;
-      reply.set_session_id(s->id);
-      reply.set_plan_id(s->plan_id);
-      reply.set_images(h.images());
-      reply.set_objects(outs.size());
-      for (std::size_t m = 0; m < members_.size(); ++m) {
-        if (!used[m]) continue;
-        reply.add_members_used(members_[m]->name);
-        auto* pt = reply.add_parties();
-        pt->set_party(members_[m]->name);
-        pt->set_address(replies[m].address);
-        pt->set_seconds(replies[m].seconds);
-        pt->set_bytes_in(replies[m].bytes_in);
-        pt->set_bytes_out(replies[m].bytes_out);
-      }
-      auto* pc = reply.add_parties();
-      pc->set_party("coordinator");
-      pc->set_seconds(std::chrono::duration<double>(Clock::now() - t_start).count());
-      pc->set_bytes_in(bytes_in);
-      pc->set_bytes_out(bytes_out);
-      send_header(*rw, reply);
-      for (const auto& o : outs) send_object(*rw, o);
+      send_reply(*rw, *s, h, outs, replies, used, t_start, bytes_in);
     });
   }
 
@@ -335,39 +291,15 @@ class Coordinator::Impl final : public v1::Inference::Service {
     std::size_t bytes_in = 0, bytes_out = 0;
   };
 
-  // Single-image Infer: the input ciphertexts to every member, their outputs added (the
-  // members' weights are folded into their last layers; equal levels and scales).
-  void infer_packed(ServerContext& ctx, grpc::ServerReaderWriter<v1::Frame, v1::Frame>& rw, const v1::Header& h, const std::shared_ptr<Session>& s) {
-    const Plan& plan = *s->data.plan;
-    const auto& prog = plan.packed->members[0];
-    const std::size_t expected = prog.input_layout.cts;
-    if (h.images() == 0 || h.images() > prog.images_per_ciphertext)
-      throw ServiceError(StatusCode::INVALID_ARGUMENT, "a request holds 1.." + std::to_string(prog.images_per_ciphertext) + " images, not " + std::to_string(h.images()));
-    if (h.objects() != expected)
-      throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(expected) + " ciphertexts, the request announces " + std::to_string(h.objects()));
-    switch (gate_.enter(request_deadline(ctx, opt_.server.limits))) {
-      case ConcurrencyGate::Entry::entered: break;
-      case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "coordinator: too many requests waiting; retry later");
-      case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "coordinator: the deadline passed while waiting for a free evaluation slot");
-    }
-    struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
-    const auto t_start = Clock::now();
-    auto objs = read_objects(rw, expected, packed_ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
-    std::size_t bytes_in = 0;
-    std::vector<bool> seen(expected, false);
-    for (std::size_t j = 0; j < objs.size(); ++j) {
-      const auto& o = objs[j];
-      if (o.kind != v1::CIPHERTEXT || o.residue != 0 || o.output != 0 || o.index >= expected || seen[o.index])
-        throw ServiceError(StatusCode::INVALID_ARGUMENT, "input object " + std::to_string(j) + " is not a new input ciphertext of the plan");
-      seen[o.index] = true;
-      bytes_in += o.data.size();
-    }
-    const auto until = request_deadline(ctx, opt_.server.limits);
+  // Every member at once; used[m] says who answered. A member without an answer fails the
+  // request (naming it) unless --on-missing-member drop and someone answered.
+  std::vector<MemberReply> fan_out(Session& s, std::size_t images, const std::vector<Object>& objs, std::chrono::system_clock::time_point until,
+                                   std::vector<bool>& used) {
     std::vector<std::future<MemberReply>> futs;
     for (std::size_t m = 0; m < members_.size(); ++m)
-      futs.push_back(std::async(std::launch::async, [&, m] { return run_member(*s, m, std::size_t(h.images()), objs, until); }));
+      futs.push_back(std::async(std::launch::async, [&, m] { return run_member(s, m, images, objs, until); }));
     std::vector<MemberReply> replies(members_.size());
-    std::vector<bool> used(members_.size(), true);
+    used.assign(members_.size(), true);
     std::string errors;
     for (std::size_t m = 0; m < members_.size(); ++m) {
       try {
@@ -379,31 +311,18 @@ class Coordinator::Impl final : public v1::Inference::Service {
     }
     const std::size_t n_used = std::size_t(std::count(used.begin(), used.end(), true));
     if (!errors.empty() && (opt_.on_missing_member != "drop" || n_used == 0)) throw ServiceError(StatusCode::UNAVAILABLE, errors);
-    ckks::Evaluator ev(plan.ctx->core[0]);
-    std::vector<rlwe::Ciphertext> sum;
-    for (std::size_t m = 0; m < members_.size(); ++m) {
-      if (!used[m]) continue;
-      for (const auto& ct : replies[m].packed)
-        if (ct.n != prog.poly_degree || ct.size != 2 || !ct.ntt_form) throw ServiceError(StatusCode::INTERNAL, "member " + members_[m]->name + " returned a ciphertext the plan does not produce");
-      if (sum.empty()) {
-        sum = std::move(replies[m].packed);
-        continue;
-      }
-      for (std::size_t c = 0; c < sum.size(); ++c) ev.add_inplace(sum[c], replies[m].packed[c]);
-    }
-    std::vector<Object> outs;
+    return replies;
+  }
+
+  // The reply: header (members used, per-party times and bytes), then the output objects.
+  template <class RW>
+  void send_reply(RW& rw, const Session& s, const v1::Header& h, const std::vector<Object>& outs, const std::vector<MemberReply>& replies,
+                  const std::vector<bool>& used, Clock::time_point t_start, std::size_t bytes_in) {
     std::size_t bytes_out = 0;
-    for (std::size_t i = 0; i < sum.size(); ++i) {
-      Object o;
-      o.kind = v1::CIPHERTEXT;
-      o.index = std::uint32_t(i);
-      o.data = write_ciphertext(*plan.ctx, 0, sum[i]);
-      bytes_out += o.data.size();
-      outs.push_back(std::move(o));
-    }
+    for (const auto& o : outs) bytes_out += o.data.size();
     v1::Header reply;
-    reply.set_session_id(s->id);
-    reply.set_plan_id(s->plan_id);
+    reply.set_session_id(s.id);
+    reply.set_plan_id(s.plan_id);
     reply.set_images(h.images());
     reply.set_objects(outs.size());
     for (std::size_t m = 0; m < members_.size(); ++m) {
@@ -423,6 +342,54 @@ class Coordinator::Impl final : public v1::Inference::Service {
     pc->set_bytes_out(bytes_out);
     send_header(rw, reply);
     for (const auto& o : outs) send_object(rw, o);
+  }
+
+  // Single-image Infer: the input ciphertexts to every member, their outputs added (the
+  // members' weights are folded into their last layers; equal levels and scales).
+  void infer_packed(ServerContext& ctx, grpc::ServerReaderWriter<v1::Frame, v1::Frame>& rw, const v1::Header& h, const std::shared_ptr<Session>& s) {
+    const Plan& plan = *s->data.plan;
+    const auto& prog = plan.packed->members[0];
+    const std::size_t expected = prog.input_layout.cts;
+    if (h.images() == 0 || h.images() > prog.images_per_ciphertext)
+      throw ServiceError(StatusCode::INVALID_ARGUMENT, "a request holds 1.." + std::to_string(prog.images_per_ciphertext) + " images, not " + std::to_string(h.images()));
+    if (h.objects() != expected)
+      throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(expected) + " ciphertexts, the request announces " + std::to_string(h.objects()));
+    const GateSlot slot(gate_, ctx, opt_.server.limits, "coordinator");
+    const auto t_start = Clock::now();
+    auto objs = read_objects(rw, expected, packed_ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
+    std::size_t bytes_in = 0;
+    std::vector<bool> seen(expected, false);
+    for (std::size_t j = 0; j < objs.size(); ++j) {
+      const auto& o = objs[j];
+      if (o.kind != v1::CIPHERTEXT || o.residue != 0 || o.output != 0 || o.index >= expected || seen[o.index])
+        throw ServiceError(StatusCode::INVALID_ARGUMENT, "input object " + std::to_string(j) + " is not a new input ciphertext of the plan");
+      seen[o.index] = true;
+      bytes_in += o.data.size();
+    }
+    const auto until = request_deadline(ctx, opt_.server.limits);
+    std::vector<bool> used;
+    auto replies = fan_out(*s, std::size_t(h.images()), objs, until, used);
+    ckks::Evaluator ev(plan.ctx->core[0]);
+    std::vector<rlwe::Ciphertext> sum;
+    for (std::size_t m = 0; m < members_.size(); ++m) {
+      if (!used[m]) continue;
+      for (const auto& ct : replies[m].packed)
+        if (ct.n != prog.poly_degree || ct.size != 2 || !ct.ntt_form) throw ServiceError(StatusCode::INTERNAL, "member " + members_[m]->name + " returned a ciphertext the plan does not produce");
+      if (sum.empty()) {
+        sum = std::move(replies[m].packed);
+        continue;
+      }
+      for (std::size_t c = 0; c < sum.size(); ++c) ev.add_inplace(sum[c], replies[m].packed[c]);
+    }
+    std::vector<Object> outs;
+    for (std::size_t i = 0; i < sum.size(); ++i) {
+      Object o;
+      o.kind = v1::CIPHERTEXT;
+      o.index = std::uint32_t(i);
+      o.data = write_ciphertext(*plan.ctx, 0, sum[i]);
+      outs.push_back(std::move(o));
+    }
+    send_reply(rw, *s, h, outs, replies, used, t_start, bytes_in);
   }
 
   // The single-image ensemble plan for K images per request (compiled once per K): the

@@ -191,12 +191,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "a batch holds 1.." + std::to_string(prog.batch_capacity()) + " images, not " + std::to_string(h.images()));
       if (h.objects() != expected)
         throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(expected) + " ciphertexts, the request announces " + std::to_string(h.objects()));
-      switch (gate_.enter(request_deadline(*ctx, opt_.server.limits))) {
-        case ConcurrencyGate::Entry::entered: break;
-        case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: too many requests waiting; retry later");
-        case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "holder: the deadline passed while waiting for a free evaluation slot");
-      }
-      struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
+      const GateSlot slot(gate_, *ctx, opt_.server.limits, "holder");
       const auto t0 = Clock::now();
       std::size_t bytes_in = 0;
       auto batch = input_batch(prog, *plan.ctx, read_objects(*rw, expected, ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false),
@@ -246,12 +241,7 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
       throw ServiceError(StatusCode::INVALID_ARGUMENT, "a request holds 1.." + std::to_string(prog.images_per_ciphertext) + " images, not " + std::to_string(h.images()));
     if (h.objects() != expected)
       throw ServiceError(StatusCode::INVALID_ARGUMENT, "the plan's input is " + std::to_string(expected) + " ciphertexts, the request announces " + std::to_string(h.objects()));
-    switch (gate_.enter(request_deadline(ctx, opt_.server.limits))) {
-      case ConcurrencyGate::Entry::entered: break;
-      case ConcurrencyGate::Entry::queue_full: throw ServiceError(StatusCode::RESOURCE_EXHAUSTED, "holder: too many requests waiting; retry later");
-      case ConcurrencyGate::Entry::deadline: throw ServiceError(StatusCode::DEADLINE_EXCEEDED, "holder: the deadline passed while waiting for a free evaluation slot");
-    }
-    struct Leave { ConcurrencyGate& g; ~Leave() { g.leave(); } } leave{gate_};
+    const GateSlot slot(gate_, ctx, opt_.server.limits, "holder");
     const auto t0 = Clock::now();
     const auto objs = read_objects(rw, expected, packed_ciphertext_bytes_bound(prog), opt_.server.limits.max_stream_bytes, false);
     std::vector<rlwe::Ciphertext> input(expected);

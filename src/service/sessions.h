@@ -12,6 +12,7 @@
 
 #include "nn/runtime/client_server.h"
 #include "service/auth.h"
+#include "service/server_common.h"
 #include "service/codec.h"
 #include "service/proto/service.pb.h"
 #include "service/stream.h"
@@ -160,5 +161,26 @@ std::vector<KeyObject> upload_keys(SessionTable<T>& table, typename SessionTable
   reply->set_objects(std::uint32_t(keys.size()));
   return keys;
 }
+
+// One slot of a server's request gate for the current call, held until destruction.
+// Waits in line until the call's deadline; RESOURCE_EXHAUSTED when the line is full,
+// DEADLINE_EXCEEDED when the deadline passes first.
+class GateSlot {
+ public:
+  GateSlot(ConcurrencyGate& gate, const grpc::ServerContext& ctx, const Limits& limits, const std::string& role) : gate_(gate) {
+    switch (gate.enter(request_deadline(ctx, limits))) {
+      case ConcurrencyGate::Entry::entered: return;
+      case ConcurrencyGate::Entry::queue_full: throw ServiceError(grpc::StatusCode::RESOURCE_EXHAUSTED, role + ": too many requests waiting; retry later");
+      case ConcurrencyGate::Entry::deadline:
+        throw ServiceError(grpc::StatusCode::DEADLINE_EXCEEDED, role + ": the deadline passed while waiting for a free evaluation slot");
+    }
+  }
+  ~GateSlot() { gate_.leave(); }
+  GateSlot(const GateSlot&) = delete;
+  GateSlot& operator=(const GateSlot&) = delete;
+
+ private:
+  ConcurrencyGate& gate_;
+};
 
 }  // namespace hecnn::service

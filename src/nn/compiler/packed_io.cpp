@@ -357,15 +357,6 @@ PackedEnsemble public_packed(const PackedEnsemble& ens) {
   return pub;
 }
 
-std::string packed_plan_id(const PackedEnsemble& ens) {
-  const auto bytes = serialize_packed(ens);
-  static const char* hex = "0123456789abcdef";
-  std::string id;
-  for (std::size_t i = bytes.size() - detail::kFrameDigestBytes; i < bytes.size(); ++i) {
-    id += hex[bytes[i] >> 4];
-    id += hex[bytes[i] & 15];
-  }
-  return id;
-}
+std::string packed_plan_id(const PackedEnsemble& ens) { return detail::framed_digest_hex(serialize_packed(ens)); }
 
 }  // namespace hecnn::nn::compiler

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/compiler/plan_codec.h"
 #include "nn/compiler/plan_io.h"
 
 namespace hecnn::nn::compiler {
@@ -143,16 +144,6 @@ Program public_plan(const Program& prog) {
   return pub;
 }
 
-std::string plan_id(const Program& prog) {
-  const auto bytes = serialize_plan(prog);
-  // The file ends with the BLAKE2b-256 of everything before it (plan_io.h).
-  static const char* hex = "0123456789abcdef";
-  std::string id;
-  for (std::size_t i = bytes.size() - 32; i < bytes.size(); ++i) {
-    id += hex[bytes[i] >> 4];
-    id += hex[bytes[i] & 15];
-  }
-  return id;
-}
+std::string plan_id(const Program& prog) { return detail::framed_digest_hex(serialize_plan(prog)); }
 
 }  // namespace hecnn::nn::compiler

@@ -96,6 +96,10 @@ struct In {
 // 128-bit secure NTT prime chain for N (special prime last); PlanError naming `what`.
 void check_coeff_chain(std::size_t n, const std::vector<std::uint64_t>& q, const char* what);
 
+// Lower-case hex of bytes; the digest a framed file ends with, in hex (plan ids).
+std::string to_hex(const std::uint8_t* p, std::size_t n);
+std::string framed_digest_hex(const std::vector<std::uint8_t>& framed);
+
 // Starts a framed file (magic, version, flags, payload length to patch).
 void begin_framed(Out& o, const char magic[8], std::uint32_t version);
 // Patches the payload length and appends the digest; returns the file's bytes.

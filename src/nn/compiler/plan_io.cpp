@@ -253,13 +253,7 @@ std::string model_fingerprint(const Model& model) {
   const std::string bytes = serialize_model(model, DType::f64);
   std::uint8_t d[detail::kFrameDigestBytes];
   digest(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (auto b : d) {
-    s += hex[b >> 4];
-    s += hex[b & 15];
-  }
-  return s;
+  return detail::to_hex(d, sizeof d);
 }
 
 std::vector<std::uint8_t> serialize_plan(const Program& p) {
@@ -366,6 +360,20 @@ Program read_plan(const std::string& path) {
 namespace detail {
 
 void check_coeff_chain(std::size_t n, const std::vector<std::uint64_t>& q, const char* what) { check_chain(n, q, what); }
+
+std::string to_hex(const std::uint8_t* p, std::size_t n) {
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) {
+    s += hex[p[i] >> 4];
+    s += hex[p[i] & 15];
+  }
+  return s;
+}
+
+std::string framed_digest_hex(const std::vector<std::uint8_t>& framed) {
+  return to_hex(framed.data() + framed.size() - kFrameDigestBytes, kFrameDigestBytes);
+}
 
 void begin_framed(Out& o, const char magic[8], std::uint32_t version) {
   for (int i = 0; i < 8; ++i) o.w.u8(std::uint8_t(magic[i]));
