@@ -198,21 +198,28 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
                                std::size_t(h.images()), &bytes_in);
       if (ctx->IsCancelled()) throw ServiceError(StatusCode::CANCELLED, "the request was cancelled");
       const auto outs = result_objects(*plan.ctx, s->data.server->evaluate_member(plan.member, std::move(batch)));
-      std::size_t bytes_out = 0;
-      for (const auto& o : outs) bytes_out += o.data.size();
-      v1::Header reply;
-      reply.set_session_id(s->id);
-      reply.set_plan_id(s->plan_id);
-      reply.set_images(h.images());
-      reply.set_objects(outs.size());
-      auto* pt = reply.add_parties();
-      pt->set_party("member " + std::to_string(plan.member));
-      pt->set_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
-      pt->set_bytes_in(bytes_in);
-      pt->set_bytes_out(bytes_out);
-      send_header(*rw, reply);
-      for (const auto& o : outs) send_object(*rw, o);
+      send_reply(*rw, *s, h, outs, t0, bytes_in);
     });
+  }
+
+  // The reply to the coordinator: header (this member's time and bytes), then the outputs.
+  template <class RW>
+  void send_reply(RW& rw, const Sessions::Session& s, const v1::Header& h, const std::vector<Object>& outs, Clock::time_point t0,
+                  std::size_t bytes_in) {
+    std::size_t bytes_out = 0;
+    for (const auto& o : outs) bytes_out += o.data.size();
+    v1::Header reply;
+    reply.set_session_id(s.id);
+    reply.set_plan_id(s.plan_id);
+    reply.set_images(h.images());
+    reply.set_objects(outs.size());
+    auto* pt = reply.add_parties();
+    pt->set_party("member " + std::to_string(s.data.plan->member));
+    pt->set_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
+    pt->set_bytes_in(bytes_in);
+    pt->set_bytes_out(bytes_out);
+    send_header(rw, reply);
+    for (const auto& o : outs) send_object(rw, o);
   }
 
   // UploadKeys of a single-image session: Galois (and relinearization) keys, bounded by the plan.
@@ -257,27 +264,14 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
     }
     const auto out = s.data.packed_server->evaluate(std::move(input));
     std::vector<Object> outs;
-    std::size_t bytes_out = 0;
     for (std::size_t i = 0; i < out.size(); ++i) {
       Object o;
       o.kind = v1::CIPHERTEXT;
       o.index = std::uint32_t(i);
       o.data = write_ciphertext(*plan.ctx, 0, out[i]);
-      bytes_out += o.data.size();
       outs.push_back(std::move(o));
     }
-    v1::Header reply;
-    reply.set_session_id(s.id);
-    reply.set_plan_id(s.plan_id);
-    reply.set_images(h.images());
-    reply.set_objects(outs.size());
-    auto* pt = reply.add_parties();
-    pt->set_party("member " + std::to_string(plan.member));
-    pt->set_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
-    pt->set_bytes_in(bytes_in);
-    pt->set_bytes_out(bytes_out);
-    send_header(rw, reply);
-    for (const auto& o : outs) send_object(rw, o);
+    send_reply(rw, s, h, outs, t0, bytes_in);
   }
 
   std::vector<HolderSessionInfo> sessions() const {
