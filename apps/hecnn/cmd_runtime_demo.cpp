@@ -29,6 +29,7 @@ struct Args {
   std::string dataset = "mnist", scheme = "bfv";
   std::size_t count = 8192;
   int input_bits = 0, weight_bits = 0;
+  std::string agreement_target = "99.9%";
   bool json = false, quiet = false;
 };
 
@@ -84,6 +85,8 @@ void run(const Args& a) {
   req.combiners.clear();
   for (const auto& c : a.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
   for (const auto& m : members) req.weights.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
+  req.agreement_target = parse_agreement_target(a.agreement_target);
+  if (!a.json) req.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   const nn::Dataset train = nn::load_named_dataset(a.dataset, true);
   const auto prog = nn::runtime::make_plan(members, req, &train);
 
@@ -143,8 +146,11 @@ void setup(CLI::App& app) {
   app.add_option("--combiner", a->combiners, "combiners: mean, weighted, poly-softmax (comma list)")->delimiter(',');
   app.add_option("--dataset", a->dataset, "dataset (test part)");
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate; ranges calibrated on 512 training images)");
-  app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; default 5 for BFV, 8 for CKKS)");
-  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (default 6 for BFV; CKKS 12 where that needs no larger N or more primes, else 10)");
+  app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; BFV default: chosen, see --agreement-target; CKKS 8)");
+  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight, every layer (BFV default: chosen per layer; CKKS 12 where that needs no larger N or more primes, else 10)");
+  app.add_option("--agreement-target", a->agreement_target,
+                 "BFV: bits not given are chosen on training images so the quantized ensemble agrees with the float one on this share "
+                 "(default 99.9%; 0: fixed bits 5/6/8)");
   app.add_flag("--quiet", a->quiet, "no progress bar");
   app.add_flag("--json", a->json, "machine-readable summary on stdout");
   app.callback([a] { run(*a); });

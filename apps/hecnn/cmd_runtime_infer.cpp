@@ -28,6 +28,7 @@ struct Args {
   int input_bits = 0, weight_bits = 0, coeff_bits = 0, ckks_precision = 20;
   bool real_packing = false;
   std::size_t calibrate = 512;
+  std::string agreement_target = "99.9%";
   bool json = false, plan = false, no_check = false, quiet = false, simulate = false, streaming = false;
   bool scheme_given = false, calibrate_given = false, combiner_given = false;
   double memory_limit_gib = 0;
@@ -69,6 +70,9 @@ nn::compiler::Program plan_for(const Args& a, std::span<const nn::Model> members
   req.ckks_precision_bits = a.ckks_precision;
   req.ckks_overflow_margin_bits = a.overflow_margin;
   req.calibrate = a.calibrate;
+  req.agreement_target = parse_agreement_target(a.agreement_target);
+  if (a.calibrate_given) req.quantization_images = a.calibrate;
+  if (!a.quiet) req.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   req.combiners.clear();
   for (const auto& c : a.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
   req.weights = a.weights;
@@ -77,8 +81,19 @@ nn::compiler::Program plan_for(const Args& a, std::span<const nn::Model> members
   const bool ckks = req.scheme == nn::compiler::Scheme::ckks;
   const bool softmax = members.size() > 1 && req.temperature <= 0 &&
                        std::find(req.combiners.begin(), req.combiners.end(), nn::compiler::Combiner::poly_softmax) != req.combiners.end();
+  // BFV: the bits not given are chosen on training images (runtime/quantization.h).
+  const bool quantize = !ckks && req.agreement_target > 0 && req.quantization_images > 0 &&
+                        !(req.input_bits && req.weight_bits && req.coeff_bits);
   nn::Dataset train;
-  if ((ckks && req.calibrate > 0) || softmax) train = nn::load_named_dataset(a.dataset, true);
+  if ((ckks && req.calibrate > 0) || softmax) {
+    train = nn::load_named_dataset(a.dataset, true);
+  } else if (quantize) {
+    try {
+      train = nn::load_named_dataset(a.dataset, true);
+    } catch (const std::exception& e) {  // only the bits need it: fixed ones, said so
+      std::fprintf(stderr, "quantization: no training images to choose the bits on (%s); fixed bits 5/6/8\n", e.what());
+    }
+  }
   return nn::runtime::make_plan(members, req, &train);
 }
 
@@ -176,6 +191,7 @@ void run(const Args& a) {
                           {"relins", c.relins}, {"scalar_mults", c.scalar_mults}, {"peak_bytes", c.peak_bytes},
                           {"input_bytes", c.input_bytes}, {"output_bytes", c.output_bytes}, {"keys", prog.keys},
                           {"predicted_noise_budget_bits", prog.predicted_final_budget}};
+      if (!ckks) j["quantization"] = quantization_json(prog);
       if (ckks) {
         j["streaming_peak_bytes"] = nn::compiler::schedule_peak_bytes(prog, true);
         j["key_bytes"] = c.key_bytes;
@@ -238,8 +254,13 @@ void setup(CLI::App& app) {
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate)");
   app.add_option("--ckks-precision", a->ckks_precision, "CKKS: bits kept above the noise, relative to the calibrated value ranges (8..40, default 20)");
-  app.add_option("--calibrate", a->calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)")
+  app.add_option("--calibrate", a->calibrate,
+                 "training images that calibrate the plan: CKKS value ranges (default 512; 0: worst-case bounds), BFV quantization "
+                 "choice (default 10000; 0: fixed default bits)")
       ->check(CLI::Range(std::size_t(0), std::size_t(1000000)));
+  app.add_option("--agreement-target", a->agreement_target,
+                 "BFV: bits not given are chosen so the quantized model agrees with the float model on this share of the calibration "
+                 "images (default 99.9%; 0: fixed default bits 5/6/8)");
   app.add_option("--ckks-overflow-margin", a->overflow_margin,
                  "CKKS with calibration: messages fit the calibrated range plus this many bits (default 10; -1: worst-case bounds)");
   app.add_flag("--streaming", a->streaming, "CKKS: streaming execution order (bounded memory); default: automatic, when layer order does not fit");
@@ -248,9 +269,9 @@ void setup(CLI::App& app) {
   app.add_option("--combiner", a->combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list: one output each)")->delimiter(',');
   app.add_option("--temperature", a->temperature, "poly-softmax temperature T (default: from the members' logit bounds)");
   app.add_option("--weights", a->weights, "weighted combiner: one weight per member (default: recorded test accuracy)")->delimiter(',');
-  app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; default 5 for BFV, 8 for CKKS)");
-  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight (2..24; default 6 for BFV; CKKS 12 where that needs no larger N or more primes, else 10)");
-  app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients (default 8 for BFV, 12 for CKKS)");
+  app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; BFV default: chosen, see --agreement-target, else 5; CKKS 8)");
+  app.add_option("--weight-bits", a->weight_bits, "signed bits per weight, every layer (2..24; BFV default: chosen per layer, else 6; CKKS 12 where that needs no larger N or more primes, else 10)");
+  app.add_option("--coeff-bits", a->coeff_bits, "fractional bits of activation coefficients (BFV default: chosen per layer, else 8; CKKS 12)");
   app.add_option("--poly-degree", a->poly_degree, "force N (4096, 8192, 16384; --mode single also 32768); default automatic");
   app.add_flag("--plan", a->plan, "print the compiled program's cost report and stop");
   app.add_option("--save-plan", a->save_plan, "write the compiled (and calibrated) plan to this file (docs/plan-format.md; --mode single: a packed plan, nn/compiler/packed_io.h)");
@@ -263,11 +284,11 @@ void setup(CLI::App& app) {
     a->scheme_given = app.count("--scheme") > 0;
     a->calibrate_given = app.count("--calibrate") > 0;
     a->combiner_given = app.count("--combiner") > 0;
-    for (const char* f : {"--batch", "--streaming", "--memory-limit", "--real-packing", "--temperature",
+    for (const char* f : {"--batch", "--streaming", "--memory-limit", "--real-packing", "--temperature", "--agreement-target",
                           "--input-bits", "--weight-bits", "--coeff-bits", "--ckks-precision", "--ckks-overflow-margin",
                           "--simulate", "--no-check"})
       if (app.count(f) > 0) a->batch_flags_given += (a->batch_flags_given.empty() ? "" : ", ") + std::string(f);
-    for (const char* f : {"--scheme", "--ckks-precision", "--calibrate", "--ckks-overflow-margin", "--real-packing", "--combiner", "--temperature",
+    for (const char* f : {"--scheme", "--ckks-precision", "--calibrate", "--agreement-target", "--ckks-overflow-margin", "--real-packing", "--combiner", "--temperature",
                           "--weights", "--input-bits", "--weight-bits", "--coeff-bits", "--poly-degree", "--images-per-ciphertext", "--packing"})
       if (app.count(f) > 0) a->compile_flags_given += (a->compile_flags_given.empty() ? "" : ", ") + std::string(f);
     run(*a);

@@ -34,6 +34,48 @@ inline std::vector<std::uint8_t> read_pgm(const std::string& path, int& rows, in
   }
 }
 
+// --agreement-target: "99.9%", "99.9" (a percentage when above 1) or "0.999"; 0 turns
+// the search off. Throws std::invalid_argument naming the option.
+inline double parse_agreement_target(const std::string& text) {
+  std::string t = text;
+  const bool percent = !t.empty() && t.back() == '%';
+  if (percent) t.pop_back();
+  double v = 0;
+  std::size_t used = 0;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (t.empty() || used != t.size() || !std::isfinite(v))
+    throw std::invalid_argument("--agreement-target '" + text + "': give a share such as 99.9% or 0.999 (0: fixed default bits)");
+  if (percent || v > 1) v /= 100;
+  if (v < 0 || v > 1) throw std::invalid_argument("--agreement-target '" + text + "': must lie between 0 and 100%");
+  return v;
+}
+
+// The plan's quantization (BFV): chosen bits, agreement on calibration images, cost.
+inline nlohmann::json quantization_json(const nn::compiler::Program& prog) {
+  const auto& q = prog.quantization;
+  nlohmann::json layers = nlohmann::json::object();
+  for (const auto& [name, bits] : q.layer_bits) layers[name] = bits;
+  return {{"searched", q.searched},
+          {"input_bits", q.input_bits},
+          {"weight_bits", q.weight_bits},
+          {"coeff_bits", q.coeff_bits},
+          {"layer_bits", layers},
+          {"agreement_target", q.target},
+          {"calibration_images", q.calibration_images},
+          {"agreement_calibration", q.agreement},
+          {"agreement_target_calibration", q.calibration_target},
+          {"default_agreement_calibration", q.default_agreement},
+          {"predicted_cost_per_image", q.cost},
+          {"default_predicted_cost_per_image", q.default_cost},
+          {"cost_vs_defaults", q.default_cost > 0 ? q.cost / q.default_cost : 1.0},
+          {"target_met", q.target_met},
+          {"evaluations", q.evaluations}};
+}
+
 inline std::string fmt(const char* f, double v) {
   char b[64];
   std::snprintf(b, sizeof b, f, v);
@@ -58,6 +100,7 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
     j["plain_moduli"] = prog.params.plain_moduli;
     j["coeff_modulus"] = prog.params.coeff_modulus;
     j["predicted_noise_budget_bits"] = prog.predicted_final_budget;
+    j["quantization"] = quantization_json(prog);
   }
   j["images"] = r.images;
   j["batches"] = r.batches;

@@ -495,10 +495,17 @@ class Coordinator::Impl final : public v1::Inference::Service {
     for (const auto& c : opt_.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
     for (const auto& m : models_) req.weights.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
     req.calibrate = opt_.calibrate;
+    req.agreement_target = opt_.agreement_target;
     std::unique_ptr<nn::Dataset> train;
-    if ((scheme == nn::compiler::Scheme::ckks && opt_.calibrate > 0) || std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) {
+    if ((scheme == nn::compiler::Scheme::ckks && opt_.calibrate > 0) || (scheme == nn::compiler::Scheme::bfv && opt_.agreement_target > 0) ||
+        std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) {
       const std::string ds = !opt_.dataset.empty() ? opt_.dataset : !models_[0].meta.dataset.empty() ? models_[0].meta.dataset : "mnist";
-      train = std::make_unique<nn::Dataset>(nn::load_named_dataset(ds, true));
+      try {
+        train = std::make_unique<nn::Dataset>(nn::load_named_dataset(ds, true));
+      } catch (const std::exception&) {
+        if (scheme != nn::compiler::Scheme::bfv || std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) throw;
+        // Only the BFV bits needed them: fixed bits (the plan says so).
+      }
     }
     auto plan = std::make_shared<Plan>();
     auto prog = std::make_shared<nn::compiler::Program>(nn::runtime::make_plan(models_, req, train.get()));

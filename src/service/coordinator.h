@@ -33,6 +33,7 @@ struct CoordinatorOptions {
   std::string holder_ca;            // CA of the holders' TLS certificates; empty: loopback without TLS
   std::string dataset;              // training images for CKKS calibration; empty: the models' dataset
   std::size_t calibrate = 512;      // CKKS: training images whose ranges set the precision (0: worst-case bounds)
+  double agreement_target = 0.999;  // BFV: quantization chosen on training images for this agreement (0: fixed bits)
   double connect_timeout_s = 30;    // how long start() waits for the holders
   // A member with no replica answering: "fail" the request (naming the member), or "drop" it:
   // the combiner runs with that member's outputs at zero (an encryption-free zero), which is

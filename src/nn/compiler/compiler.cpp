@@ -308,6 +308,12 @@ std::int64_t to_int(double v, const std::string& where) {
   return std::llround(v);
 }
 
+// A layer's bits: its CompileOptions::layer_bits entry, else the global default.
+int layer_bits(const CompileOptions& opt, const std::string& where, int fallback) {
+  const auto it = opt.layer_bits.find(where);
+  return it == opt.layer_bits.end() ? fallback : it->second;
+}
+
 struct Member {
   Value out;
   Scale scale;
@@ -339,7 +345,8 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
     const Shape out = shapes[li];
     if (const auto* c = std::get_if<Conv2d>(&layer)) {
       const std::string where = prefix + "conv" + std::to_string(++conv_i);
-      const int k = ckks ? 0 : weight_exponent(c->weight, L.opt().weight_bits, where);
+      const int wbits = layer_bits(L.opt(), where, L.opt().weight_bits);
+      const int k = ckks ? 0 : weight_exponent(c->weight, wbits, where);
       const Scale os = L.weighted(x.scale, k);
       const double out_scale = L.real_scale(os), in_scale = L.real_scale(x.scale);
       std::vector<std::vector<Term>> rows(out.size());
@@ -361,11 +368,12 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
                 }
             bias[o] = (c->bias[oc] + (first_linear ? offset * wsum : 0.0)) * out_scale;
           }
-      x = L.linear({x}, std::move(rows), bias, os, out, member, where, L.opt().weight_bits);
+      x = L.linear({x}, std::move(rows), bias, os, out, member, where, wbits);
       first_linear = false;
     } else if (const auto* d = std::get_if<Dense>(&layer)) {
       const std::string where = prefix + "dense" + std::to_string(++dense_i);
-      const int k = ckks ? 0 : weight_exponent(d->weight, L.opt().weight_bits, where);
+      const int wbits = layer_bits(L.opt(), where, L.opt().weight_bits);
+      const int k = ckks ? 0 : weight_exponent(d->weight, wbits, where);
       const Scale os = L.weighted(x.scale, k);
       const double out_scale = L.real_scale(os), in_scale = L.real_scale(x.scale);
       std::vector<std::vector<Term>> rows(d->out_features);
@@ -380,7 +388,7 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
         }
         bias[o] = (d->bias[o] + (first_linear ? offset * wsum : 0.0)) * out_scale;
       }
-      x = L.linear({x}, std::move(rows), bias, os, out, member, where, L.opt().weight_bits);
+      x = L.linear({x}, std::move(rows), bias, os, out, member, where, wbits);
       first_linear = false;
     } else if (const auto* p = std::get_if<SumPool>(&layer)) {
       const std::string where = prefix + "pool" + std::to_string(++pool_i);
@@ -405,7 +413,7 @@ Value lower_model(Lowering& L, const Model& m, int member, Value x, double offse
         if (!std::isfinite(v)) throw CompileError(where + ": activation coefficient is not finite");
       while (c.size() > 1 && c.back() == 0) c.pop_back();
       const double s = L.real_scale(x.scale);
-      const int cb = L.opt().coeff_bits;
+      const int cb = layer_bits(L.opt(), where, L.opt().coeff_bits);
       // Integer coefficients (BFV) at degree d: C_j S^(d-j) 2^cb, output scale S^d 2^cb.
       auto bfv_coeffs = [&](int d) {
         std::vector<std::int64_t> w(std::size_t(d) + 1, 0);
@@ -493,11 +501,44 @@ void lower_program(Program& prog, std::span<const Model> members, const Ensemble
 void place_relinearizations(Program& prog);
 }  // namespace
 
+std::vector<QuantKnob> quantization_knobs(std::span<const Model> members) {
+  std::vector<QuantKnob> knobs;
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    const std::string prefix = "m" + std::to_string(m) + "/";
+    int conv_i = 0, dense_i = 0, act_i = 0;
+    for (const auto& layer : members[m].layers) {
+      if (std::holds_alternative<Conv2d>(layer)) knobs.push_back({prefix + "conv" + std::to_string(++conv_i), true, int(m)});
+      else if (std::holds_alternative<Dense>(layer)) knobs.push_back({prefix + "dense" + std::to_string(++dense_i), true, int(m)});
+      else if (const auto* a = std::get_if<Poly>(&layer)) {
+        const std::string name = prefix + "act" + std::to_string(++act_i);
+        std::vector<double> c = a->coeffs;
+        while (c.size() > 1 && c.back() == 0) c.pop_back();
+        const bool pure_square = c.size() == 3 && c[0] == 0 && c[1] == 0 && c[2] == 1;
+        if (!pure_square) knobs.push_back({name, false, int(m)});
+      }
+    }
+  }
+  return knobs;
+}
+
 Program compile(std::span<const Model> members, const EnsembleOptions& ens, const CompileOptions& opt) {
   if (members.empty()) throw CompileError("no model to compile");
   if (opt.input_bits < 1 || opt.input_bits > 8) throw CompileError("--input-bits must be in 1..8");
   if (opt.weight_bits < 2 || opt.weight_bits > 24) throw CompileError("--weight-bits must be in 2..24");
   if (opt.coeff_bits < 0 || opt.coeff_bits > 24) throw CompileError("--coeff-bits must be in 0..24");
+  if (!opt.layer_bits.empty()) {
+    const auto knobs = quantization_knobs(members);
+    for (const auto& [name, bits] : opt.layer_bits) {
+      const auto it = std::find_if(knobs.begin(), knobs.end(), [&](const QuantKnob& k) { return k.name == name; });
+      if (it == knobs.end()) {
+        std::string known;
+        for (const auto& k : knobs) known += (known.empty() ? "" : ", ") + k.name;
+        throw CompileError("layer bits for '" + name + "': no such quantized layer (the members have: " + known + ")");
+      }
+      if (it->weights && (bits < 2 || bits > 24)) throw CompileError("layer bits for '" + name + "': weight bits must be in 2..24");
+      if (!it->weights && (bits < 0 || bits > 24)) throw CompileError("layer bits for '" + name + "': coefficient bits must be in 0..24");
+    }
+  }
   for (std::size_t i = 0; i < members.size(); ++i) {
     try {
       validate(members[i]);
@@ -666,6 +707,11 @@ void lower_program(Program& prog, std::span<const Model> members, const Ensemble
     prog.description = members[0].meta.name.empty() ? "model" : members[0].meta.name;
   }
   prog.description += ", input " + std::to_string(opt.input_bits) + " bits, weights " + std::to_string(opt.weight_bits) + " bits";
+  if (!opt.layer_bits.empty()) {
+    std::string per;
+    for (const auto& [name, bits] : opt.layer_bits) per += (per.empty() ? "" : ", ") + name + " " + std::to_string(bits);
+    prog.description += " (" + per + ")";
+  }
 }
 
 

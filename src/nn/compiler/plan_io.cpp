@@ -247,6 +247,12 @@ void validate_program(const Program& p) {
   if (!p.member_digests.empty() && p.member_digests.size() != std::size_t(p.members)) bad("member_digests does not have one digest per member");
   for (const auto& d : p.member_digests)
     if (d.size() != 64 || d.find_first_not_of("0123456789abcdef") != std::string::npos) bad("a member digest is not 64 hex digits");
+  const auto& q = p.quantization;
+  for (double v : {q.target, q.agreement, q.calibration_target, q.default_agreement, q.cost, q.default_cost}) check_finite(v, "quantization figures");
+  if (q.target < 0 || q.target > 1 || q.agreement < 0 || q.agreement > 1 || q.default_agreement < 0 || q.default_agreement > 1)
+    bad("quantization: agreement figures must lie in [0, 1]");
+  for (const auto& [name, bits] : q.layer_bits)
+    if (bits < 0 || bits > 24 || name.empty()) bad("quantization: layer bits out of range");
 }
 
 std::string model_fingerprint(const Model& model) {
@@ -293,6 +299,25 @@ std::vector<std::uint8_t> serialize_plan(const Program& p) {
     o.f64(out.log2_bound);
     o.str(out.combiner);
   }
+  const auto& q = p.quantization;
+  o.b(q.searched);
+  o.i32(q.input_bits);
+  o.i32(q.weight_bits);
+  o.i32(q.coeff_bits);
+  o.count(q.layer_bits.size());
+  for (const auto& [name, bits] : q.layer_bits) {
+    o.str(name);
+    o.i32(bits);
+  }
+  o.f64(q.target);
+  o.count(q.calibration_images);
+  o.f64(q.agreement);
+  o.f64(q.calibration_target);
+  o.f64(q.default_agreement);
+  o.f64(q.cost);
+  o.f64(q.default_cost);
+  o.b(q.target_met);
+  o.count(q.evaluations);
   return detail::finish_framed(o);
 }
 
@@ -338,6 +363,25 @@ Program parse_plan(std::span<const std::uint8_t> bytes) {
       o.log2_bound = in.f64("output bound");
       o.combiner = in.str("output combiner");
     }
+    auto& q = p.quantization;
+    q.searched = in.b("quantization searched");
+    q.input_bits = in.i32("quantization input_bits");
+    q.weight_bits = in.i32("quantization weight_bits");
+    q.coeff_bits = in.i32("quantization coeff_bits");
+    q.layer_bits.resize(in.count("quantization layer_bits", 8, kMaxInstrs));
+    for (auto& [name, bits] : q.layer_bits) {
+      name = in.str("quantization layer name");
+      bits = in.i32("quantization layer bits");
+    }
+    q.target = in.f64("quantization target");
+    q.calibration_images = in.count("quantization calibration_images", 0, std::size_t(1) << 40);
+    q.agreement = in.f64("quantization agreement");
+    q.calibration_target = in.f64("quantization calibration_target");
+    q.default_agreement = in.f64("quantization default_agreement");
+    q.cost = in.f64("quantization cost");
+    q.default_cost = in.f64("quantization default_cost");
+    q.target_met = in.b("quantization target_met");
+    q.evaluations = in.count("quantization evaluations", 0, std::size_t(1) << 40);
     in.r.expect_end();
   } catch (const wire::FormatError& e) {
     throw PlanError(e.what());

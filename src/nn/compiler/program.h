@@ -132,6 +132,22 @@ struct Output {
   std::string combiner;      // ensemble outputs: "mean" | "weighted" | "poly-softmax"; empty for members
 };
 
+// BFV: how the quantization was chosen (runtime/quantization.h searches it from
+// calibration images; plans compiled from fixed bits have searched == false).
+struct QuantizationChoice {
+  bool searched = false;
+  int input_bits = 0, weight_bits = 0, coeff_bits = 0;   // global bits
+  std::vector<std::pair<std::string, int>> layer_bits;   // per-layer overrides ("m0/conv1", 8)
+  double target = 0;                    // share of calibration images that must agree
+  std::size_t calibration_images = 0;
+  double agreement = 0;                 // lowest over the outputs (members, ensemble), calibration images
+  double calibration_target = 0;        // what the calibration images had to meet (stricter: runtime/quantization.h)
+  double default_agreement = 0;         // the same for the fixed default bits
+  double cost = 0, default_cost = 0;    // compiler::predicted_cost_per_image of this plan / the defaults
+  bool target_met = false;
+  std::size_t evaluations = 0;          // candidate plans simulated on the calibration images
+};
+
 struct Program {
   std::string description;              // what was compiled
   Shape input_shape;                    // per image
@@ -151,6 +167,7 @@ struct Program {
   // BLAKE2b-256 (hex) of each member's model (model_fingerprint, plan_io.h): a saved plan
   // is run only with the models it was compiled from.
   std::vector<std::string> member_digests;
+  QuantizationChoice quantization;      // BFV
 
   std::size_t poly_degree() const { return scheme == Scheme::ckks ? ckks.poly_degree : params.poly_degree; }
   // Images in one encrypted batch.

@@ -6,6 +6,7 @@
 #include "nn/model/forward.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/interpreter.h"
+#include "nn/runtime/quantization.h"
 
 namespace hecnn::nn::runtime {
 
@@ -36,10 +37,20 @@ double calibrate_temperature(std::span<const Model> members, const Dataset& ds, 
 
 compiler::Program make_plan(std::span<const Model> members, const PlanRequest& req, const Dataset* training) {
   if (members.empty()) throw std::invalid_argument("no model given");
-  if (training && training->count() > 0 && training->image_size() != members[0].input.shape.size())
-    throw std::invalid_argument("the training images have " + std::to_string(training->image_size()) + " values, the model expects " +
-                                std::to_string(members[0].input.shape.size()));
+  if (!(req.agreement_target >= 0 && req.agreement_target <= 1))
+    throw std::invalid_argument("agreement target must lie in [0, 1] (0.999 is 99.9%; 0: fixed default bits)");
   const auto opt = compile_options(req);
+  if (training && training->count() > 0 && training->image_size() != members[0].input.shape.size()) {
+    // Needed only to choose BFV bits: fixed bits instead. Needed otherwise: an error.
+    const bool needed = (opt.scheme == compiler::Scheme::ckks && req.calibrate > 0) ||
+                        (members.size() > 1 && req.temperature <= 0 &&
+                         std::find(req.combiners.begin(), req.combiners.end(), compiler::Combiner::poly_softmax) != req.combiners.end());
+    if (needed)
+      throw std::invalid_argument("the training images have " + std::to_string(training->image_size()) + " values, the model expects " +
+                                  std::to_string(members[0].input.shape.size()));
+    if (req.log) req.log("quantization: the training images do not match the model's input; fixed bits");
+    training = nullptr;
+  }
   compiler::EnsembleOptions ens;
   ens.combiners = req.combiners;
   ens.weights = req.weights;
@@ -88,7 +99,25 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
     }
     return prog;
   };
-  if (opt.scheme != compiler::Scheme::ckks || req.weight_bits != 0) return build(opt);
+  if (opt.scheme == compiler::Scheme::bfv) {
+    const bool all_fixed = req.input_bits && req.weight_bits && req.coeff_bits;
+    if (req.agreement_target > 0 && !all_fixed && training && training->count() > 0 && req.quantization_images > 0) {
+      QuantizationRequest q;
+      q.target = req.agreement_target;
+      q.images = req.quantization_images;
+      q.search_input = req.input_bits == 0;
+      q.search_weights = req.weight_bits == 0;
+      q.search_coeffs = req.coeff_bits == 0;
+      q.log = req.log;
+      return choose_quantization(members, ens, opt, *training, q);
+    }
+    auto prog = build(opt);
+    prog.quantization.input_bits = opt.input_bits;
+    prog.quantization.weight_bits = opt.weight_bits;
+    prog.quantization.coeff_bits = opt.coeff_bits;
+    return prog;
+  }
+  if (req.weight_bits != 0) return build(opt);
   // CKKS default weights: 12 bits where they cost no larger N and no more primes than 10
   // (CryptoNets, CryptoDL Model 1, tenseal2: larger primes only), else 10 (CryptoDL Model 2
   // would need N = 32768). Weight quantization, not noise, limits agreement with the float

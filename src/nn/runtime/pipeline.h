@@ -2,7 +2,7 @@
 // the ensemble weights and poly-softmax temperature, compilation and CKKS
 // calibration; `hecnn infer`, `hecnn demo` and the benchmarks call it.
 //
-//   runtime::PlanRequest req;                       // BFV, scheme defaults
+//   runtime::PlanRequest req;                       // BFV: bits chosen for 99.9% agreement
 //   req.scheme = compiler::Scheme::ckks;            // CKKS: 8/10 (or 12)/12 bits, ranges calibrated
 //   auto prog = runtime::make_plan(members, req, &training_set);
 //   compiler::write_plan(prog, "m.hplan");          // plan_io.h: ship it, run it later
@@ -11,6 +11,7 @@
 // doubles on `calibrate` images (seconds for CryptoDL-sized networks).
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +34,12 @@ struct PlanRequest {
   int ckks_precision_bits = 20;       // CKKS: bits above the noise, relative to the calibrated ranges
   int ckks_overflow_margin_bits = 10; // CKKS: fit calibrated range + this many bits (-1: worst-case bounds)
   std::size_t calibrate = 512;        // CKKS: training images whose value ranges set the targets (0: none)
+  // BFV: the quantization bits not given above are chosen (runtime/quantization.h) so that
+  // the quantized model agrees with the float model on this share of the first
+  // `quantization_images` training images; 0 (or no training images): the fixed defaults.
+  double agreement_target = 0.999;
+  std::size_t quantization_images = 10000;
+  std::function<void(const std::string&)> log;  // progress lines of the quantization search
   // Ensembles (ignored for one model).
   std::vector<compiler::Combiner> combiners = {compiler::Combiner::mean};
   std::vector<double> weights;        // weighted: one per member; empty: each model's recorded test accuracy

@@ -160,8 +160,11 @@ TEST(PlanFile, HeaderDamage) {
   f[0] = 'X';
   expect_refused(f, "magic", "magic");
   f = bytes;
-  f[8] = 2;
-  expect_refused(f, "format version 2", "version");
+  f[8] = std::uint8_t(kPlanFormatVersion + 1);
+  expect_refused(f, "format version " + std::to_string(kPlanFormatVersion + 1), "version");
+  f = bytes;
+  f[8] = 1;  // version 1 had no quantization record
+  expect_refused(f, "format version 1 is not supported", "old version");
   f = bytes;
   f[12] = 1;
   expect_refused(f, "flags", "flags");
