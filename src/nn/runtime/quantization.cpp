@@ -186,37 +186,34 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
     if (t.agreement() > closest.agreement() || (t.agreement() == closest.agreement() && t.cost < closest.cost)) closest = t;
   };
   const std::size_t K = s.knobs.size();
+  std::vector<int> cap(K);  // a knob held where raising it further leaves no parameters
+  for (std::size_t k = 0; k < K; ++k) cap[k] = s.knobs[k].hi;
   auto raised = [&](int extra) {
     Config b = b0;
-    for (std::size_t k = 0; k < K; ++k) b[k] = std::min(s.knobs[k].hi, b0[k] + extra);
+    for (std::size_t k = 0; k < K; ++k) b[k] = std::min(cap[k], b0[k] + extra);
     return b;
   };
 
   if (K > 0 && !meets(t0)) {
     // 1. Every knob `extra` bits above its default: the smallest extra that meets the target
-    // (doubling, then bisection; an extra with no parameters counts as too much).
-    int lo = 0, hi = -1;  // lo fails; hi meets (-1: none found yet)
-    for (int extra = 1; extra <= kMaxExtra; extra *= 2) {
+    // (doubling, then bisection). Where an extra leaves no parameters (plaintext too large,
+    // or a constant past 53 bits at depth), knobs are held one by one at the last extra that
+    // compiled until the rest compiles.
+    int lo = 0, hi = -1;  // extra lo fails the target; hi meets it (-1: none found)
+    for (int extra = 1; extra <= kMaxExtra; extra = std::min(2 * extra, kMaxExtra + 1)) {
       Trial t = s.compile(raised(extra));
       if (!t.compiled) {
         s.report("every knob +" + std::to_string(extra), t);
-        int ok = lo, top = extra;  // lo fails the target; top has no parameters
-        while (top - ok > 1) {     // the largest extra that compiles
-          const int mid = (ok + top) / 2;
-          if (s.compile(raised(mid)).compiled) ok = mid;
-          else top = mid;
+        const Config good = raised(lo);
+        for (std::size_t k = 0; k < K && !t.compiled; ++k) {
+          if (cap[k] <= good[k]) continue;
+          cap[k] = good[k];
+          t = s.compile(raised(extra));
         }
-        if (ok > lo) {
-          Trial tl = s.compile(raised(ok));
-          s.simulate(tl);
-          s.report("every knob +" + std::to_string(ok) + " (the most that has parameters)", tl);
-          consider(tl);
-          if (meets(tl)) hi = ok;
-        }
-        break;
+        if (!t.compiled || raised(extra) == good) break;  // nothing left to raise
       }
       s.simulate(t);
-      s.report("every knob +" + std::to_string(extra), t);
+      s.report("every knob +" + std::to_string(extra) + " (where it has parameters)", t);
       consider(t);
       if (meets(t)) {
         hi = extra;
@@ -227,6 +224,7 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
     while (hi > 0 && hi - lo > 1) {
       const int mid = (lo + hi) / 2;
       Trial t = s.compile(raised(mid));
+      if (!t.compiled) break;
       s.simulate(t);
       s.report("every knob +" + std::to_string(mid), t);
       consider(t);
@@ -262,7 +260,7 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
     Config b = start.bits;
     bool grew = false;
     for (std::size_t k = 0; k < K; ++k) {
-      for (int extra = 0; extra < 8 && b[k] < s.knobs[k].hi; ++extra) {
+      for (int extra = 0; extra < 8 && b[k] < s.knobs[k].hi; ++extra) {  // (a held knob may still rise here, alone)
         Config c = b;
         ++c[k];
         const Trial t = s.compile(c);

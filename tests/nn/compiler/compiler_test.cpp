@@ -175,5 +175,55 @@ TEST(Compiler, BfvRefusesDeepNetworksNamingDepthAndBits) {
   EXPECT_NO_THROW(compile(std::span(&m, 1), {}, opt));
 }
 
+
+// Per-layer bits: one layer's weights change, the others' do not; names are checked.
+TEST(CompilerLayerBits, AnOverrideChangesOnlyThatLayer) {
+  const Model m = testing::tiny_model(21);
+  CompileOptions base;
+  CompileOptions fine = base;
+  fine.layer_bits["m0/dense1"] = 12;
+  const Program a = compile(std::span(&m, 1), {}, base), b = compile(std::span(&m, 1), {}, fine);
+  auto largest = [](const Program& p, const std::string& label) {
+    std::int64_t w = 0;
+    for (const auto& ins : p.instrs)
+      if (ins.label == label)
+        for (const auto& row : ins.rows)
+          for (const auto& t : row) w = std::max<std::int64_t>(w, std::llabs(t.weight));
+    return w;
+  };
+  EXPECT_LT(largest(a, "m0/dense1"), 1 << 5);       // 6 signed bits
+  EXPECT_GE(largest(b, "m0/dense1"), 1 << 10);      // 12 signed bits: the largest weight uses the top bit's range
+  EXPECT_LT(largest(b, "m0/dense1"), 1 << 11);
+  EXPECT_EQ(largest(a, "m0/conv1"), largest(b, "m0/conv1"));
+  EXPECT_EQ(largest(a, "m0/dense2"), largest(b, "m0/dense2"));
+  EXPECT_NE(b.description.find("m0/dense1 12"), std::string::npos) << b.description;
+  const auto knobs = quantization_knobs(std::span(&m, 1));
+  ASSERT_EQ(knobs.size(), 4u);  // conv1, dense1, act2 (general polynomial; act1 is x^2), dense2
+  EXPECT_EQ(knobs[0].name, "m0/conv1");
+  EXPECT_EQ(knobs[1].name, "m0/dense1");
+  EXPECT_EQ(knobs[2].name, "m0/act2");
+  EXPECT_FALSE(knobs[2].weights);
+  EXPECT_EQ(knobs[3].name, "m0/dense2");
+}
+
+TEST(CompilerLayerBits, UnknownLayersAndBadBitsAreRefused) {
+  const Model m = testing::tiny_model(22);
+  CompileOptions o;
+  o.layer_bits["m0/dense9"] = 8;
+  try {
+    compile(std::span(&m, 1), {}, o);
+    ADD_FAILURE() << "accepted";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("m0/dense9"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("m0/conv1"), std::string::npos) << e.what();  // lists what exists
+  }
+  o.layer_bits = {{"m0/act1", 8}};  // a pure square has no coefficients to quantize
+  EXPECT_THROW(compile(std::span(&m, 1), {}, o), CompileError);
+  o.layer_bits = {{"m0/conv1", 1}};
+  EXPECT_THROW(compile(std::span(&m, 1), {}, o), CompileError);
+  o.layer_bits = {{"m0/act2", 25}};
+  EXPECT_THROW(compile(std::span(&m, 1), {}, o), CompileError);
+}
+
 }  // namespace
 }  // namespace hecnn::nn::compiler
