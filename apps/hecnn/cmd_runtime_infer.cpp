@@ -77,23 +77,9 @@ nn::compiler::Program plan_for(const Args& a, std::span<const nn::Model> members
   for (const auto& c : a.combiners) req.combiners.push_back(nn::compiler::parse_combiner(c));
   req.weights = a.weights;
   req.temperature = a.temperature;
-  // Training images (never the test images being scored): CKKS ranges, poly-softmax temperature.
-  const bool ckks = req.scheme == nn::compiler::Scheme::ckks;
-  const bool softmax = members.size() > 1 && req.temperature <= 0 &&
-                       std::find(req.combiners.begin(), req.combiners.end(), nn::compiler::Combiner::poly_softmax) != req.combiners.end();
-  // BFV: the bits not given are chosen on training images (runtime/quantization.h).
-  const bool quantize = !ckks && req.agreement_target > 0 && req.quantization_images > 0 &&
-                        !(req.input_bits && req.weight_bits && req.coeff_bits);
-  nn::Dataset train;
-  if ((ckks && req.calibrate > 0) || softmax) {
-    train = nn::load_named_dataset(a.dataset, true);
-  } else if (quantize) {
-    try {
-      train = nn::load_named_dataset(a.dataset, true);
-    } catch (const std::exception& e) {  // only the bits need it: fixed ones, said so
-      std::fprintf(stderr, "quantization: no training images to choose the bits on (%s); fixed bits 5/6/8\n", e.what());
-    }
-  }
+  // Training images (never the test images being scored): CKKS ranges, poly-softmax
+  // temperature, the BFV bits.
+  const nn::Dataset train = nn::runtime::load_training(members, req, a.dataset);
   return nn::runtime::make_plan(members, req, &train);
 }
 

@@ -318,28 +318,13 @@ class Coordinator::Impl final : public v1::Inference::Service {
   template <class RW>
   void send_reply(RW& rw, const Session& s, const v1::Header& h, const std::vector<Object>& outs, const std::vector<MemberReply>& replies,
                   const std::vector<bool>& used, Clock::time_point t_start, std::size_t bytes_in) {
-    std::size_t bytes_out = 0;
-    for (const auto& o : outs) bytes_out += o.data.size();
-    v1::Header reply;
-    reply.set_session_id(s.id);
-    reply.set_plan_id(s.plan_id);
-    reply.set_images(h.images());
-    reply.set_objects(outs.size());
+    v1::Header reply = reply_header(s.id, s.plan_id, h.images(), outs.size());
     for (std::size_t m = 0; m < members_.size(); ++m) {
       if (!used[m]) continue;
       reply.add_members_used(members_[m]->name);
-      auto* pt = reply.add_parties();
-      pt->set_party(members_[m]->name);
-      pt->set_address(replies[m].address);
-      pt->set_seconds(replies[m].seconds);
-      pt->set_bytes_in(replies[m].bytes_in);
-      pt->set_bytes_out(replies[m].bytes_out);
+      add_party(reply, members_[m]->name, replies[m].seconds, replies[m].bytes_in, replies[m].bytes_out, replies[m].address);
     }
-    auto* pc = reply.add_parties();
-    pc->set_party("coordinator");
-    pc->set_seconds(std::chrono::duration<double>(Clock::now() - t_start).count());
-    pc->set_bytes_in(bytes_in);
-    pc->set_bytes_out(bytes_out);
+    add_party(reply, "coordinator", std::chrono::duration<double>(Clock::now() - t_start).count(), bytes_in, object_bytes(outs));
     send_header(rw, reply);
     for (const auto& o : outs) send_object(rw, o);
   }
@@ -496,19 +481,10 @@ class Coordinator::Impl final : public v1::Inference::Service {
     for (const auto& m : models_) req.weights.push_back(m.meta.test_accuracy > 0 ? m.meta.test_accuracy : 1.0);
     req.calibrate = opt_.calibrate;
     req.agreement_target = opt_.agreement_target;
-    std::unique_ptr<nn::Dataset> train;
-    if ((scheme == nn::compiler::Scheme::ckks && opt_.calibrate > 0) || (scheme == nn::compiler::Scheme::bfv && opt_.agreement_target > 0) ||
-        std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) {
-      const std::string ds = !opt_.dataset.empty() ? opt_.dataset : !models_[0].meta.dataset.empty() ? models_[0].meta.dataset : "mnist";
-      try {
-        train = std::make_unique<nn::Dataset>(nn::load_named_dataset(ds, true));
-      } catch (const std::exception&) {
-        if (scheme != nn::compiler::Scheme::bfv || std::find(opt_.combiners.begin(), opt_.combiners.end(), "poly-softmax") != opt_.combiners.end()) throw;
-        // Only the BFV bits needed them: fixed bits (the plan says so).
-      }
-    }
+    const std::string ds = !opt_.dataset.empty() ? opt_.dataset : !models_[0].meta.dataset.empty() ? models_[0].meta.dataset : "mnist";
+    const nn::Dataset train = nn::runtime::load_training(models_, req, ds);
     auto plan = std::make_shared<Plan>();
-    auto prog = std::make_shared<nn::compiler::Program>(nn::runtime::make_plan(models_, req, train.get()));
+    auto prog = std::make_shared<nn::compiler::Program>(nn::runtime::make_plan(models_, req, &train));
     plan->full_bytes = nn::compiler::serialize_plan(*prog);
     plan->public_bytes = nn::compiler::serialize_plan(nn::compiler::public_plan(*prog));
     plan->id = nn::compiler::plan_id(*prog);

@@ -206,18 +206,9 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
   template <class RW>
   void send_reply(RW& rw, const Sessions::Session& s, const v1::Header& h, const std::vector<Object>& outs, Clock::time_point t0,
                   std::size_t bytes_in) {
-    std::size_t bytes_out = 0;
-    for (const auto& o : outs) bytes_out += o.data.size();
-    v1::Header reply;
-    reply.set_session_id(s.id);
-    reply.set_plan_id(s.plan_id);
-    reply.set_images(h.images());
-    reply.set_objects(outs.size());
-    auto* pt = reply.add_parties();
-    pt->set_party("member " + std::to_string(s.data.plan->member));
-    pt->set_seconds(std::chrono::duration<double>(Clock::now() - t0).count());
-    pt->set_bytes_in(bytes_in);
-    pt->set_bytes_out(bytes_out);
+    v1::Header reply = reply_header(s.id, s.plan_id, h.images(), outs.size());
+    add_party(reply, "member " + std::to_string(s.data.plan->member), std::chrono::duration<double>(Clock::now() - t0).count(), bytes_in,
+              object_bytes(outs));
     send_header(rw, reply);
     for (const auto& o : outs) send_object(rw, o);
   }
@@ -225,18 +216,13 @@ class Holder::Impl final : public v1::Inference::Service, public v1::Holder::Ser
   // UploadKeys of a single-image session: Galois (and relinearization) keys, bounded by the plan.
   template <class R>
   std::vector<KeyObject> upload_packed_keys(Sessions::Session& s, R& r, const v1::Header& h, const LoadedPlan& plan, v1::UploadKeysReply* reply) {
-    if (s.data.packed_server) throw ServiceError(StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
-    const std::uint64_t bound = packed_key_bytes_bound(*plan.packed);
-    Sessions::KeyReservation reserve(sessions_, s, bound);
-    auto keys = read_key_objects(r, h, bound);
-    s.data.packed_server = std::make_unique<nn::runtime::PackedServer>(plan.packed->members[std::size_t(plan.member)],
-                                                                        parse_packed_keys(*plan.packed, *plan.ctx, keys), std::size_t(1) << 30);
-    std::size_t bytes = 0;
-    for (const auto& k : keys) bytes += k.bytes.size();
-    reserve.commit(bytes);
-    reply->set_bytes(bytes);
-    reply->set_objects(std::uint32_t(keys.size()));
-    return keys;
+    return upload_key_objects(
+        sessions_, s, r, h, packed_key_bytes_bound(*plan.packed), bool(s.data.packed_server),
+        [&](const std::vector<KeyObject>& keys) {
+          s.data.packed_server = std::make_unique<nn::runtime::PackedServer>(plan.packed->members[std::size_t(plan.member)],
+                                                                              parse_packed_keys(*plan.packed, *plan.ctx, keys), std::size_t(1) << 30);
+        },
+        reply);
   }
 
   // Infer of a single-image session: the member's packed program on the request's ciphertexts.

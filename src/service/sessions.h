@@ -142,24 +142,33 @@ class SessionTable {
   std::size_t total_key_bytes_ = 0;
 };
 
-// UploadKeys as both servers run it, under the session's lock: the plan's key bound is
-// reserved, the key objects read and parsed into `server` (the session's evaluator), the
-// bytes committed. Returns the key objects (the coordinator forwards them to holders).
-template <class T, class R>
-std::vector<KeyObject> upload_keys(SessionTable<T>& table, typename SessionTable<T>::Session& s, R& reader, const v1::Header& h,
-                                   const nn::compiler::Program& prog, const PlanContexts& ctx,
-                                   std::unique_ptr<nn::runtime::Server>& server, v1::UploadKeysReply* reply) {
-  if (server) throw ServiceError(grpc::StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
-  const std::uint64_t bound = key_bytes_bound(prog);
+// UploadKeys as every server runs it, under the session's lock: `bound` bytes reserved,
+// the key objects read, `install(keys)` parses them into the session's evaluator (throwing on
+// bad keys), the bytes committed. `already`: the session has its keys (refused). Returns the
+// key objects (the coordinator forwards them to the holders).
+template <class T, class R, class Install>
+std::vector<KeyObject> upload_key_objects(SessionTable<T>& table, typename SessionTable<T>::Session& s, R& reader, const v1::Header& h,
+                                          std::uint64_t bound, bool already, Install&& install, v1::UploadKeysReply* reply) {
+  if (already) throw ServiceError(grpc::StatusCode::FAILED_PRECONDITION, "the session's keys were uploaded already");
   typename SessionTable<T>::KeyReservation reserve(table, s, bound);
   auto keys = read_key_objects(reader, h, bound);
-  server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, ctx, keys));
+  install(keys);
   std::size_t bytes = 0;
   for (const auto& k : keys) bytes += k.bytes.size();
   reserve.commit(bytes);
   reply->set_bytes(bytes);
   reply->set_objects(std::uint32_t(keys.size()));
   return keys;
+}
+
+// The same for a batch plan: relinearization keys parsed into `server`.
+template <class T, class R>
+std::vector<KeyObject> upload_keys(SessionTable<T>& table, typename SessionTable<T>::Session& s, R& reader, const v1::Header& h,
+                                   const nn::compiler::Program& prog, const PlanContexts& ctx,
+                                   std::unique_ptr<nn::runtime::Server>& server, v1::UploadKeysReply* reply) {
+  return upload_key_objects(
+      table, s, reader, h, key_bytes_bound(prog), bool(server),
+      [&](const std::vector<KeyObject>& keys) { server = std::make_unique<nn::runtime::Server>(prog, parse_keys(prog, ctx, keys)); }, reply);
 }
 
 // One slot of a server's request gate for the current call, held until destruction.

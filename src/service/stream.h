@@ -52,6 +52,33 @@ void send_object(W& w, const Object& o) {
   } while (off < o.data.size());
 }
 
+inline std::size_t object_bytes(const std::vector<Object>& objs) {
+  std::size_t b = 0;
+  for (const auto& o : objs) b += o.data.size();
+  return b;
+}
+
+// An Infer reply's header for `objects` output objects; parties and members are added after.
+inline v1::Header reply_header(const std::string& session_id, const std::string& plan_id, std::uint32_t images, std::size_t objects) {
+  v1::Header h;
+  h.set_session_id(session_id);
+  h.set_plan_id(plan_id);
+  h.set_images(images);
+  h.set_objects(std::uint32_t(objects));
+  return h;
+}
+
+// One party's line of a reply: its time and bytes (address: where it was reached, if remote).
+inline void add_party(v1::Header& h, const std::string& party, double seconds, std::uint64_t bytes_in, std::uint64_t bytes_out,
+                      const std::string& address = {}) {
+  auto* p = h.add_parties();
+  p->set_party(party);
+  if (!address.empty()) p->set_address(address);
+  p->set_seconds(seconds);
+  p->set_bytes_in(bytes_in);
+  p->set_bytes_out(bytes_out);
+}
+
 // The header frame (the first). Throws ServiceError (INVALID_ARGUMENT) if the stream is
 // empty or its first frame has no header.
 template <class R>

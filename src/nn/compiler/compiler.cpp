@@ -567,6 +567,10 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
   prog.input_quant = std::ldexp(1.0, opt.input_bits - 8);
   const double r = 1.0 / spec.scale;
   prog.input_scale = r * prog.input_quant;
+  prog.quantization.input_bits = opt.input_bits;
+  prog.quantization.weight_bits = opt.weight_bits;
+  prog.quantization.coeff_bits = opt.coeff_bits;
+  prog.quantization.layer_bits.assign(opt.layer_bits.begin(), opt.layer_bits.end());
 
   try {
     lower_program(prog, members, ens, opt, r);

@@ -132,8 +132,8 @@ struct Output {
   std::string combiner;      // ensemble outputs: "mean" | "weighted" | "poly-softmax"; empty for members
 };
 
-// BFV: how the quantization was chosen (runtime/quantization.h searches it from
-// calibration images; plans compiled from fixed bits have searched == false).
+// BFV: the quantization bits (compile() records its options') and how they were chosen
+// (runtime/quantization.h searches them on calibration images; fixed bits: searched == false).
 struct QuantizationChoice {
   bool searched = false;
   int input_bits = 0, weight_bits = 0, coeff_bits = 0;   // global bits

@@ -35,6 +35,28 @@ double calibrate_temperature(std::span<const Model> members, const Dataset& ds, 
   return std::max(1.0, -zmin / 2 * 1.25);
 }
 
+TrainingNeed training_need(std::span<const Model> members, const PlanRequest& req) {
+  const bool ckks = req.scheme == compiler::Scheme::ckks;
+  const bool softmax = members.size() > 1 && req.temperature <= 0 &&
+                       std::find(req.combiners.begin(), req.combiners.end(), compiler::Combiner::poly_softmax) != req.combiners.end();
+  if ((ckks && req.calibrate > 0) || softmax) return TrainingNeed::required;
+  const bool all_fixed = req.input_bits && req.weight_bits && req.coeff_bits;
+  if (!ckks && req.agreement_target > 0 && req.quantization_images > 0 && !all_fixed) return TrainingNeed::optional;
+  return TrainingNeed::none;
+}
+
+Dataset load_training(std::span<const Model> members, const PlanRequest& req, const std::string& dataset) {
+  const TrainingNeed need = training_need(members, req);
+  if (need == TrainingNeed::none) return {};
+  if (need == TrainingNeed::required) return load_named_dataset(dataset, true);
+  try {
+    return load_named_dataset(dataset, true);
+  } catch (const std::exception& e) {
+    if (req.log) req.log(std::string("quantization: no training images to choose the bits on (") + e.what() + "); fixed bits");
+    return {};
+  }
+}
+
 compiler::Program make_plan(std::span<const Model> members, const PlanRequest& req, const Dataset* training) {
   if (members.empty()) throw std::invalid_argument("no model given");
   if (!(req.agreement_target >= 0 && req.agreement_target <= 1))
@@ -42,10 +64,7 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
   const auto opt = compile_options(req);
   if (training && training->count() > 0 && training->image_size() != members[0].input.shape.size()) {
     // Needed only to choose BFV bits: fixed bits instead. Needed otherwise: an error.
-    const bool needed = (opt.scheme == compiler::Scheme::ckks && req.calibrate > 0) ||
-                        (members.size() > 1 && req.temperature <= 0 &&
-                         std::find(req.combiners.begin(), req.combiners.end(), compiler::Combiner::poly_softmax) != req.combiners.end());
-    if (needed)
+    if (training_need(members, req) == TrainingNeed::required)
       throw std::invalid_argument("the training images have " + std::to_string(training->image_size()) + " values, the model expects " +
                                   std::to_string(members[0].input.shape.size()));
     if (req.log) req.log("quantization: the training images do not match the model's input; fixed bits");
@@ -100,8 +119,7 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
     return prog;
   };
   if (opt.scheme == compiler::Scheme::bfv) {
-    const bool all_fixed = req.input_bits && req.weight_bits && req.coeff_bits;
-    if (req.agreement_target > 0 && !all_fixed && training && training->count() > 0 && req.quantization_images > 0) {
+    if (training_need(members, req) == TrainingNeed::optional && training && training->count() > 0) {
       QuantizationRequest q;
       q.target = req.agreement_target;
       q.images = req.quantization_images;
@@ -111,11 +129,7 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
       q.log = req.log;
       return choose_quantization(members, ens, opt, *training, q);
     }
-    auto prog = build(opt);
-    prog.quantization.input_bits = opt.input_bits;
-    prog.quantization.weight_bits = opt.weight_bits;
-    prog.quantization.coeff_bits = opt.coeff_bits;
-    return prog;
+    return build(opt);
   }
   if (req.weight_bits != 0) return build(opt);
   // CKKS default weights: 12 bits where they cost no larger N and no more primes than 10

@@ -60,6 +60,15 @@ inline constexpr int kCkksFineWeightBits = 12;
 // Throws std::invalid_argument (bad request, missing weights or data) or CompileError.
 compiler::Program make_plan(std::span<const Model> members, const PlanRequest& req, const Dataset* training);
 
+// What make_plan needs training images for: `required` (CKKS calibration, a poly-softmax
+// temperature to choose), `optional` (only the BFV bits: without them, the fixed bits), `none`.
+enum class TrainingNeed { none, optional, required };
+TrainingNeed training_need(std::span<const Model> members, const PlanRequest& req);
+
+// The training part of `dataset` (load_named_dataset) when make_plan needs it, else empty. A
+// dataset that is missing throws when required; when optional it gives empty (req.log says why).
+Dataset load_training(std::span<const Model> members, const PlanRequest& req, const std::string& dataset);
+
 // Poly-softmax temperature from the members' float logits on `count` images: T such that
 // (1 + z / 2T)^2 stays monotone (z > -2T) with 25% headroom, at least 1.
 double calibrate_temperature(std::span<const Model> members, const Dataset& ds, std::size_t count);

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <map>
 #include <stdexcept>
 #include <vector>
 
@@ -47,6 +46,9 @@ struct Trial {
 };
 
 struct Search {
+  Search(std::span<const Model> m, const compiler::EnsembleOptions& e, const CompileOptions& b, const Dataset& d,
+         const QuantizationRequest& r)
+      : members(m), ens(e), base(b), data(d), req(r), n(std::min(r.images, d.count())) {}
   std::span<const Model> members;
   const compiler::EnsembleOptions& ens;
   const CompileOptions& base;
@@ -146,8 +148,7 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
     throw std::invalid_argument("the calibration images have " + std::to_string(calibration.image_size()) + " values, the model expects " +
                                 std::to_string(members[0].input.shape.size()));
 
-  Search s{members, ens, base, calibration, req, 0, {}, false, {}, 0};
-  s.n = std::min(req.images, calibration.count());
+  Search s(members, ens, base, calibration, req);
   // Knobs start at the defaults (cheap already) and only rise; the input stops at 8 bits
   // (exact pixels). Knobs the caller fixed are not knobs.
   Config b0;
@@ -282,11 +283,7 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
   Program prog = std::move(chosen.prog);
   auto& q = prog.quantization;
   q.searched = true;
-  const CompileOptions opt = s.options(chosen.bits);
-  q.input_bits = opt.input_bits;
-  q.weight_bits = opt.weight_bits;
-  q.coeff_bits = opt.coeff_bits;
-  q.layer_bits.assign(opt.layer_bits.begin(), opt.layer_bits.end());
+  // (The bits themselves the compiler recorded.)
   q.target = req.target;
   q.calibration_target = 1.0 - allowed;
   q.calibration_images = s.n;

@@ -10,21 +10,21 @@
 // the caller fixed (QuantizationRequest::search_*) keeps the base options' value.
 //
 // Search. Every candidate is compiled (its predicted cost per image,
-// compiler::predicted_cost_per_image) and its integer program simulated on the
-// calibration images next to the float model (runtime::float_reference). Model: each
-// knob adds independent rounding noise to the scores whose variance falls 4x per bit,
-// and the share of images whose prediction flips grows linearly with the noise's
-// standard deviation (flips are images whose top-two margin lies within it). From the
-// defaults, one probe per knob (+3 bits) measures its share of the variance and its cost
-// in output bits; bits are then allocated greedily (most variance removed per output bit)
-// until every output's predicted flips meet the target; the allocation is simulated, and
-// tightened by the measured shortfall until it holds (at most 5 rounds). Finally every
-// knob takes the bits it can have without raising the predicted cost (compile only), and
-// the result is simulated once more: the agreement reported is measured, not predicted.
-// A target no candidate meets gives the best agreement reached, target_met == false.
+// compiler::predicted_cost_per_image) and its integer program simulated on the calibration
+// images next to the float model (runtime::float_reference), members and combined outputs.
+// The calibration images must meet the target with unseen_factor times fewer disagreements
+// (they are images the model was trained on). Knobs start at the base options and only rise:
+//   1. every knob e bits above its start, the smallest e that meets the target (doubling,
+//      then bisection); where an e leaves no parameters, knobs are held one by one;
+//   2. each knob one bit lower where that lowers the predicted cost and the target holds;
+//   3. free bits: each knob rises while the predicted cost stays within 0.5% (compile only),
+//      confirmed by one more simulation.
+// The agreement reported is measured. A target no candidate meets gives the highest
+// agreement reached, target_met == false.
 //
-// Cost: (knobs + 3 to 8) simulations of the whole program on `images` calibration images
-// (CryptoNets, 10,000 images: about 1 s each on 2 cores) plus some dozens of compilations.
+// Cost: about 4 to 8 + knobs simulations of the whole program on `images` calibration images
+// (CryptoNets, 10,000 images: about 1 s each on 2 cores; the 3-member default ensemble about
+// a minute in all) plus some dozens of compilations (milliseconds each).
 #pragma once
 
 #include <cstddef>
