@@ -256,8 +256,12 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
 
   if (K > 0) {
     // 3. Free bits: every knob takes the bits it can have without raising the predicted cost
-    // (compile only), then one simulation confirms.
+    // (compile only), then one simulation confirms. Not past 125 bits of plaintext modulus
+    // where the plan was below: the client would then decode and check every score with
+    // multi-word integers (simulator.h: needs_wide_integers), which the cost model does not
+    // count (the default ensemble: 49 s of 118 s in decoding and checking).
     const Trial start = best.simulated ? best : closest;
+    const bool narrow = !needs_wide_integers(start.prog);
     Config b = start.bits;
     bool grew = false;
     for (std::size_t k = 0; k < K; ++k) {
@@ -265,7 +269,7 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
         Config c = b;
         ++c[k];
         const Trial t = s.compile(c);
-        if (!t.compiled || t.cost > start.cost * (1 + kFreeCost)) break;
+        if (!t.compiled || t.cost > start.cost * (1 + kFreeCost) || (narrow && needs_wide_integers(t.prog))) break;
         b = c;
         grew = true;
       }

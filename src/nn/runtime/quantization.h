@@ -17,8 +17,8 @@
 //   1. every knob e bits above its start, the smallest e that meets the target (doubling,
 //      then bisection); where an e leaves no parameters, knobs are held one by one;
 //   2. each knob one bit lower where that lowers the predicted cost and the target holds;
-//   3. free bits: each knob rises while the predicted cost stays within 0.5% (compile only),
-//      confirmed by one more simulation.
+//   3. free bits: each knob rises while the predicted cost stays within 0.5% and the plaintext
+//      modulus does not newly pass 125 bits (compile only), confirmed by one more simulation.
 // The agreement reported is measured. A target no candidate meets gives the highest
 // agreement reached, target_met == false.
 //

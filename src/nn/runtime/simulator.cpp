@@ -1,5 +1,7 @@
 #include "nn/runtime/simulator.h"
 
+#include "math/parallel.h"
+
 #include <cmath>
 #include <stdexcept>
 #include <type_traits>
@@ -97,6 +99,8 @@ struct SimOps {
   void finish(const Instr&, std::vector<Value>&) const {}
 };
 
+constexpr std::size_t kSlotChunk = 1024;  // slots per parallel run (a few MB of values per tensor)
+
 template <typename T, typename Ring>
 TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int64_t>>& inputs, const Ring& ring,
                     const SimulationOptions& opt) {
@@ -108,14 +112,25 @@ TensorValues<T> run(const Program& prog, const std::vector<std::vector<std::int6
   const std::size_t slots = inputs.empty() ? 0 : inputs[0].size();
   for (const auto& v : inputs)
     if (v.size() != slots) throw std::invalid_argument("simulate: ragged input slots");
-  std::vector<std::vector<T>> in(inputs.size(), std::vector<T>(slots));
-  for (std::size_t e = 0; e < inputs.size(); ++e)
-    for (std::size_t s = 0; s < slots; ++s) in[e][s] = ring.from(inputs[e][s]);
-  const SimOps<T, Ring> ops{prog, ring, slots};
   const compiler::Schedule sch = compiler::make_schedule(prog, false, opt.keep_all);
   compiler::ExecOptions eo;
   eo.keep_all = opt.keep_all;
-  return compiler::execute(prog, sch, ops, std::move(in), eo);
+  // Slots are independent: runs of kSlotChunk slots go to the cores, then are joined.
+  const std::size_t chunks = std::max<std::size_t>(1, (slots + kSlotChunk - 1) / kSlotChunk);
+  std::vector<TensorValues<T>> parts(chunks);
+  math::parallel_for(chunks, [&](std::size_t c) {
+    const std::size_t first = c * kSlotChunk, m = chunks == 1 ? slots : std::min(kSlotChunk, slots - first);
+    std::vector<std::vector<T>> in(inputs.size(), std::vector<T>(m));
+    for (std::size_t e = 0; e < inputs.size(); ++e)
+      for (std::size_t s = 0; s < m; ++s) in[e][s] = ring.from(inputs[e][first + s]);
+    const SimOps<T, Ring> ops{prog, ring, m};
+    parts[c] = compiler::execute(prog, sch, ops, std::move(in), eo);
+  });
+  TensorValues<T> out = std::move(parts[0]);
+  for (std::size_t c = 1; c < chunks; ++c)
+    for (std::size_t t = 0; t < out.size(); ++t)
+      for (std::size_t e = 0; e < out[t].size(); ++e) out[t][e].insert(out[t][e].end(), parts[c][t][e].begin(), parts[c][t][e].end());
+  return out;
 }
 
 }  // namespace
