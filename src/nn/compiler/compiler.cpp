@@ -528,7 +528,9 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
   if (opt.coeff_bits < 0 || opt.coeff_bits > 24) throw CompileError("--coeff-bits must be in 0..24");
   if (!opt.layer_bits.empty()) {
     const auto knobs = quantization_knobs(members);
-    for (const auto& [name, bits] : opt.layer_bits) {
+    for (const auto& entry : opt.layer_bits) {
+      const std::string& name = entry.first;
+      const int bits = entry.second;
       const auto it = std::find_if(knobs.begin(), knobs.end(), [&](const QuantKnob& k) { return k.name == name; });
       if (it == knobs.end()) {
         std::string known;
