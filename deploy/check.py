@@ -3,7 +3,7 @@
 metadata.name and the hecnn namespace; Deployments have a selector matching their pod
 labels and containers with resource requests; Services select pods some Deployment makes;
 HPAs target an existing Deployment. Exits 1 naming the first problem."""
-import pathlib, sys
+import os, pathlib, sys
 try:
     import yaml
 except ImportError:  # Debian's python3-yaml, when python3 is another interpreter
@@ -11,6 +11,9 @@ except ImportError:  # Debian's python3-yaml, when python3 is another interprete
     try:
         import yaml
     except ImportError:
+        if os.environ.get("HECNN_REQUIRE_DATA", "0") not in ("", "0"):
+            print("FAIL: PyYAML is not installed (Debian python3-yaml) and HECNN_REQUIRE_DATA is set")
+            sys.exit(1)
         print("SKIP: PyYAML is not installed (Debian python3-yaml)")
         sys.exit(0)
 

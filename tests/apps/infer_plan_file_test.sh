@@ -9,6 +9,7 @@ cd "$root"
 model=models/cryptonets-x2-mnist.hecnn
 other=models/cryptodl1-relu3-mnist.hecnn
 if [ ! -f data/mnist/t10k-images-idx3-ubyte ] && [ ! -f data/mnist/t10k-images.idx3-ubyte ] && ! ls data/mnist/*t10k* >/dev/null 2>&1; then
+  [ "${HECNN_REQUIRE_DATA:-0}" != 0 ] && { echo "FAIL: no MNIST data under data/mnist (HECNN_REQUIRE_DATA is set)"; exit 1; }
   echo "SKIP: no MNIST data under data/mnist"; exit 0
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

@@ -7,7 +7,10 @@ set -uo pipefail
 hecnn="$(realpath "$1")"; root="$2"
 cd "$root"
 model=models/cryptonets-x2-mnist.hecnn
-if ! ls data/mnist/*t10k* >/dev/null 2>&1; then echo "SKIP: no MNIST data under data/mnist"; exit 0; fi
+if ! ls data/mnist/*t10k* >/dev/null 2>&1; then
+  [ "${HECNN_REQUIRE_DATA:-0}" != 0 ] && { echo "FAIL: no MNIST data under data/mnist (HECNN_REQUIRE_DATA is set)"; exit 1; }
+  echo "SKIP: no MNIST data under data/mnist"; exit 0
+fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
 expect_refused() {

@@ -1,6 +1,7 @@
 // Small random models for the compiler and runtime tests.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -119,4 +120,27 @@ inline std::string model_path(const std::string& name) {
   return {};
 }
 
+// Whether a named dataset's test files are installed (scripts/setup.sh fetches mnist and
+// fashion-mnist).
+inline bool have_dataset(const std::string& name) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path(data_root()) / name / "t10k-images-idx3-ubyte", ec);
+}
+
+// CI sets HECNN_REQUIRE_DATA=1: a test that needs data or a shipped model fails there
+// instead of skipping, so a broken set-up cannot turn the tests that matter into skips.
+inline bool data_required() {
+  const char* v = std::getenv("HECNN_REQUIRE_DATA");
+  return v && *v && std::string(v) != "0";
+}
+
 }  // namespace hecnn::nn::testing
+
+// Skips the test (or fails it under HECNN_REQUIRE_DATA) when `what` is missing.
+#define HECNN_REQUIRE_OR_SKIP(cond, what)                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      if (::hecnn::nn::testing::data_required()) FAIL() << (what) << " missing (HECNN_REQUIRE_DATA is set)"; \
+      GTEST_SKIP() << (what) << " missing (run scripts/setup.sh)";                        \
+    }                                                                                     \
+  } while (0)

@@ -264,7 +264,7 @@ INSTANTIATE_TEST_SUITE_P(Models, CkksPlan, ::testing::ValuesIn(plan_cases()), ca
 
 TEST(CkksPlanFile, CryptonetsModelFile) {
   const std::string path = model_path("cryptonets-x2-mnist.hecnn");
-  if (path.empty()) GTEST_SKIP() << "models/cryptonets-x2-mnist.hecnn not found";
+  HECNN_REQUIRE_OR_SKIP(!path.empty(), std::string("models/cryptonets-x2-mnist.hecnn"));
   const Model m = read_model(path);
   for (bool cplx : {true, false}) {
     for (int precision : {16, 24, 32}) {

@@ -142,7 +142,7 @@ INSTANTIATE_TEST_SUITE_P(Nets, PackedSim, ::testing::ValuesIn(cases()),
 
 TEST(PackedPlan, CryptonetsModelFileFitsN8192WithFewRotations) {
   const std::string path = testing::model_path("cryptonets-x2-mnist.hecnn");
-  if (path.empty()) GTEST_SKIP() << "models/cryptonets-x2-mnist.hecnn not found";
+  HECNN_REQUIRE_OR_SKIP(!path.empty(), std::string("models/cryptonets-x2-mnist.hecnn"));
   const Model m = read_model(path);
   const PackedProgram prog = compile_packed(m);
   std::printf("%s", describe_packed(prog).c_str());
