@@ -125,6 +125,23 @@ async function gen(seal, a) {
   const asym = enc.encrypt(pt);
   for (const m of MODES) write(`ct.pk.${m}.bin`, asym.saveArray(seal.ComprModeType[m]));
 
+  // A second, independent operand (other values, its own encryption) for the binary
+  // operations: a multiply or add that ignored its second input would show.
+  const values2 = [];
+  let pt2;
+  if (scheme === 'ckks') {
+    for (let i = 0; i < slots; i++) values2.push(((i * 53 + 11) % 97) / 60 - 0.8);
+    pt2 = seal.CKKSEncoder(ctx).encode(Float64Array.from(values2), scale);
+  } else {
+    const t = Number(parms.plainModulus.value);
+    for (let i = 0; i < slots; i++) values2.push((i * 104729 + 5) % t);
+    pt2 = seal.BatchEncoder(ctx).encode(Uint32Array.from(values2));
+  }
+  const sym2 = enc.encryptSymmetricSerializable(pt2);
+  for (const m of MODES) write(`ct2.seeded.${m}.bin`, sym2.saveArray(seal.ComprModeType[m]));
+  const sym2Full = loadObject(seal, ctx, 'ct', sym2.saveArray(seal.ComprModeType.none));
+  for (const m of MODES) write(`ct2.full.${m}.bin`, sym2Full.saveArray(seal.ComprModeType[m]));
+
   // SHAKE256: SEAL loads a seed of either PRNG type, so patch the type byte of
   // the seeded ciphertext (the byte before the 64 seed bytes) and let SEAL
   // expand it: the pair checks hecnn's SHAKE256 expansion. (It decrypts to garbage.)
@@ -145,7 +162,7 @@ async function gen(seal, a) {
     seal_version: seal.Version, scheme, n,
     coeff_modulus: Array.from(parms.coeffModulus, (q) => q.toString()),
     plain_modulus: scheme === 'ckks' ? '0' : parms.plainModulus.value.toString(),
-    chain, scale, values, shake,
+    chain, scale, values, values2, shake,
     noise_budget: scheme === 'ckks' ? null : seal.Decryptor(ctx, sk).invariantNoiseBudget(symFull),
   };
   write('manifest.json', JSON.stringify(manifest));
