@@ -64,7 +64,9 @@ TEST(Params, LevelsAndSpecialPrime) {
 }
 
 TEST(Params, ParmsIdIsBlake2bOfTheParameterWords) {
-  // Different levels and different t give different ids; the id is stable.
+  // Consistency only: different levels and different t give different ids, and the id is the
+  // one compute_parms_id gives. The independent check of the value is against node-seal's
+  // chain (tests/fhe/wire/params_test.cpp, "its chain's parms_ids").
   const auto primes = math::create_coeff_modulus(8192, {43, 43, 44, 44, 44});
   auto a = Context::create({Scheme::bfv, 8192, primes, 1032193});
   auto b = Context::create({Scheme::bfv, 8192, primes, 786433});
