@@ -1,4 +1,3 @@
-// (round: half away from zero, as std::llround.)
 // An oracle for the compiler that does not read the compiled program: the float model
 // (nn::forward) with a rigorous bound on how far an exact BFV run of its quantized
 // program may drift from it, derived only from the quantization rules compiler.h
@@ -16,6 +15,7 @@
 // into sum |c_j| ((|x| + e)^j - |x|^j) + dc_j (|x| + e)^j. A lowering that is wrong
 // (a weight transposed, a bias dropped, a combiner factor off) shows as a score outside
 // the bound; a correct one never does (the bound is a worst case, not a statistic).
+// Rounding is half away from zero throughout (std::round, as the compiler's std::llround).
 #pragma once
 
 #include <algorithm>
@@ -219,6 +219,13 @@ inline std::vector<double> quantize_input(const Model& m, std::span<const std::u
 // 2^weight_bits, "poly-softmax" sum (2T + z_i)^2 with the shift rounded at the common scale.
 enum class OracleCombiner { sum, weighted, poly_softmax };
 
+// Program::Output::combiner ("", "mean", "weighted", "poly-softmax") -> OracleCombiner.
+inline OracleCombiner oracle_combiner(const std::string& combiner) {
+  if (combiner == "weighted") return OracleCombiner::weighted;
+  if (combiner == "poly-softmax") return OracleCombiner::poly_softmax;
+  return OracleCombiner::sum;
+}
+
 inline Bounded combine_bound(const std::vector<Bounded>& m, OracleCombiner comb, const std::vector<double>& weights,
                              int weight_bits, double temperature) {
   Bounded y;
@@ -275,6 +282,36 @@ inline std::vector<double> combine_quantized(const std::vector<QuantizedModel>& 
       }
     }
   return y;
+}
+
+// Both references for one output of one image: `exact`, the rule-quantized network (what
+// an exact BFV run must equal to double rounding), and `bound`, the float model's scores
+// with the worst-case quantization error. member >= 0: that member's output; else the
+// ensemble combined by `combiner` (weights, weight_bits, temperature as compiled).
+struct OutputOracle {
+  std::vector<double> exact;
+  Bounded bound;
+};
+
+inline OutputOracle output_oracle(const std::vector<Model>& models, const std::vector<QuantizedModel>& q,
+                                  std::span<const std::uint8_t> raw, const QuantBits& bits, int member,
+                                  const std::string& combiner, const std::vector<double>& weights = {},
+                                  int weight_bits = 8, double temperature = 0) {
+  std::vector<Bounded> bounds;
+  std::vector<std::vector<double>> z;
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    if (member >= 0 && int(m) != member) {
+      bounds.emplace_back();
+      z.emplace_back();
+      continue;
+    }
+    bounds.push_back(quantization_bound(models[m], raw, int(m), bits));
+    z.push_back(forward(q[m].model, quantize_input(models[m], raw, bits.input)));
+  }
+  if (member >= 0) return {z[std::size_t(member)], bounds[std::size_t(member)]};
+  const OracleCombiner comb = oracle_combiner(combiner);
+  return {combine_quantized(q, z, comb, weights, weight_bits, temperature),
+          combine_bound(bounds, comb, weights, weight_bits, temperature)};
 }
 
 }  // namespace hecnn::nn::testing

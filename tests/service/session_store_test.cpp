@@ -83,7 +83,7 @@ struct Redis {
 TEST(SessionStore, TwinReplicaServesASessionFromRedis) {
   Redis redis;
   if (!redis.ok()) {
-    if (const char* v = std::getenv("HECNN_REQUIRE_DATA"); v && std::string(v) != "0") FAIL() << "redis-server is not installed (HECNN_REQUIRE_DATA is set)";
+    if (nn::testing::data_required()) FAIL() << "redis-server is not installed (HECNN_REQUIRE_DATA is set)";
     GTEST_SKIP() << "redis-server is not installed (scripts/setup.sh installs it)";
   }
   const auto dir = std::filesystem::temp_directory_path() / ("hecnn-store-test-" + random_id());

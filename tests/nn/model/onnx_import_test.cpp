@@ -2,11 +2,11 @@
 
 #include "nn/model/arch.h"
 #include "nn/model/forward.h"
+#include "nn/test_models.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 
 // The test builds ONNX graphs with the protobuf classes when the headers are there
@@ -88,7 +88,7 @@ std::vector<double> f32(std::vector<double> v) {
 
 TEST(Onnx, ConvBnSquarePoolGemmMatchesExport) {
   if (!onnx_supported()) {
-    if (const char* v = std::getenv("HECNN_REQUIRE_DATA"); v && std::string(v) != "0") FAIL() << "hecnn_model built without ONNX (HECNN_REQUIRE_DATA is set)";
+    if (testing::data_required()) FAIL() << "hecnn_model built without ONNX (HECNN_REQUIRE_DATA is set)";
     GTEST_SKIP() << "hecnn_model built without ONNX";
   }
   const ArchSpec spec = parse_arch("input 1 8 8\nconv 3 3 stride 1 pad 1\nbn\nact\npool 2\ndense 5\nact\ndense 3\n");
@@ -131,7 +131,7 @@ TEST(Onnx, ConvBnSquarePoolGemmMatchesExport) {
 
 TEST(Onnx, UnsupportedOperatorsAndBadFilesAreClearErrors) {
   if (!onnx_supported()) {
-    if (const char* v = std::getenv("HECNN_REQUIRE_DATA"); v && std::string(v) != "0") FAIL() << "hecnn_model built without ONNX (HECNN_REQUIRE_DATA is set)";
+    if (testing::data_required()) FAIL() << "hecnn_model built without ONNX (HECNN_REQUIRE_DATA is set)";
     GTEST_SKIP() << "hecnn_model built without ONNX";
   }
   Builder b(1, 4, 4);
@@ -174,8 +174,7 @@ TEST(Onnx, UnsupportedOperatorsAndBadFilesAreClearErrors) {
 // CI (HECNN_REQUIRE_DATA) runs the importer tests or fails: neither the headers nor the
 // library may be missing silently.
 TEST(Onnx, ImporterTestsAreBuiltWhereRequired) {
-  const char* v = std::getenv("HECNN_REQUIRE_DATA");
-  if (!v || std::string(v) == "0") GTEST_SKIP() << "only checked under HECNN_REQUIRE_DATA";
+  if (!testing::data_required()) GTEST_SKIP() << "only checked under HECNN_REQUIRE_DATA";
   EXPECT_TRUE(HECNN_TEST_ONNX) << "the ONNX headers were missing: the importer tests compiled out";
   EXPECT_TRUE(onnx_supported()) << "hecnn_model was built without ONNX";
 }

@@ -21,8 +21,6 @@
 namespace hecnn::nn::runtime::oracle {
 
 using compiler::Combiner;
-using testing::Bounded;
-using testing::OracleCombiner;
 using testing::QuantBits;
 
 struct Case {
@@ -36,12 +34,6 @@ struct Case {
 inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 inline const std::vector<double> kWeights = {0.9, 0.6};
-
-inline OracleCombiner oracle_of(const std::string& combiner) {
-  if (combiner == "weighted") return OracleCombiner::weighted;
-  if (combiner == "poly-softmax") return OracleCombiner::poly_softmax;
-  return OracleCombiner::sum;
-}
 
 inline void expect_float_oracle(const Case& c) {
   const std::vector<Model> models = c.models();
@@ -79,19 +71,8 @@ inline void expect_float_oracle(const Case& c) {
     double max_bound = 0, max_score = 0;
     for (std::size_t i = 0; i < count; ++i) {
       const std::span<const std::uint8_t> raw(images.data() + i * size, size);
-      std::vector<Bounded> member;
-      for (std::size_t m = 0; m < models.size(); ++m) member.push_back(testing::quantization_bound(models[m], raw, int(m), c.bits));
-      const Bounded ref = out.combiner.empty()
-                              ? member[std::size_t(out.member)]
-                              : testing::combine_bound(member, oracle_of(out.combiner), kWeights, ens.weight_bits, c.temperature);
-      // The quantized network by the stated rules, through nn::forward.
-      std::vector<std::vector<double>> zq;
-      for (std::size_t m = 0; m < models.size(); ++m)
-        zq.push_back(nn::forward(qm[m].model, testing::quantize_input(models[m], raw, c.bits.input)));
-      const std::vector<double> exact = out.combiner.empty()
-                                            ? zq[std::size_t(out.member)]
-                                            : testing::combine_quantized(qm, zq, oracle_of(out.combiner), kWeights,
-                                                                         ens.weight_bits, c.temperature);
+      const auto [exact, ref] = testing::output_oracle(models, qm, raw, c.bits, out.member, out.combiner, kWeights,
+                                                       ens.weight_bits, c.temperature);
       const auto& got = rep.outputs[o].scores[i];
       ASSERT_EQ(got.size(), ref.value.size());
       double magnitude = 1;

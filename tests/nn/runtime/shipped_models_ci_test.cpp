@@ -38,12 +38,6 @@ std::vector<Model> load(const std::vector<std::string>& files) {
   return ms;
 }
 
-testing::OracleCombiner oracle_of(const std::string& combiner) {
-  if (combiner == "weighted") return testing::OracleCombiner::weighted;
-  if (combiner == "poly-softmax") return testing::OracleCombiner::poly_softmax;
-  return testing::OracleCombiner::sum;
-}
-
 struct BfvCase {
   std::string name;
   std::vector<std::string> files;
@@ -90,10 +84,8 @@ TEST_P(ShippedBfv, EncryptedScoresEqualTheRuleQuantizedFloatModel) {
     ASSERT_EQ(r.scores.size(), kReportedScores);
     for (std::size_t i = 0; i < r.scores.size(); ++i) {
       const std::span<const std::uint8_t> raw(ds.image(i), size);
-      std::vector<std::vector<double>> zq;
-      for (std::size_t m = 0; m < models.size(); ++m) zq.push_back(nn::forward(qm[m].model, testing::quantize_input(models[m], raw, bits.input)));
-      const auto q = out.combiner.empty() ? zq[std::size_t(out.member)]
-                                          : testing::combine_quantized(qm, zq, oracle_of(out.combiner), weights, ens.weight_bits, temperature);
+      const auto q = testing::output_oracle(models, qm, raw, bits, out.member, out.combiner, weights, ens.weight_bits,
+                                            temperature).exact;
       double magnitude = 1;
       for (double v : q) magnitude = std::max(magnitude, std::fabs(v));
       for (std::size_t k = 0; k < q.size(); ++k) ASSERT_NEAR(r.scores[i][k], q[k], 1e-9 * magnitude) << "image " << i << ", class " << k;

@@ -64,15 +64,7 @@ TEST_P(ShippedModels, ExactProgramEqualsRuleQuantizedFloatModel) {
     std::size_t agree = 0;
     for (std::size_t i = 0; i < count; ++i) {
       const std::span<const std::uint8_t> raw(ds.image(i), size);
-      std::vector<testing::Bounded> member;
-      std::vector<std::vector<double>> zq;
-      for (std::size_t m = 0; m < models.size(); ++m) {
-        member.push_back(testing::quantization_bound(models[m], raw, int(m), bits));
-        zq.push_back(nn::forward(qm[m].model, testing::quantize_input(models[m], raw, bits.input)));
-      }
-      const bool ens = !out.combiner.empty();
-      const auto ref = ens ? testing::combine_bound(member, testing::OracleCombiner::sum, {}, 8, 0) : member[std::size_t(out.member)];
-      const auto q = ens ? testing::combine_quantized(qm, zq, testing::OracleCombiner::sum, {}, 8, 0) : zq[std::size_t(out.member)];
+      const auto [q, ref] = testing::output_oracle(models, qm, raw, bits, out.member, out.combiner);
       double magnitude = 1;
       for (double v : q) magnitude = std::max(magnitude, std::fabs(v));
       std::vector<double> got(q.size());
