@@ -2,13 +2,16 @@
 # Builds the libFuzzer targets (clang-14) into build-fuzz/ and runs each one.
 #   scripts/fuzz.sh [seconds-per-target]     (default 60)
 #   HECNN_FUZZ_TARGETS="ciphertext params"   run only these
+#   HECNN_FUZZ_OPT="-O1 -g1"                 optimisation and debug flags (default -O2 -g)
 # Crashes are written to build-fuzz/artifacts/<target>/; the script exits
 # non-zero if any target finds one. Corpora grow in build-fuzz/corpus/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
 dir="${HECNN_FUZZ_BUILD_DIR:-build-fuzz}"
+opt="${HECNN_FUZZ_OPT:--O2 -g}"
 cmake -S fuzz -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$opt -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$opt -DNDEBUG" \
   -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 > "$dir.configure.log" 2>&1 || {
   cat "$dir.configure.log"; exit 1; }
 cmake --build "$dir" -j "${HECNN_JOBS:-$(nproc)}"

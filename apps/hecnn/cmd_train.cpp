@@ -2,6 +2,8 @@
 //
 //   hecnn train --arch cryptonets --act square --dataset mnist --epochs 12 --out models/m.hecnn
 //   hecnn train --split regular --setting 3 --member all --out models/regular-s3.hecnn   (3 members)
+//   hecnn train --init models/m.hecnn --qat --qat-bits input=5,weight=6 --out models/m-qat.hecnn
+//     (quantization-aware fine-tuning of a model file; --qat after training does the same)
 // Progress (epoch, loss, accuracy, ETA) goes to stderr; --json prints a summary on stdout.
 #include "hecnn/command.h"
 #include "hecnn/cmd_train_env.h"
@@ -9,11 +11,14 @@
 #include "nn/model/dataset.h"
 #include "nn/model/model_io.h"
 #include "nn/model/split.h"
+#include "train/qat.h"
 #include "train/trainer.h"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <cstdio>
 #include <memory>
 #include <unistd.h>
@@ -30,7 +35,56 @@ struct Args {
   std::uint64_t seed = 1;
   std::size_t limit_train = 0, member_size = 0, verify = 0;
   bool json = false, quiet = false, f64 = false;
+  // Quantization-aware fine-tuning (train/qat.h).
+  bool qat = false;
+  std::string init, qat_bits = "input=5,weight=6,coeff=8";
+  int qat_epochs = 3;
+  double qat_lr = 2e-4, qat_raw_share = 0.5;
+  bool dataset_given = false;
 };
+
+train::QatOptions qat_options(const Args& a) {
+  train::QatOptions q;
+  q.bits = train::parse_qat_bits(a.qat_bits);
+  q.epochs = a.qat_epochs;
+  q.batch_size = a.batch;
+  q.learning_rate = a.qat_lr;
+  q.seed = a.seed;
+  q.threads = a.threads;
+  q.augment_shift = a.augment;
+  q.raw_share = a.qat_raw_share;
+  return q;
+}
+
+nlohmann::json qat_json(const train::QatResult& q, const train::QatOptions& o) {
+  nlohmann::json per_epoch = nlohmann::json::array();
+  for (const auto& e : q.epochs)
+    per_epoch.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.train_accuracy},
+                         {"quantized_test_accuracy", e.test_accuracy}, {"seconds", e.seconds}});
+  return {{"bits", o.bits.str()},
+          {"epochs", o.epochs},
+          {"learning_rate", o.learning_rate},
+          {"raw_share", o.raw_share},
+          {"train_samples", q.train_samples},
+          {"test_samples", q.test_samples},
+          {"accuracy_before", q.accuracy_before},
+          {"quantized_accuracy_before", q.quantized_accuracy_before},
+          {"agreement_before", q.agreement_before},
+          {"accuracy", q.accuracy},
+          {"quantized_accuracy", q.quantized_accuracy},
+          {"agreement", q.agreement},
+          {"seconds", q.seconds},
+          {"per_epoch", per_epoch}};
+}
+
+void print_qat(const train::QatResult& q, const train::QatOptions& o) {
+  std::fprintf(stderr,
+               "hecnn train: QAT at %s on %zu test images: float %.2f%% -> %.2f%%, quantized %.2f%% -> %.2f%%, "
+               "agreement float/quantized %.2f%% -> %.2f%% (%.1f s)\n",
+               o.bits.str().c_str(), q.test_samples, 100 * q.accuracy_before, 100 * q.accuracy,
+               100 * q.quantized_accuracy_before, 100 * q.quantized_accuracy, 100 * q.agreement_before, 100 * q.agreement,
+               q.seconds);
+}
 
 std::string fmt_time(double s) {
   char buf[32];
@@ -63,10 +117,77 @@ std::string member_path(const std::string& out, int member, bool several) {
   return stem + "-m" + std::to_string(member) + ".hecnn";
 }
 
+// `--init FILE --qat`: fine-tunes a model file on the share of the training set it was
+// trained on (its recorded split, else all of it).
+void run_init(const Args& a, const train::QatOptions& qopt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  nn::Model init = nn::read_model(a.init);
+  train::check_qat_bits(init, qopt.bits);
+  const std::string dataset = a.dataset_given || init.meta.dataset.empty() ? a.dataset : init.meta.dataset;
+  nn::Dataset train_set = nn::load_named_dataset(dataset, true);
+  nn::Dataset test_set = nn::load_named_dataset(dataset, false);
+  if (a.limit_train && a.limit_train < train_set.count()) {
+    train_set.labels.resize(a.limit_train);
+    train_set.images.resize(a.limit_train * train_set.image_size());
+  }
+  std::optional<std::vector<std::size_t>> subset;
+  const nn::SplitInfo& si = init.meta.split;
+  if (si.kind != "none" && !si.kind.empty() && si.member >= 0) {
+    nn::SplitSpec spec;
+    spec.kind = nn::parse_split_kind(si.kind);
+    spec.setting = std::max(0, si.setting);
+    spec.members = std::max(1, si.members);
+    spec.seed = si.seed;
+    spec.member_size = a.member_size;
+    auto parts = nn::make_split(spec, train_set.labels);
+    if (std::size_t(si.member) >= parts.size())
+      throw std::invalid_argument(a.init + ": its split names member " + std::to_string(si.member) + " of " +
+                                  std::to_string(parts.size()));
+    subset = parts[std::size_t(si.member)];
+    if (!a.quiet && init.meta.training.train_samples > 0 && std::int64_t(subset->size()) != init.meta.training.train_samples)
+      std::fprintf(stderr, "hecnn train: note: the recreated split has %zu samples, the model records %lld\n",
+                   subset->size(), static_cast<long long>(init.meta.training.train_samples));
+  }
+  if (!a.quiet)
+    std::fprintf(stderr, "hecnn train: quantization-aware fine-tuning of %s (%s) at %s on %s, %zu samples, %d epochs\n",
+                 a.init.c_str(), init.meta.name.c_str(), qopt.bits.str().c_str(), dataset.c_str(),
+                 subset ? subset->size() : train_set.count(), qopt.epochs);
+  const train::QatResult q = train::fine_tune_quantized(init, qopt, train_set, test_set, subset, progress_bar(a.quiet, "qat "));
+  if (!a.quiet) print_qat(q, qopt);
+  nn::Model m = q.model;
+  m.meta.name += "-qat";
+  m.meta.created_by = "hecnn train 0.1.0 --qat " + qopt.bits.str() + " --init";
+  if (q.test_samples == test_set.count()) {
+    m.meta.test_accuracy = q.accuracy;
+    m.meta.test_samples = std::int64_t(test_set.count());
+  }
+  if (!a.out.empty()) {
+    nn::write_model(m, a.out, a.f64 ? nn::DType::f64 : nn::DType::f32);
+    if (!a.quiet) std::fprintf(stderr, "hecnn train: wrote %s\n", a.out.c_str());
+  }
+  if (a.json) {
+    nlohmann::json out = {{"model_file", a.out}, {"init", a.init}, {"dataset", dataset}, {"seed", a.seed},
+                          {"threads", a.threads}, {"test_accuracy", m.meta.test_accuracy}};
+    out["qat"] = qat_json(q, qopt);
+    out["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("%s\n", out.dump(2).c_str());
+  }
+}
+
 void run(const Args& a) {
   app::ensure_passive_omp_wait();
   const auto t0 = std::chrono::steady_clock::now();
+  // Every option is checked before any data is loaded.
+  const train::QatOptions qopt = qat_options(a);
+  if (!a.init.empty() && !a.qat) throw std::invalid_argument("--init fine-tunes a model file and needs --qat");
+  if (!(a.qat_raw_share >= 0 && a.qat_raw_share <= 1)) throw std::invalid_argument("--qat-raw-share must be in [0, 1]");
+  if (!(a.qat_lr > 0) || !std::isfinite(a.qat_lr)) throw std::invalid_argument("--qat-lr must be positive");
+  if (!(a.lr > 0) || !std::isfinite(a.lr)) throw std::invalid_argument("--lr must be positive");
   train::set_threads(a.threads);
+  if (!a.init.empty()) {
+    run_init(a, qopt);
+    return;
+  }
   train::TrainOptions o;
   o.arch = nn::load_arch(a.arch);
   o.activation = train::parse_activation(a.act);
@@ -122,6 +243,14 @@ void run(const Args& a) {
                    subsets[k] ? subsets[k]->size() : train_set.count(), o.epochs, o.threads);
     train::TrainResult r = train::train_model(o, train_set, test_set, subsets[k], progress_bar(a.quiet, prefix));
     std::string path;
+    std::optional<train::QatResult> qr;
+    if (r.exported && a.qat) {
+      if (!a.quiet) std::fprintf(stderr, "hecnn train: %squantization-aware fine-tuning at %s, %d epochs\n", prefix.c_str(),
+                                 qopt.bits.str().c_str(), qopt.epochs);
+      qr = train::fine_tune_quantized(r.model, qopt, train_set, test_set, subsets[k], progress_bar(a.quiet, prefix + "qat "));
+      r.model = qr->model;
+      if (!a.quiet) print_qat(*qr, qopt);
+    }
     if (r.exported) {
       nn::Metadata& m = r.model.meta;
       m.name = o.arch.name + "-" + o.activation.label() + "-" + a.dataset + (member >= 0 ? "-" + a.split + "-s" +
@@ -145,6 +274,11 @@ void run(const Args& a) {
       m.training = {o.epochs, o.batch_size, o.learning_rate, o.optimizer, o.seed, r.seconds, o.threads, r.train_samples};
       const bool full = r.verified_samples == test_set.count();
       m.test_accuracy = full ? r.exported_accuracy : r.test_accuracy;
+      if (qr) {
+        m.name += "-qat";
+        m.created_by += " --qat " + qopt.bits.str();
+        if (qr->test_samples == test_set.count()) m.test_accuracy = qr->accuracy;
+      }
       m.test_samples = std::int64_t(test_set.count());
       if (!a.out.empty()) {
         path = member_path(a.out, member, subsets.size() > 1 || (member >= 0 && a.member == "all"));
@@ -185,6 +319,7 @@ void run(const Args& a) {
       per_epoch.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.train_accuracy},
                            {"test_accuracy", e.test_accuracy}, {"seconds", e.seconds}});
     j["per_epoch"] = per_epoch;
+    if (qr) j["qat"] = qat_json(*qr, qopt);
     summary.push_back(j);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -202,8 +337,9 @@ void setup(CLI::App& app) {
   app.add_option("--act", a->act,
                  "square | relu | sigmoid | tanh | poly:FUNC:METHOD:DEGREE:LO:HI | coeffs:C0,C1,...")
       ->capture_default_str();
-  app.add_option("--dataset", a->dataset, "mnist | fashion-mnist | kmnist | cifar-10 (files under data/)")
-      ->capture_default_str();
+  app.add_option("--dataset", a->dataset, "mnist | fashion-mnist | kmnist | cifar-10 (files under data/); with --init: the model's")
+      ->capture_default_str()
+      ->each([a](const std::string&) { a->dataset_given = true; });
   app.add_option("--epochs", a->epochs)->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--batch", a->batch)->capture_default_str()->check(CLI::Range(1, 65536));
   app.add_option("--lr", a->lr, "peak learning rate (warm-up, then cosine decay)")->capture_default_str();
@@ -221,9 +357,24 @@ void setup(CLI::App& app) {
   app.add_option("--limit-train", a->limit_train, "use only the first N training images");
   app.add_option("--verify", a->verify, "test images re-checked with the exported model (default: auto)");
   app.add_option("--out", a->out, "model file to write (members get -m0, -m1, ... suffixes)");
+  app.add_flag("--qat", a->qat,
+               "quantization-aware fine-tuning after training (or of --init FILE): weights exported on the BFV "
+               "grids of --qat-bits");
+  auto* init = app.add_option("--init", a->init, "fine-tune this model file (with --qat) instead of training one")
+                   ->check(CLI::ExistingFile);
+  app.add_option("--qat-bits", a->qat_bits, "input=B,weight=B,coeff=B[,conv1=B,dense2=B,act1=B...] (the compiler's names)")
+      ->capture_default_str();
+  app.add_option("--qat-epochs", a->qat_epochs, "fine-tuning epochs (0: only round onto the grids)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--qat-lr", a->qat_lr, "peak fine-tuning learning rate")->capture_default_str();
+  app.add_option("--qat-raw-share", a->qat_raw_share, "share of fine-tuning batches with unrounded pixels")
+      ->capture_default_str();
   app.add_flag("--f64", a->f64, "store weights as float64 (default float32)");
   app.add_flag("--json", a->json, "print a machine-readable summary on stdout");
   app.add_flag("--quiet", a->quiet, "no progress output");
+  for (const char* o : {"--arch", "--act", "--split", "--setting", "--member", "--epochs", "--lr", "--optimizer", "--weight-decay"})
+    init->excludes(app.get_option(o));
   app.callback([a] { run(*a); });
 }
 

@@ -3,11 +3,13 @@
 #include "train/trainer.h"
 
 #include "nn/model/forward.h"
+#include "train/torch_data.h"
 
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <numbers>
 
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
@@ -17,8 +19,12 @@ namespace {
 
 using nn::ArchLayer;
 using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using detail::augment;
+using detail::iota;
+using detail::model_macs;
+using detail::since;
+using detail::to_images;
+using detail::to_labels;
 
 struct NetImpl : torch::nn::Module {
   nn::ArchSpec spec;
@@ -121,30 +127,6 @@ struct NetImpl : torch::nn::Module {
 };
 TORCH_MODULE(Net);
 
-torch::Tensor to_images(const nn::Dataset& d, const std::vector<std::size_t>& idx, double scale, double offset) {
-  const std::int64_t n = std::int64_t(idx.size()), sz = std::int64_t(d.image_size());
-  torch::Tensor t = torch::empty({n, d.channels, d.rows, d.cols}, torch::kFloat);
-  float* p = t.data_ptr<float>();
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::uint8_t* img = d.image(idx[std::size_t(i)]);
-    for (std::int64_t k = 0; k < sz; ++k) p[i * sz + k] = float(img[k] * scale + offset);
-  }
-  return t;
-}
-
-torch::Tensor to_labels(const nn::Dataset& d, const std::vector<std::size_t>& idx) {
-  torch::Tensor t = torch::empty({std::int64_t(idx.size())}, torch::kLong);
-  auto* p = t.data_ptr<std::int64_t>();
-  for (std::size_t i = 0; i < idx.size(); ++i) p[i] = d.labels[idx[i]];
-  return t;
-}
-
-std::vector<std::size_t> iota(std::size_t n) {
-  std::vector<std::size_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = i;
-  return v;
-}
-
 // Predicted class of every test image (eval mode).
 torch::Tensor predict(Net& net, const torch::Tensor& x) {
   net->eval();
@@ -156,40 +138,19 @@ torch::Tensor predict(Net& net, const torch::Tensor& x) {
   return torch::cat(out);
 }
 
-// Random shifts of up to `s` pixels per sample (zero borders: roll is a shift for MNIST-like data).
-torch::Tensor augment(const torch::Tensor& x, int s, nn::SplitRng& rng) {
-  const std::int64_t n = x.size(0);
-  const int side = 2 * s + 1;
-  std::vector<std::vector<std::int64_t>> groups(std::size_t(side * side));
-  for (std::int64_t i = 0; i < n; ++i) groups[rng.below(std::uint64_t(side * side))].push_back(i);
-  torch::Tensor y = x.clone();
-  for (int g = 0; g < side * side; ++g) {
-    const int dy = g / side - s, dx = g % side - s;
-    if ((dx == 0 && dy == 0) || groups[std::size_t(g)].empty()) continue;
-    torch::Tensor idx = torch::tensor(groups[std::size_t(g)], torch::kLong);
-    y.index_copy_(0, idx, torch::roll(x.index_select(0, idx), {dy, dx}, {2, 3}));
-  }
-  return y;
-}
-
-double model_macs(const nn::Model& m) {
-  double macs = 0;
-  const auto shapes = nn::output_shapes(m);
-  for (std::size_t i = 0; i < m.layers.size(); ++i) {
-    if (auto* c = std::get_if<nn::Conv2d>(&m.layers[i]))
-      macs += double(shapes[i].size()) * c->in_channels * c->kernel_h * c->kernel_w;
-    else if (auto* d = std::get_if<nn::Dense>(&m.layers[i]))
-      macs += double(d->in_features) * d->out_features;
-  }
-  return macs;
-}
-
 }  // namespace
 
 void set_threads(int threads) {
   if (openblas_set_num_threads) openblas_set_num_threads(1);
   at::set_num_threads(std::max(1, threads));
-  at::set_num_interop_threads(1);
+  // libtorch accepts this once per process, before any parallel work: later calls keep it.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    try {
+      at::set_num_interop_threads(1);
+    } catch (const c10::Error&) {
+    }
+  });
 }
 
 TrainResult train_model(const TrainOptions& opts, const nn::Dataset& train, const nn::Dataset& test,
@@ -235,7 +196,6 @@ TrainResult train_model(const TrainOptions& opts, const nn::Dataset& train, cons
   const std::size_t n = train_idx.size(), bs = std::size_t(opts.batch_size);
   const std::size_t batches = (n + bs - 1) / bs;
   const double total_steps = double(batches) * opts.epochs;
-  const double warmup = std::max(1.0, 0.02 * total_steps);
   nn::SplitRng rng(opts.seed * 0x9e3779b97f4a7c15ULL + 1);
   std::size_t step = 0;
   const auto train_start = Clock::now();
@@ -250,10 +210,7 @@ TrainResult train_model(const TrainOptions& opts, const nn::Dataset& train, cons
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0;
     for (std::size_t b = 0; b < batches; ++b, ++step) {
-      const double lr = step < warmup ? opts.learning_rate * (step + 1) / warmup
-                                      : opts.learning_rate * 0.5 *
-                                            (1 + std::cos(std::numbers::pi * (step - warmup) / (total_steps - warmup)));
-      set_lr(lr);
+      set_lr(detail::scheduled_lr(opts.learning_rate, double(step), total_steps));
       const torch::Tensor idx = perm_t.slice(0, std::int64_t(b * bs), std::int64_t(std::min(n, (b + 1) * bs)));
       torch::Tensor xb = x_train.index_select(0, idx);
       if (opts.augment_shift > 0) xb = augment(xb, opts.augment_shift, rng);

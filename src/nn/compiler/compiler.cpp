@@ -2,6 +2,7 @@
 // Parameter choice and the cost model live in params.cpp.
 #include "nn/compiler/compiler.h"
 #include "nn/compiler/plan_io.h"
+#include "nn/model/quant_rules.h"
 #include "nn/compiler/ckks_plan.h"
 
 #include <algorithm>
@@ -291,16 +292,11 @@ std::string fmt_double(double v) {
   return b;
 }
 
-// Power-of-two exponent k with max|w| * 2^k < 2^(bits - 1).
+// nn::weight_exponent (quant_rules.h) after a finiteness check that names the layer.
 int weight_exponent(const std::vector<double>& w, int bits, const std::string& where) {
-  double m = 0;
-  for (double x : w) {
+  for (double x : w)
     if (!std::isfinite(x)) throw CompileError(where + ": weight is not finite");
-    m = std::max(m, std::fabs(x));
-  }
-  if (m == 0) return 0;
-  int k = int(std::floor(std::log2((std::ldexp(1.0, bits - 1) - 1) / m)));
-  return std::clamp(k, -60, 60);
+  return nn::weight_exponent(w, bits);
 }
 
 std::int64_t to_int(double v, const std::string& where) {

@@ -181,19 +181,22 @@ TEST_P(BfvRotations, RowsByPowersOfTwoAndRandomStepsAndColumns) {
 
 INSTANTIATE_TEST_SUITE_P(BfvDefault, BfvRotations, ::testing::Values(4096), name_n);
 
-TEST(BfvNoise, BudgetCloseToSealAtN8192) {
+TEST(BfvNoise, BudgetWithinOneBitOfSealAtN8192) {
   // SEAL 4.1, N = 8192, BFVDefault primes, t = 1032193: 146 bits fresh, 114 after
-  // multiply + relinearize (docs/anchors and the issue). We accept ±4 bits.
+  // multiply + relinearize (../shared/docs/anchors.md). A budget is a floor of log2, so two fresh
+  // encryptions of random data can differ by one bit (SEAL's too): +-1 here, measured equal
+  // (146 / 114) with this seed. Equality on the very same ciphertexts is checked against
+  // node-seal in CoreInterop.BfvNodeSealInputsHecnnEvaluatesNodeSealDecrypts.
   auto& S = BfvSetup::get(8192);
   ASSERT_EQ(S.t, 1032193u);
   std::mt19937_64 rng(8);
   const auto c = S.encrypt(S.random_slots(rng));
   const int fresh = S.decryptor->invariant_noise_budget(c);
-  EXPECT_NEAR(fresh, 146, 4);
+  EXPECT_NEAR(fresh, 146, 1);
   auto m = S.evaluator->multiply(c, S.encrypt(S.random_slots(rng)));
   S.evaluator->relinearize_inplace(m, S.rk);
   const int after = S.decryptor->invariant_noise_budget(m);
-  EXPECT_NEAR(after, 114, 4);
+  EXPECT_NEAR(after, 114, 1);
   std::printf("noise budget N=8192 t=1032193: fresh %d bits, after multiply+relinearize %d bits\n", fresh, after);
 }
 
