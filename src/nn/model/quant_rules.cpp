@@ -19,4 +19,20 @@ double quantized_raw(std::uint8_t raw, int input_bits) {
 
 double on_grid(double w, int k) { return std::ldexp(double(std::llround(std::ldexp(w, k))), -k); }
 
+int grid_bits(std::span<const double> w) {
+  for (int bits = 2; bits <= 24; ++bits) {
+    const int k = weight_exponent(w, bits);
+    bool held = true;
+    for (double x : w) {
+      const double v = std::ldexp(x, k);
+      if (v != std::round(v)) {
+        held = false;
+        break;
+      }
+    }
+    if (held) return bits;
+  }
+  return 0;
+}
+
 }  // namespace hecnn::nn

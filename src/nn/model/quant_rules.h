@@ -24,4 +24,9 @@ double quantized_raw(std::uint8_t raw, int input_bits);
 // w on the grid of 2^-k: round(w * 2^k) / 2^k.
 double on_grid(double w, int k);
 
+// The fewest weight bits (2..24) whose grid holds every w exactly (w * 2^k an integer at
+// k = weight_exponent(w, bits)); at more bits the grid is finer and holds them too. 0 when
+// none does (any trained float layer); the layers quantization-aware training wrote have one.
+int grid_bits(std::span<const double> w);
+
 }  // namespace hecnn::nn

@@ -9,6 +9,7 @@
 
 #include "math/parallel.h"
 #include "nn/model/forward.h"
+#include "nn/model/quant_rules.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/simulator.h"
 
@@ -135,6 +136,19 @@ struct Search {
   }
 };
 
+// The weights of a knob's conv or dense layer ("m0/conv1": member 0's first conv).
+const std::vector<double>& layer_weights(std::span<const Model> members, const compiler::QuantKnob& knob) {
+  const std::string name = knob.name.substr(knob.name.find('/') + 1);
+  const bool conv = name.rfind("conv", 0) == 0;
+  const int index = std::stoi(name.substr(conv ? 4 : 5));
+  int seen = 0;
+  for (const auto& l : members[std::size_t(knob.member)].layers) {
+    if (const auto* c = std::get_if<Conv2d>(&l); c && conv && ++seen == index) return c->weight;
+    if (const auto* d = std::get_if<Dense>(&l); d && !conv && ++seen == index) return d->weight;
+  }
+  throw std::logic_error("quantization knob " + knob.name + " names no layer");
+}
+
 }  // namespace
 
 compiler::Program choose_quantization(std::span<const Model> members, const compiler::EnsembleOptions& ens,
@@ -161,7 +175,18 @@ compiler::Program choose_quantization(std::span<const Model> members, const comp
     if (k.weights ? !req.search_weights : !req.search_coeffs) continue;
     if (base.layer_bits.count(k.name)) continue;
     const int bits = k.weights ? base.weight_bits : base.coeff_bits;
-    s.knobs.push_back({k.name, bits, 24});
+    // Weights already on a grid (quantization-aware training, train/qat.h) are held exactly
+    // from that many bits on: more bits would cost without changing a value.
+    int hi = 24;
+    if (k.weights) {
+      const int g = nn::grid_bits(layer_weights(members, k));
+      if (g > 0) {
+        hi = std::max(bits, g);
+        if (req.log) req.log("quantization: " + k.name + " weights lie on a " + std::to_string(g) + "-bit grid; held at most " +
+                std::to_string(hi) + " bits");
+      }
+    }
+    s.knobs.push_back({k.name, bits, hi});
     b0.push_back(bits);
   }
   Trial t0 = s.compile(b0);

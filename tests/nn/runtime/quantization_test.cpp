@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn/compiler/plan_io.h"
+#include "nn/model/quant_rules.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/pipeline.h"
 #include "nn/test_models.h"
@@ -133,6 +134,38 @@ TEST(ChosenQuantizationKnobs, FixedKnobsKeepTheirBits) {
   }
   EXPECT_EQ(prog.quantization.weight_bits, 7);
   EXPECT_NE(prog.description.find("weights 7 bits"), std::string::npos) << prog.description;
+}
+
+// Weights already on a grid (as quantization-aware training writes them) are the same
+// values at any more bits: the search does not raise those knobs past the grid, and says so.
+TEST(ChosenQuantizationKnobs, WeightsOnAGridAreNotRaisedPastIt) {
+  Model m = testing::small_cryptonets(8);
+  int layers = 0;
+  for (auto& l : m.layers) {
+    std::vector<double>* w = nullptr;
+    if (auto* c = std::get_if<Conv2d>(&l)) w = &c->weight;
+    if (auto* d = std::get_if<Dense>(&l)) w = &d->weight;
+    if (!w) continue;
+    const int k = nn::weight_exponent(*w, 6);
+    for (double& x : *w) x = nn::on_grid(x, k);
+    EXPECT_EQ(nn::grid_bits(*w), 6);
+    ++layers;
+  }
+  ASSERT_GE(layers, 2);
+  const Dataset ds = random_dataset(m, 600, 3);
+  QuantizationRequest req;
+  req.images = ds.count();
+  req.target = 0.9999;  // high enough to raise the input bits
+  std::string log;
+  req.log = [&](const std::string& line) { log += line + "\n"; };
+  const Program prog = choose_quantization(std::span(&m, 1), {}, CompileOptions{}, ds, req);
+  for (const auto& [name, bits] : prog.quantization.layer_bits)
+    if (name.find("conv") != std::string::npos || name.find("dense") != std::string::npos) EXPECT_LE(bits, 6) << name;
+  EXPECT_LE(prog.quantization.weight_bits, 6);
+  EXPECT_NE(log.find("weights lie on a 6-bit grid"), std::string::npos) << log;
+  EXPECT_NE(log.find("every knob +1"), std::string::npos) << "the search did not raise anything:\n" << log;
+  // A trained (float) layer lies on no grid.
+  EXPECT_EQ(nn::grid_bits(std::get<Dense>(testing::small_cryptonets(9).layers.back()).weight), 0);
 }
 
 TEST(ChosenQuantizationRequests, BadOnesAreRefusedBeforeAnyWork) {
