@@ -55,11 +55,17 @@ Program compile_case(const Case& c) {
   return compiler::compile(models, ens, opt);
 }
 
-// Bits of a tensor's worst-case bound above the largest error a correct run may show.
-// The plan keeps about `precision` bits above an assumed noise of 2^13 (measured 10..12),
-// less up to 4 bits where a rescale overshoots; 6 more bits of slack for noise growth
-// through the linear layers (which a worst-case bound over-estimates anyway).
-constexpr double kSlackBits = 10;
+// The claim (compiler.h, ckks_plan.h): every tensor keeps `precision` bits of its
+// worst-case bound above the noise (an assumed 2^13). Measured with these seeds (fixed, so
+// the figures do not move between runs): the worst tensor of each case 0.5-0.6 bits short
+// of it (P16: 15.4 / 15.8 bits, P24: 23.5-24.5, the deep network 19.5 of 20), since the
+// assumed noise is a typical, not a worst, value over thousands of slots. The tests allow
+// 2 bits below the claim.
+constexpr double kSlackBits = 2;
+// A fresh encryption without noise would decrypt to the encoding's rounding alone, about
+// 2^13 below the noise the plan assumes: the input tensor must not be more than this many
+// bits better than the claim.
+constexpr double kNoNoiseBits = 6;
 
 // Every tensor of evaluate_all decrypts to the exact program's integers within the
 // plan's precision, at the planned level and factor. `images` is odd: the imaginary
@@ -111,6 +117,8 @@ void expect_layer_by_layer(const Program& prog, int precision, std::size_t image
       worst_bits = bits;
       worst = ins.label;
     }
+    if (ins.op == compiler::OpKind::input)
+      EXPECT_LT(bits, precision + kNoNoiseBits) << "the input decrypts with almost no error: was noise added?";
   }
   // The outputs are also within the predicted precision less the slack.
   EXPECT_GE(worst_bits, precision - kSlackBits) << "worst tensor " << worst;
@@ -246,8 +254,10 @@ TEST(CkksDeep, LayerByLayerAndAgainstTheFloatModel) {
     const auto rep = run_ckks(cal, std::span(&m, 1), raw.data(), count, 64, nullptr, {});
     EXPECT_EQ(rep.outputs[0].agree_quantized, count);
     EXPECT_EQ(rep.outputs[0].agree_float, count);
-    // Scores within 2^-(20 - 10 slack bits) of the largest score.
-    EXPECT_LE(rep.outputs[0].max_error, rep.outputs[0].max_score * std::exp2(-(20 - kSlackBits)));
+    // Scores within 2^-(20 - 5) of the largest score. The calibrated claim is 20 bits of the
+    // calibrated range (64 other random images); measured against these images' largest
+    // score: 16.2 bits (complex) and 16.5 (real), and ShippedCkks.* measures 18.0-18.8 on MNIST.
+    EXPECT_LE(rep.outputs[0].max_error, rep.outputs[0].max_score * std::exp2(-(20 - 5)));
   }
 }
 
