@@ -12,6 +12,7 @@
 //   hecnn demo --models a.hecnn,b.hecnn,c.hecnn --combiner mean,weighted,poly-softmax --json
 //   hecnn demo --scheme ckks         # approximate CKKS instead of exact BFV (two images per slot)
 #include "hecnn/cmd_runtime_report.h"
+#include "nn/model/dataset.h"
 #include "nn/runtime/pipeline.h"
 #include "hecnn/command.h"
 
@@ -33,29 +34,45 @@ struct Args {
   bool json = false, quiet = false;
 };
 
-// models/default/member{0,1,2}.hecnn (the committed default ensemble); otherwise
-// models/<stem>-m0.hecnn, -m1, -m2: the first complete set, preferring cryptonets.
+// The models directory: ./models, else the one beside the data directory (nn::data_root:
+// HECNN_DATA_DIR, or ./data or the nearest parent's), so the demo runs from build/ too.
+std::vector<std::filesystem::path> model_dirs() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dirs = {fs::path("models")};
+  const fs::path beside = fs::path(nn::data_root()).parent_path() / "models";
+  std::error_code ec;
+  if (fs::absolute(beside, ec).lexically_normal() != fs::absolute(dirs[0], ec).lexically_normal()) dirs.push_back(beside);
+  return dirs;
+}
+
+// <dir>/default/member{0,1,2}.hecnn (the committed default ensemble); otherwise
+// <dir>/<stem>-m0.hecnn, -m1, -m2: the first complete set, preferring cryptonets.
 std::vector<std::string> default_ensemble() {
   namespace fs = std::filesystem;
-  {
-    std::vector<std::string> files;
-    for (int i = 0; i < 3; ++i) files.push_back("models/default/member" + std::to_string(i) + ".hecnn");
-    if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return fs::exists(f); })) return files;
-  }
   std::map<std::string, std::vector<std::string>> sets;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("models", ec)) {
-    const std::string name = e.path().filename().string();
-    const auto pos = name.rfind("-m0.hecnn");
-    if (pos == std::string::npos || pos + 9 != name.size()) continue;
-    const std::string stem = name.substr(0, pos);
+  std::string looked;
+  for (const fs::path& dir : model_dirs()) {
+    std::error_code ec;
+    looked += (looked.empty() ? "" : ", ") + fs::absolute(dir, ec).lexically_normal().string();
     std::vector<std::string> files;
-    for (int i = 0; i < 3; ++i) files.push_back((fs::path("models") / (stem + "-m" + std::to_string(i) + ".hecnn")).string());
-    if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return fs::exists(f); })) sets[stem] = files;
+    for (int i = 0; i < 3; ++i) files.push_back((dir / "default" / ("member" + std::to_string(i) + ".hecnn")).string());
+    if (std::all_of(files.begin(), files.end(), [](const std::string& f) { return fs::exists(f); })) return files;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      const auto pos = name.rfind("-m0.hecnn");
+      if (pos == std::string::npos || pos + 9 != name.size()) continue;
+      const std::string stem = name.substr(0, pos);
+      std::vector<std::string> set;
+      for (int i = 0; i < 3; ++i) set.push_back((dir / (stem + "-m" + std::to_string(i) + ".hecnn")).string());
+      if (std::all_of(set.begin(), set.end(), [](const std::string& f) { return fs::exists(f); })) sets.emplace(stem, set);
+    }
+    if (!sets.empty()) break;
   }
   if (sets.empty()) {
     throw std::runtime_error(
-        "no default ensemble in models/ (expected models/default/member0..2.hecnn or models/<name>-m0..2.hecnn); train one with\n"
+        "no default ensemble found (looked in " + looked +
+        " for default/member0..2.hecnn or <name>-m0..2.hecnn: ./models, then the models/ beside the data directory, which "
+        "is HECNN_DATA_DIR when set); train one with\n"
         "  hecnn train --arch cryptonets --split regular --setting 3 --member all --out models/ensemble.hecnn\n"
         "or pass --models a.hecnn,b.hecnn,c.hecnn");
   }

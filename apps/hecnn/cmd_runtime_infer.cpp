@@ -85,6 +85,10 @@ nn::compiler::Program plan_for(const Args& a, std::span<const nn::Model> members
 
 void run(const Args& a) {
   if (a.models.empty()) throw std::invalid_argument("give at least one --model");
+  if (a.models.size() == 1 && a.load_plan.empty() && (a.combiner_given || !a.weights.empty()))
+    throw std::invalid_argument(std::string(a.combiner_given ? "--combiner" : "--weights") +
+                                " combines the outputs of an ensemble: give two or more --model (one model has no "
+                                "ensemble output)");
   if (a.memory_limit_gib < 0 || !std::isfinite(a.memory_limit_gib)) throw std::invalid_argument("--memory-limit must be a positive number of GiB");
   if (!a.save_plan.empty()) {
     const auto dir = std::filesystem::absolute(a.save_plan).parent_path();

@@ -111,4 +111,12 @@ truncate -s 100000000 "$tmp/huge.bin"  # sparse: no disk used
 expect_refused "seal-eval: an input larger than any object" "is more than the limit" seal-eval --params "$tmp/p16k.bin" --op negate --in "$tmp/huge.bin" --out "$tmp/out.ct"
 expect_refused "seal-params below 128-bit security" "128-bit" seal-params --scheme ckks --n 4096 --bits 60,60 --out "$tmp/weak.bin"
 
+# Options that would be silently ignored are refused; outside the repository the errors say
+# where data and models were looked for (issue 16's small defects).
+expect_refused "--combiner with one model" "give two or more --model" infer --model "$model" --combiner mean --count 4
+expect_refused "--weights with one model" "give two or more --model" infer --model "$model" --weights 1 --count 4
+mkdir -p "$tmp/elsewhere"
+(cd "$tmp/elsewhere" && HECNN_DATA_DIR= expect_refused "model-eval outside the repository" "HECNN_DATA_DIR" model-eval "$root/$model"; exit $fail) || fail=1
+(cd "$tmp/elsewhere" && HECNN_DATA_DIR= expect_refused "demo outside the repository" "HECNN_DATA_DIR" demo --count 2; exit $fail) || fail=1
+
 exit $fail

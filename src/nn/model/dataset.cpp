@@ -74,8 +74,9 @@ Dataset load_idx_dataset(const std::string& images_path, const std::string& labe
 Dataset load_idx_dir(const std::string& dir, bool train, const std::string& name) {
   const std::string p = dir + "/" + (train ? "train" : "t10k");
   if (!std::filesystem::exists(p + "-images-idx3-ubyte"))
-    throw std::runtime_error(p + "-images-idx3-ubyte not found (run scripts/setup.sh, or put the uncompressed IDX files in " +
-                             dir + ")");
+    throw std::runtime_error(p + "-images-idx3-ubyte not found (the data directory is HECNN_DATA_DIR when set, else ./data "
+                             "or the nearest parent directory's data/; run scripts/setup.sh, set HECNN_DATA_DIR, or put the "
+                             "uncompressed IDX files in " + dir + ")");
   return load_idx_dataset(p + "-images-idx3-ubyte", p + "-labels-idx1-ubyte", name);
 }
 
