@@ -34,10 +34,13 @@ void info(const std::string& path) {
     std::printf("  split %s setting %d (dominance %.2f), member %d of %d, groups %s, seed %llu\n", md.split.kind.c_str(),
                 md.split.setting, md.split.dominance, md.split.member, md.split.members, md.split.groups.c_str(),
                 (unsigned long long)md.split.seed);
-  std::printf("  training %d epochs, batch %d, lr %g (%s), seed %llu, %.1f s on %d threads, %lld samples\n",
-              md.training.epochs, md.training.batch_size, md.training.learning_rate, md.training.optimizer.c_str(),
-              (unsigned long long)md.training.seed, md.training.seconds, md.training.threads,
-              (long long)md.training.train_samples);
+  if (md.training.epochs > 0)
+    std::printf("  training %d epochs, batch %d, lr %g (%s), seed %llu, %.1f s on %d threads, %lld samples\n",
+                md.training.epochs, md.training.batch_size, md.training.learning_rate, md.training.optimizer.c_str(),
+                (unsigned long long)md.training.seed, md.training.seconds, md.training.threads,
+                (long long)md.training.train_samples);
+  else  // imported (CSV, ONNX) or made by hand: no training recorded
+    std::printf("  training not recorded (created by %s)\n", md.created_by.empty() ? "an unknown tool" : md.created_by.c_str());
   if (md.test_accuracy >= 0)
     std::printf("  test accuracy %.2f%% on %lld images\n", 100 * md.test_accuracy, (long long)md.test_samples);
   std::printf("%s", nn::describe(m).c_str());

@@ -115,6 +115,17 @@ expect_refused "seal-params below 128-bit security" "128-bit" seal-params --sche
 # where data and models were looked for (issue 16's small defects).
 expect_refused "--combiner with one model" "give two or more --model" infer --model "$model" --combiner mean --count 4
 expect_refused "--weights with one model" "give two or more --model" infer --model "$model" --weights 1 --count 4
+# An imported model has no training record, and model-info says so instead of printing zeros.
+printf 'input 1 8 8\nconv 2 3 stride 2\nact\ndense 4\n' > "$tmp/tiny.arch"
+python3 -c "
+import random; random.seed(1)
+open('$tmp/l0.csv', 'w').write('\n'.join(','.join('%.4f' % random.uniform(-1, 1) for _ in range(10)) for _ in range(2)))
+open('$tmp/l1.csv', 'w').write('\n'.join(','.join('%.4f' % random.uniform(-1, 1) for _ in range(19)) for _ in range(4)))"
+if "$hecnn" model-import-csv --arch "$tmp/tiny.arch" --out "$tmp/imported.hecnn" "$tmp/l0.csv" "$tmp/l1.csv" >/dev/null 2>&1 \
+    && "$hecnn" model-info "$tmp/imported.hecnn" >"$tmp/info" 2>&1; then
+  if grep -q "training not recorded" "$tmp/info" && ! grep -q "training 0 epochs" "$tmp/info"; then echo "ok: model-info of an imported model"
+  else echo "FAIL: model-info of an imported model:"; cat "$tmp/info"; fail=1; fi
+else echo "FAIL: importing or reading the CSV model"; cat "$tmp/info" 2>/dev/null; fail=1; fi
 mkdir -p "$tmp/elsewhere"
 (cd "$tmp/elsewhere" && HECNN_DATA_DIR= expect_refused "model-eval outside the repository" "HECNN_DATA_DIR" model-eval "$root/$model"; exit $fail) || fail=1
 (cd "$tmp/elsewhere" && HECNN_DATA_DIR= expect_refused "demo outside the repository" "HECNN_DATA_DIR" demo --count 2; exit $fail) || fail=1
