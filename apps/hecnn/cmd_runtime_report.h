@@ -88,6 +88,10 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
   const auto c = nn::compiler::cost(prog);
   nlohmann::json j;
   j["scheme"] = r.scheme;
+  // run_quantized (`--simulate`): nothing was encrypted; the *_encrypted figures are then the
+  // quantized plaintext model's and there is no noise budget.
+  const bool encrypted = r.scheme.find("no encryption") == std::string::npos;
+  j["encrypted"] = encrypted;
   j["program"] = prog.description;
   const bool ckks = prog.scheme == nn::compiler::Scheme::ckks;
   j["poly_degree"] = prog.poly_degree();
@@ -116,6 +120,7 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
                {"precision_bits", o.max_error > 0 ? std::log2(o.max_score / o.max_error) : 99.0}};
     } else {
       extra = {{"exact_scores", o.exact_scores / n}, {"min_noise_budget_bits", o.min_noise_budget}};
+      if (!encrypted) extra["min_noise_budget_bits"] = nullptr;
     }
     j["outputs"].push_back({{"name", o.name},
                             {"accuracy_encrypted", o.correct / n},

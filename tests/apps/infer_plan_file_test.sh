@@ -54,4 +54,18 @@ expect_refused "single: truncated packed plan" "truncated" infer --mode single -
 expect_refused "single: packed plan for another model" "different model" infer --mode single --model "$other" --load-plan "$tmp/s.hpplan" --count 1
 expect_refused "single: batch plan as a packed plan" "not a hecnn packed plan" infer --mode single --model "$model" --load-plan "$plan" --count 1
 expect_refused "single: compile flags with a plan" "drop --poly-degree" infer --mode single --model "$model" --load-plan "$tmp/s.hpplan" --poly-degree 16384 --count 1
+
+# --simulate --json says nothing was encrypted: no noise budget, and the predictions listed.
+if "$hecnn" infer --model "$model" --count 20 --simulate --json --agreement-target 0 >"$tmp/sim.json" 2>"$tmp/err"; then
+  python3 - "$tmp/sim.json" <<'PY' && echo "ok: --simulate --json" || { echo "FAIL: --simulate --json"; fail=1; }
+import json, sys
+j = json.load(open(sys.argv[1]))
+o = j["outputs"][0]
+assert j["encrypted"] is False, j["encrypted"]
+assert o["min_noise_budget_bits"] is None, o["min_noise_budget_bits"]
+assert len(o["predictions"]) == 20 and len(o["predictions_first_100"]) == 20, o["predictions_first_100"]
+PY
+else
+  echo "FAIL: --simulate run"; cat "$tmp/err"; fail=1
+fi
 exit $fail

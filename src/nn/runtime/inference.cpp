@@ -457,6 +457,7 @@ InferReport run_quantized(const Program& prog, std::span<const Model> members, c
         tally_encrypted(r, pred, fpred, label);  // "encrypted" is the quantized model itself here
         tally_quantized(r, pred, pred, label);
         r.exact_scores += 1;
+        r.predictions.push_back(pred);
       }
     }
   }
