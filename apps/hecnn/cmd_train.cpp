@@ -43,6 +43,16 @@ struct Args {
   bool dataset_given = false;
 };
 
+// The training set of `dataset`, cut to its first `limit` images (0: all).
+nn::Dataset load_training_set(const std::string& dataset, std::size_t limit) {
+  nn::Dataset d = nn::load_named_dataset(dataset, true);
+  if (limit && limit < d.count()) {
+    d.labels.resize(limit);
+    d.images.resize(limit * d.image_size());
+  }
+  return d;
+}
+
 train::QatOptions qat_options(const Args& a) {
   train::QatOptions q;
   q.bits = train::parse_qat_bits(a.qat_bits);
@@ -124,12 +134,8 @@ void run_init(const Args& a, const train::QatOptions& qopt) {
   nn::Model init = nn::read_model(a.init);
   train::check_qat_bits(init, qopt.bits);
   const std::string dataset = a.dataset_given || init.meta.dataset.empty() ? a.dataset : init.meta.dataset;
-  nn::Dataset train_set = nn::load_named_dataset(dataset, true);
-  nn::Dataset test_set = nn::load_named_dataset(dataset, false);
-  if (a.limit_train && a.limit_train < train_set.count()) {
-    train_set.labels.resize(a.limit_train);
-    train_set.images.resize(a.limit_train * train_set.image_size());
-  }
+  nn::Dataset train_set = load_training_set(dataset, a.limit_train);
+  const nn::Dataset test_set = nn::load_named_dataset(dataset, false);
   std::optional<std::vector<std::size_t>> subset;
   const nn::SplitInfo& si = init.meta.split;
   if (si.kind != "none" && !si.kind.empty() && si.member >= 0) {
@@ -201,12 +207,8 @@ void run(const Args& a) {
   o.threads = a.threads;
   o.augment_shift = a.augment;
   o.verify_samples = a.verify;
-  nn::Dataset train_set = nn::load_named_dataset(a.dataset, true);
-  nn::Dataset test_set = nn::load_named_dataset(a.dataset, false);
-  if (a.limit_train && a.limit_train < train_set.count()) {
-    train_set.labels.resize(a.limit_train);
-    train_set.images.resize(a.limit_train * train_set.image_size());
-  }
+  nn::Dataset train_set = load_training_set(a.dataset, a.limit_train);
+  const nn::Dataset test_set = nn::load_named_dataset(a.dataset, false);
 
   // Which members to train.
   std::vector<std::optional<std::vector<std::size_t>>> subsets;

@@ -394,10 +394,7 @@ QatResult fine_tune_quantized(const nn::Model& init, const QatOptions& opts, con
   const auto train_start = Clock::now();
   for (int epoch = 1; epoch <= opts.epochs; ++epoch) {
     const auto e0 = Clock::now();
-    std::vector<std::int64_t> perm(n);
-    for (std::size_t i = 0; i < n; ++i) perm[i] = std::int64_t(i);
-    rng.shuffle(perm);
-    const torch::Tensor perm_t = torch::tensor(perm, torch::kLong);
+    const torch::Tensor perm_t = detail::shuffled_indices(n, rng);
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0;
     net->train();
@@ -421,15 +418,8 @@ QatResult fine_tune_quantized(const nn::Model& init, const QatOptions& opts, con
       correct += logits.argmax(1).eq(yb).sum().item<std::int64_t>();
       seen += xb.size(0);
       if (progress && (b % 20 == 0) && b + 1 < batches) {
-        Progress p;
-        p.epoch = epoch;
-        p.epochs = opts.epochs;
-        p.batch = b + 1;
-        p.batches = batches;
-        p.loss = loss_sum / double(seen);
-        p.accuracy = double(correct) / double(seen);
-        p.elapsed = detail::since(train_start);
-        p.eta = p.elapsed / double(step + 1) * (total - double(step + 1));
+        const Progress p = detail::progress_at(epoch, opts.epochs, b + 1, batches, loss_sum / double(seen),
+                                               double(correct) / double(seen), double(step + 1), total, train_start);
         progress(p);
       }
     }
@@ -450,14 +440,8 @@ QatResult fine_tune_quantized(const nn::Model& init, const QatOptions& opts, con
     es.seconds = detail::since(e0);
     r.epochs.push_back(es);
     if (progress) {
-      Progress p;
-      p.epoch = epoch;
-      p.epochs = opts.epochs;
-      p.batch = p.batches = batches;
-      p.loss = es.loss;
-      p.accuracy = es.train_accuracy;
-      p.elapsed = detail::since(train_start);
-      p.eta = p.elapsed / double(step) * (total - double(step));
+      Progress p = detail::progress_at(epoch, opts.epochs, batches, batches, es.loss, es.train_accuracy, double(step),
+                                       total, train_start);
       p.epoch_done = true;
       p.test_accuracy = es.test_accuracy;
       progress(p);

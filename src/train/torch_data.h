@@ -5,6 +5,7 @@
 #include "nn/model/dataset.h"
 #include "nn/model/model.h"
 #include "nn/model/split.h"
+#include "train/trainer.h"
 
 #include <torch/torch.h>
 
@@ -62,6 +63,29 @@ inline torch::Tensor augment(const torch::Tensor& x, int s, nn::SplitRng& rng) {
     y.index_copy_(0, idx, torch::roll(x.index_select(0, idx), {dy, dx}, {2, 3}));
   }
   return y;
+}
+
+// 0..n-1 shuffled by rng, as a tensor of indices (one epoch's order).
+inline torch::Tensor shuffled_indices(std::size_t n, nn::SplitRng& rng) {
+  std::vector<std::int64_t> perm(n);
+  for (std::size_t i = 0; i < n; ++i) perm[i] = std::int64_t(i);
+  rng.shuffle(perm);
+  return torch::tensor(perm, torch::kLong);
+}
+
+// A progress report `done` steps of `total` into a run that began at `start`.
+inline Progress progress_at(int epoch, int epochs, std::size_t batch, std::size_t batches, double loss, double accuracy,
+                            double done, double total, std::chrono::steady_clock::time_point start) {
+  Progress p;
+  p.epoch = epoch;
+  p.epochs = epochs;
+  p.batch = batch;
+  p.batches = batches;
+  p.loss = loss;
+  p.accuracy = accuracy;
+  p.elapsed = since(start);
+  p.eta = p.elapsed / done * (total - done);
+  return p;
 }
 
 // Multiply-accumulates of one forward pass (conv and dense layers).
