@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 
 namespace {
 
@@ -46,19 +47,45 @@ void info(const std::string& path) {
   std::printf("%s", nn::describe(m).c_str());
 }
 
-void eval(const std::vector<std::string>& paths, const std::string& dataset, std::size_t limit, bool json) {
+// --scores FILE: CSV, one row per test image: index, label, prediction, then the scores of the
+// model (or of the average ensemble, for several files), printed to 17 significant digits.
+void eval(const std::vector<std::string>& paths, const std::string& dataset, std::size_t limit, bool json,
+          const std::string& scores_path) {
   std::vector<nn::Model> models;
   for (const auto& p : paths) models.push_back(nn::read_model(p));
   const std::string ds = dataset.empty() ? models[0].meta.dataset : dataset;
   nn::Dataset test = nn::load_named_dataset(ds, false);
+  if (test.image_size() != models[0].input.shape.size())
+    throw std::invalid_argument("dataset " + ds + " has images of " + std::to_string(test.image_size()) +
+                                " values, " + paths[0] + " expects " + std::to_string(models[0].input.shape.size()));
   const std::size_t n = limit ? std::min(limit, test.count()) : test.count();
+  std::FILE* scores = nullptr;
+  if (!scores_path.empty()) {
+    scores = std::fopen(scores_path.c_str(), "w");
+    if (!scores) throw std::runtime_error("--scores " + scores_path + ": cannot write");
+    std::fprintf(scores, "image,label,prediction");
+    for (int k = 0; k < models[0].num_classes(); ++k) std::fprintf(scores, ",score%d", k);
+    std::fprintf(scores, "\n");
+  }
   std::vector<std::size_t> right(models.size() + 1, 0);
   for (std::size_t i = 0; i < n; ++i) {
     std::span<const std::uint8_t> img(test.image(i), test.image_size());
-    for (std::size_t m = 0; m < models.size(); ++m)
-      right[m] += nn::argmax(nn::forward(models[m], nn::prepare_input(models[m], img))) == test.labels[i];
-    if (models.size() > 1) right.back() += nn::argmax(nn::ensemble_forward(models, img)) == test.labels[i];
+    std::vector<double> last;
+    for (std::size_t m = 0; m < models.size(); ++m) {
+      last = nn::forward(models[m], nn::prepare_input(models[m], img));
+      right[m] += nn::argmax(last) == test.labels[i];
+    }
+    if (models.size() > 1) {
+      last = nn::ensemble_forward(models, img);
+      right.back() += nn::argmax(last) == test.labels[i];
+    }
+    if (scores) {
+      std::fprintf(scores, "%zu,%d,%d", i, int(test.labels[i]), int(nn::argmax(last)));
+      for (double v : last) std::fprintf(scores, ",%.17g", v);
+      std::fprintf(scores, "\n");
+    }
   }
+  if (scores && std::fclose(scores) != 0) throw std::runtime_error("--scores " + scores_path + ": write failed");
   nlohmann::json out = {{"dataset", ds}, {"samples", n}, {"models", nlohmann::json::array()}};
   for (std::size_t m = 0; m < models.size(); ++m) {
     out["models"].push_back({{"file", paths[m]}, {"accuracy", double(right[m]) / double(n)}});
@@ -128,13 +155,15 @@ void setup_eval(CLI::App& app) {
     std::string dataset;
     std::size_t limit = 0;
     bool json = false;
+    std::string scores;
   };
   auto a = std::make_shared<A>();
   app.add_option("files", a->files, "model files (several: average ensemble)")->required();
   app.add_option("--dataset", a->dataset, "default: the first model's dataset");
   app.add_option("--limit", a->limit, "only the first N test images");
+  app.add_option("--scores", a->scores, "write a CSV: image, label, prediction and the scores (ensemble's for several files)");
   app.add_flag("--json", a->json);
-  app.callback([a] { eval(a->files, a->dataset, a->limit, a->json); });
+  app.callback([a] { eval(a->files, a->dataset, a->limit, a->json, a->scores); });
 }
 
 void setup_import(CLI::App& app) {
@@ -164,8 +193,10 @@ void setup_onnx(CLI::App& app) {
     nn::Model m = nn::import_onnx(a->in, nn::InputSpec{{1, 1, 1}, a->scale, a->offset});
     m.meta.name = std::filesystem::path(a->in).stem().string();
     m.meta.dataset = a->dataset;
-    nn::write_model(m, a->out);
-    std::printf("wrote %s (%zu layers, %zu parameters)\n", a->out.c_str(), m.layers.size(), nn::parameter_count(m));
+    const nn::DType dt = nn::lossless_dtype(m);
+    nn::write_model(m, a->out, dt);
+    std::printf("wrote %s (%zu layers, %zu parameters, %s)\n", a->out.c_str(), m.layers.size(), nn::parameter_count(m),
+                dt == nn::DType::f32 ? "float32" : "float64: folded batch norm / pooling are kept exactly");
   });
 }
 

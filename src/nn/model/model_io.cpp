@@ -330,6 +330,22 @@ Metadata parse_meta(const json& j) {
 
 }  // namespace
 
+DType lossless_dtype(const Model& model) {
+  auto exact = [](const std::vector<double>& v) {
+    for (double x : v)
+      if (double(float(x)) != x) return false;
+    return true;
+  };
+  for (const auto& l : model.layers) {
+    bool ok = true;
+    if (const auto* c = std::get_if<Conv2d>(&l)) ok = exact(c->weight) && exact(c->bias);
+    else if (const auto* d = std::get_if<Dense>(&l)) ok = exact(d->weight) && exact(d->bias);
+    else if (const auto* p = std::get_if<Poly>(&l)) ok = exact(p->coeffs);
+    if (!ok) return DType::f64;
+  }
+  return DType::f32;
+}
+
 std::string serialize_model(const Model& model, DType dtype) {
   validate(model);
   DataWriter w{dtype, {}};

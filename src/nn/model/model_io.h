@@ -33,6 +33,9 @@ enum class DType { f32, f64 };
 // Whole file as bytes. f32 halves the size; trained weights are float32 anyway.
 std::string serialize_model(const Model& model, DType dtype = DType::f32);
 Model parse_model(std::string_view bytes);
+// f32 when every weight, bias and coefficient is exactly a float32 (trained weights), else
+// f64 (e.g. batch norm or average pooling folded by an importer): the file then loses nothing.
+DType lossless_dtype(const Model& model);
 
 // bytes (a file without its last 32 bytes) followed by their checksum: for tools and
 // tests that craft files (the checksum detects corruption, not a forger).

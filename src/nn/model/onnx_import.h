@@ -1,13 +1,20 @@
-// ONNX import (Debian libonnx-dev + libprotobuf-dev) for the layer set hecnn runs under HE.
+// ONNX import (Debian libonnx-dev + libprotobuf-dev) for the layer set hecnn runs under HE,
+// as PyTorch (torch.onnx.export) and Keras-to-ONNX emit it.
 //
-// The graph must be a single chain from one image input [N, C, H, W] to one output, with
-// weights as initializers. Supported operators:
-//   Conv (group 1, dilation 1, symmetric pads), Gemm (alpha = beta = 1, transB 0 or 1),
-//   MatMul (+ Add of a bias initializer), BatchNormalization (folded into the preceding
-//   Conv/Gemm/MatMul), AveragePool (no padding; exported as sum pooling with 1/k^2 folded into
-//   the next layer), Mul(x, x) and Pow(x, 2) (the square activation), Flatten, Reshape,
-//   Identity, Dropout.
-// A final Softmax is dropped (the argmax is unchanged). Anything else (Relu, MaxPool, Sigmoid,
+// The graph has one image input [N, C, H, W] (N may be dynamic) and one output; weights are
+// initializers or Constant nodes. The image tensor must flow through a single chain of layers:
+//   Conv (group 1, dilation 1, symmetric pads), Gemm (transA 0, any alpha/beta), MatMul,
+//   BatchNormalization (folded into the Conv/Gemm/MatMul before it), AveragePool (no padding,
+//   ceil_mode 0; exported as sum pooling with 1/k^2 folded into the next layer);
+//   Pad of zeros directly before a Conv (folded into its padding) or an AveragePool (all zero);
+//   elementwise polynomials written as arithmetic on the image tensor and scalars: Mul(x, x),
+//   Pow(x, k), Add, Sub, Mul, Div by a constant, Neg (e.g. 0.125*x*x + 0.5*x + 0.25), emitted as
+//   one Poly layer; a per-output Add/Sub/Mul/Div right after Conv/Gemm/MatMul (bias, scale);
+//   Flatten (axis 1) and Reshape that only flattens C, H, W or restates the shape;
+//   Identity, Dropout, a final Softmax / LogSoftmax (dropped: the argmax is unchanged).
+// Computations on constants and shapes (Shape, Gather, Unsqueeze, Squeeze, Concat, Slice,
+// Transpose, Reshape, ConstantOfShape, Cast, arithmetic: the dynamic batch axis and the pads of
+// ZeroPad2d) are folded (onnx_fold.h). Anything else (Relu, MaxPool, Sigmoid, residual
 // branches, ...) gives a ModelError naming the operator and the node.
 // Without ONNX support at build time (HECNN_HAVE_ONNX = 0) import_onnx throws ModelError.
 #pragma once
