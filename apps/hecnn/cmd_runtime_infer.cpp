@@ -20,6 +20,7 @@ namespace {
 
 struct Args {
   std::vector<std::string> models, images;
+  std::string preprocess = "auto";
   std::string dataset = "mnist", scheme = "bfv";
   std::vector<std::string> combiners = {"mean"};
   double temperature = 0;
@@ -118,12 +119,7 @@ void run(const Args& a) {
   std::size_t count = 0, image_size = members[0].input.shape.size();
   if (!a.images.empty()) {
     for (const auto& p : a.images) {
-      int rows = 0, cols = 0;
-      auto px = read_pgm(p, rows, cols);
-      if (std::size_t(rows) * std::size_t(cols) != image_size) {
-        throw std::invalid_argument(p + ": image is " + std::to_string(cols) + "x" + std::to_string(rows) + ", the model expects " +
-                                    std::to_string(members[0].input.shape.w) + "x" + std::to_string(members[0].input.shape.h));
-      }
+      auto px = read_image(p, members[0].input.shape, a.preprocess);
       images.insert(images.end(), px.begin(), px.end());
       ++count;
     }
@@ -233,7 +229,8 @@ void run(const Args& a) {
 void setup(CLI::App& app) {
   auto a = std::make_shared<Args>();
   app.add_option("--model", a->models, "model file (repeat for an ensemble)")->required();
-  app.add_option("--image", a->images, "binary PGM image file(s) instead of a dataset");
+  app.add_option("--image", a->images, "image file(s) instead of a dataset: PNG, JPEG or binary PGM, any size (see --preprocess)");
+  app.add_option("--preprocess", a->preprocess, kPreprocessHelp)->check(CLI::IsMember({"auto", "mnist", "none"}));
   app.add_option("--dataset", a->dataset, "dataset name (test part): mnist, fashion-mnist, ...");
   app.add_option("--mode", a->mode, "batch (default: one image per slot, thousands per ciphertext) or single (one image per request, CKKS, low latency)");
   app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images side by side in one ciphertext (LoLa's stacking; a power of two, default 1)")

@@ -16,21 +16,45 @@
 #include "nn/model/dataset.h"
 #include "nn/model/forward.h"
 #include "nn/model/model_io.h"
+#include "nn/model/image.h"
 #include "nn/model/pgm.h"
 #include "nn/runtime/inference.h"
 
 namespace hecnn::app {
 
-// Binary PGM (nn/model/pgm.h). Throws with the file name on anything else.
-inline std::vector<std::uint8_t> read_pgm(const std::string& path, int& rows, int& cols) {
-  const std::string bytes = nn::read_file_bounded(path, std::size_t(64) << 20);
+inline constexpr const char* kPreprocessHelp =
+    "how --image files become model input: auto (default: a PGM of the model's size as it is, any other image "
+    "converted as MNIST was made: gray, polarity, 20x20 box, centre of mass at (14, 14)), mnist (always convert), "
+    "none (as it is; must have the model's size)";
+
+// --image: PGM, PNG or JPEG (nn/model/image.h), returned as the model's raw input (`want`).
+// preprocess: auto | mnist | none (kPreprocessHelp). Throws naming the file on any problem.
+inline std::vector<std::uint8_t> read_image(const std::string& path, const nn::Shape& want, const std::string& preprocess) {
+  const std::string bytes = nn::read_file_bounded(path, std::size_t(256) << 20);
+  const bool mnist_model = want == nn::Shape{1, 28, 28};
   try {
-    nn::GrayImage img = nn::parse_pgm(bytes);
-    rows = img.height;
-    cols = img.width;
+    const nn::ImageFormat format = nn::sniff_image(bytes);
+    nn::GrayImage img = nn::decode_image(bytes);
+    const bool model_size = want.c == 1 && std::size_t(img.width) == std::size_t(want.w) && std::size_t(img.height) == std::size_t(want.h);
+    bool convert = preprocess == "mnist" || (preprocess == "auto" && !(format == nn::ImageFormat::pgm && model_size));
+    if (convert && !mnist_model) {
+      if (preprocess == "mnist") throw std::invalid_argument("--preprocess mnist needs a model that takes 1x28x28 images");
+      if (!model_size)
+        throw std::invalid_argument("image is " + std::to_string(img.width) + "x" + std::to_string(img.height) + ", the model expects " +
+                                    std::to_string(want.w) + "x" + std::to_string(want.h) + " with " + std::to_string(want.c) +
+                                    " channel(s); MNIST conversion applies to 1x28x28 models only");
+      convert = false;
+    }
+    if (convert) img = nn::mnist_preprocess(img);
+    if (want.c != 1 || std::size_t(img.width) != std::size_t(want.w) || std::size_t(img.height) != std::size_t(want.h))
+      throw std::invalid_argument("image is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " gray, the model expects " +
+                                  std::to_string(want.w) + "x" + std::to_string(want.h) + " with " + std::to_string(want.c) +
+                                  " channel(s) (--preprocess none takes images as they are)");
     return std::move(img.pixels);
   } catch (const nn::ModelError& e) {
     throw std::runtime_error(path + ": " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
   }
 }
 
