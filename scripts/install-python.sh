@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # Installs the hecnn Python package from this repository (issue 16). Idempotent.
 #   bash scripts/install-python.sh
-# Sets up Debian's packages (python3-dev, pybind11-dev, python3-numpy, ...), builds hecnn if
-# the module is missing or older than the sources, then copies build/python/hecnn into the
+# Sets up Debian's packages (python3-dev, pybind11-dev, python3-numpy, ...), builds the package
+# (scripts/build-python.sh) if the module is missing or older than the sources, then copies
+# build-python/python/hecnn into the
 # site-packages of Debian's python3 (/usr/bin/python3) and of the python3 first on PATH when
 # that is another interpreter of the same version (the module is built for CPython 3.11).
-#   HECNN_BUILD_DIR   build directory (default: build)
+#   HECNN_BUILD_DIR   main build directory (default: build); the package is built in <it>-python
 #   HECNN_PYTHONS     interpreters to install into (default: as above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir="${HECNN_BUILD_DIR:-build}"
+dir="${HECNN_BUILD_DIR:-build}-python"
 HECNN_SETUP_QUIET=1 bash scripts/setup.sh
 so=$(ls "$dir"/python/hecnn/_hecnn.*.so 2>/dev/null | head -1 || true)
 if [ -z "$so" ] || [ -n "$(find python src -newer "$so" \( -name '*.cpp' -o -name '*.h' -o -name '*.py' \) -print -quit)" ]; then
-  echo "install-python: building hecnn into $dir"
-  HECNN_BUILD_DIR="$dir" bash scripts/build.sh >/dev/null
+  echo "install-python: building the package into $dir"
+  bash scripts/build-python.sh >/dev/null
   so=$(ls "$dir"/python/hecnn/_hecnn.*.so 2>/dev/null | head -1 || true)
 fi
-[ -n "$so" ] || { echo "install-python: $dir/python/hecnn/_hecnn*.so was not built (is pybind11-dev installed? see $dir.configure.log)" >&2; exit 1; }
+[ -n "$so" ] || { echo "install-python: $dir/python/hecnn/_hecnn*.so was not built (see $dir.configure.log)" >&2; exit 1; }
 want=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 pythons="${HECNN_PYTHONS:-/usr/bin/python3 $(command -v python3 || true)}"
 done_list=""

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 tier="${1:-fast}"
 bash scripts/setup.sh
 bash scripts/build.sh
+bash scripts/build-python.sh   # the Python package (build-python/), tested by ctest python_*
 cd build
 case "$tier" in
   fast|ci) ctest -L "^$tier\$" --output-on-failure -j "$(nproc)" ;;

@@ -3,7 +3,7 @@
 //
 //   hecnn approx --function relu --method all --degree 2 --lo -6 --hi 6 --plot relu-d2.svg
 #include "hecnn/command.h"
-#include "hecnn/cmd_model_svg.h"
+#include "hecnn/plot.h"
 
 #include "nn/model/approx.h"
 
@@ -22,6 +22,12 @@ struct Args {
   double lo = -6, hi = 6;
   bool json = false;
 };
+
+std::string fmt_g(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
 
 void run(const Args& a) {
   const auto f = nn::parse_function(a.function);
@@ -52,7 +58,7 @@ void run(const Args& a) {
   }
   if (!a.plot.empty()) {
     const int n = 401;
-    std::vector<app::SvgSeries> series(1);
+    std::vector<app::PlotSeries> series(1);
     series[0].label = nn::function_name(f);
     double ymin = 1e300, ymax = -1e300;
     for (int i = 0; i < n; ++i) {
@@ -63,7 +69,7 @@ void run(const Args& a) {
       ymax = std::max(ymax, y);
     }
     for (const auto& r : results) {
-      app::SvgSeries s;
+      app::PlotSeries s;
       s.label = std::string(nn::method_name(r.method)) + " d" + std::to_string(r.degree);
       s.dashed = true;
       for (int i = 0; i < n; ++i) {
@@ -74,10 +80,15 @@ void run(const Args& a) {
       series.push_back(std::move(s));
     }
     const double pad = 0.25 * (ymax - ymin);
-    app::write_svg_plot(a.plot,
-                        std::string(nn::function_name(f)) + " and its approximations on [" + std::to_string(int(a.lo)) +
-                            ", " + std::to_string(int(a.hi)) + "]",
-                        series, ymin - pad, ymax + pad);
+    app::LinePlot plot;
+    plot.title = std::string(nn::function_name(f)) + " and its approximations on [" + fmt_g(a.lo) + ", " + fmt_g(a.hi) + "]";
+    plot.xlabel = "x";
+    plot.ylabel = "f(x)";
+    series[0].bold = true;
+    plot.series = std::move(series);
+    plot.ymin = ymin - pad;
+    plot.ymax = ymax + pad;
+    if (!app::write_line_plot(a.plot, plot)) return;
     std::fprintf(stderr, "wrote %s\n", a.plot.c_str());
   }
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -29,8 +30,22 @@ inline constexpr const char* kPreprocessHelp =
 
 // --image: PGM, PNG or JPEG (nn/model/image.h), returned as the model's raw input (`want`).
 // preprocess: auto | mnist | none (kPreprocessHelp). Throws naming the file on any problem.
-inline std::vector<std::uint8_t> read_image(const std::string& path, const nn::Shape& want, const std::string& preprocess) {
+// Without `want` (the client: the models live on the holders), auto takes a PGM as it is and
+// converts any other image to MNIST's 28x28; none takes every image as it is.
+inline std::vector<std::uint8_t> read_image(const std::string& path, const std::optional<nn::Shape>& want_shape,
+                                            const std::string& preprocess) {
   const std::string bytes = nn::read_file_bounded(path, std::size_t(256) << 20);
+  if (!want_shape) {
+    try {
+      const nn::ImageFormat format = nn::sniff_image(bytes);
+      nn::GrayImage img = nn::decode_image(bytes);
+      if (preprocess == "mnist" || (preprocess == "auto" && format != nn::ImageFormat::pgm)) img = nn::mnist_preprocess(img);
+      return std::move(img.pixels);
+    } catch (const nn::ModelError& e) {
+      throw std::runtime_error(path + ": " + e.what());
+    }
+  }
+  const nn::Shape want = *want_shape;
   const bool mnist_model = want == nn::Shape{1, 28, 28};
   try {
     const nn::ImageFormat format = nn::sniff_image(bytes);

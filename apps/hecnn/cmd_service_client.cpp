@@ -51,8 +51,8 @@ void run(Args& a) {
   std::size_t count = 0, image_size = 0;
   if (!a.images.empty()) {
     for (const auto& p : a.images) {
-      // The models live on the holders; hecnn's image models take MNIST-shaped 1x28x28 input.
-      auto px = read_image(p, nn::Shape{1, 28, 28}, a.preprocess);
+      // The models live on the holders: PGM as it is, other images converted to MNIST's 28x28.
+      auto px = read_image(p, std::nullopt, a.preprocess);
       if (image_size && px.size() != image_size) throw std::invalid_argument(p + ": the images differ in size");
       image_size = px.size();
       images.insert(images.end(), px.begin(), px.end());
@@ -190,7 +190,10 @@ void setup(CLI::App& app) {
   app.add_option("--count", a->count, "test images (default 100)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
   app.add_option("--offset", a->offset, "first test image")->check(CLI::Range(std::size_t(0), std::size_t(100000000)));
   app.add_option("--image", a->images, "image file(s) instead of a dataset: PNG, JPEG or binary PGM, any size (see --preprocess)");
-  app.add_option("--preprocess", a->preprocess, kPreprocessHelp)->check(CLI::IsMember({"auto", "mnist", "none"}));
+  app.add_option("--preprocess", a->preprocess,
+                 "how --image files become input: auto (default: PGM as it is, PNG / JPEG converted as MNIST was made: "
+                 "gray, polarity, 20x20 box, centre of mass at (14, 14)), mnist (always convert), none (as it is)")
+      ->check(CLI::IsMember({"auto", "mnist", "none"}));
   app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks");
   app.add_option("--mode", a->mode, "batch (default: thousands of images per ciphertext) or single (CKKS, one request per image: low latency)");
   app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images stacked in one request (a power of two, default 1)")

@@ -5,7 +5,7 @@
 //   Table 2: ReLU, Sigmoid and Tanh against their polynomial replacements (default cryptodl2).
 #include "hecnn/command.h"
 #include "hecnn/cmd_train_env.h"
-#include "hecnn/cmd_model_svg.h"
+#include "hecnn/plot.h"
 
 #include "nn/model/approx.h"
 #include "nn/model/dataset.h"
@@ -59,7 +59,7 @@ Row run_one(const Args& a, const std::string& arch, const std::string& label, co
 void plot_approximations(const std::string& path, nn::ApproxFunction f, const std::vector<nn::Approximation>& aps,
                          double lo, double hi) {
   const int n = 401;
-  std::vector<app::SvgSeries> series(1);
+  std::vector<app::PlotSeries> series(1);
   series[0].label = nn::function_name(f);
   double ymin = 1e300, ymax = -1e300;
   for (int i = 0; i < n; ++i) {
@@ -69,7 +69,7 @@ void plot_approximations(const std::string& path, nn::ApproxFunction f, const st
     ymin = std::min(ymin, y), ymax = std::max(ymax, y);
   }
   for (const auto& ap : aps) {
-    app::SvgSeries s;
+    app::PlotSeries s;
     s.label = std::string(nn::method_name(ap.method)) + " d" + std::to_string(ap.degree);
     s.dashed = true;
     for (int i = 0; i < n; ++i) {
@@ -80,8 +80,15 @@ void plot_approximations(const std::string& path, nn::ApproxFunction f, const st
     series.push_back(std::move(s));
   }
   const double pad = 0.3 * (ymax - ymin);
-  app::write_svg_plot(path, std::string(nn::function_name(f)) + " and its polynomial approximations", series,
-                      ymin - pad, ymax + pad);
+  app::LinePlot plot;
+  plot.title = std::string(nn::function_name(f)) + " and its polynomial approximations";
+  plot.xlabel = "x";
+  plot.ylabel = "f(x)";
+  series[0].bold = true;
+  plot.series = std::move(series);
+  plot.ymin = ymin - pad;
+  plot.ymax = ymax + pad;
+  app::write_line_plot(path, plot);
 }
 
 std::string fmt_interval(double lo, double hi) {

@@ -4,7 +4,9 @@
 // forward pass, and writes a Markdown report with one SVG chart per split (seed 001 Figs. 5-7).
 #include "hecnn/command.h"
 #include "hecnn/cmd_train_env.h"
-#include "hecnn/cmd_model_svg.h"
+#include "hecnn/plot.h"
+
+#include <cmath>
 
 #include "nn/model/dataset.h"
 #include "nn/model/forward.h"
@@ -83,7 +85,7 @@ void run(const Args& a) {
     const auto groups = nn::split_groups(spec);
     md << "## " << split << " split, groups " << nn::groups_string(groups) << "\n\n"
        << "| setting | dominance | member 0 | member 1 | member 2 | ensemble |\n|---|---|---|---|---|---|\n";
-    std::vector<app::SvgSeries> series(4);
+    std::vector<app::PlotSeries> series(4);
     for (int m = 0; m < 3; ++m) series[std::size_t(m)].label = "member " + std::to_string(m) + " (" +
                                                                 nn::groups_string({groups[std::size_t(m)]}) + ")";
     series[3].label = "ensemble";
@@ -134,8 +136,16 @@ void run(const Args& a) {
       for (double y : se.y) ymin = std::min(ymin, y);
     const std::string svg = split + ".svg";
     std::rotate(series.begin(), series.begin() + 3, series.end());  // ensemble first (bold)
-    app::write_svg_plot(a.out_dir + "/" + svg, split + " split: test accuracy (%) by setting", series,
-                        std::max(0.0, ymin - 5), 100);
+    series[0].bold = true;
+    app::LinePlot plot;
+    plot.title = split + " split: test accuracy by skew setting";
+    plot.xlabel = "setting (0: uniform ... 5: fully skewed)";
+    plot.ylabel = "test accuracy (%)";
+    plot.series = series;
+    plot.ymin = std::max(0.0, std::floor(ymin - 5));
+    plot.ymax = 100;
+    plot.points = true;
+    app::write_line_plot(a.out_dir + "/" + svg, plot);
     md << "\n![" << split << "](" << svg << ")\n\n";
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
