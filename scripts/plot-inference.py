@@ -68,10 +68,10 @@ def bars_plot(out, name, title, ylabel, groups):
                 cats.append(c)
     dat = os.path.join(out, name + ".dat")
     with open(dat, "w") as f:
-        f.write("layer " + " ".join(q(g[0]).replace(" ", "_") for g in groups) + "\n")
+        f.write("# layer " + " ".join(g[0].replace(" ", "_") for g in groups) + "\n")
         for c in cats:
             row = [str(dict(vals).get(c, 0)) for _, vals in groups]
-            f.write(q(c) + " " + " ".join(row) + "\n")
+            f.write('"' + c.replace('"', "'") + '" ' + " ".join(row) + "\n")
     s = header(name + ".svg", title, "layer", ylabel)
     s += ("set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
           "set boxwidth 0.9\nset xtics rotate by -30 noenhanced\nset yrange [0:*]\n")
@@ -93,7 +93,7 @@ def histogram_plot(out, name, title, xlabel, values, bins=20):
     s = header(name + ".svg", title, xlabel, "requests")
     s += f"set style fill solid 0.7 border -1\nset boxwidth {width}\nset yrange [0:*]\nset key off\n"
     med = sorted(values)[len(values) // 2]
-    s += f"set arrow from {med},graph 0 to {med},graph 1 nohead lc rgb '#d62728' lw 2 dt 2\n"
+    s += f"set arrow from {med},graph 0 to {med},graph 1 nohead front lc rgb '#d62728' lw 2 dt 2\n"
     s += f"set label {q('median %.4f s' % med)} at {med},graph 0.95 offset 1,0 tc rgb '#d62728'\n"
     render(os.path.join(out, name + ".gp"), s + f"plot {q(name + '.dat')} using 1:2 with boxes lc rgb '#1f77b4'\n")
 

@@ -3,12 +3,12 @@
 # per-layer server time, and single-image latencies, then draws the plots with gnuplot
 # (scripts/plot-inference.py) into reports/inference/ with a README that lists the figures.
 #   bash scripts/plot-inference.sh [--model FILE] [--counts "512 2048 8192"] [--single N] [--out DIR]
-# Defaults: models/cryptonets-x2-mnist.hecnn, counts 512 2048 8192 16384, 50 single-mode
+# Defaults: models/cryptonets-x2-mnist.hecnn, counts 512 2048 8192 10000 (the test set), 50 single-mode
 # images, reports/inference. Needs build/apps/hecnn and data/mnist (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=models/cryptonets-x2-mnist.hecnn
-counts="512 2048 8192 16384"
+counts="512 2048 8192 10000"
 single=50
 out=reports/inference
 while [ $# -gt 0 ]; do
