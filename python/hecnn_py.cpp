@@ -28,6 +28,9 @@
 #include "nn/model/onnx_import.h"
 #include "nn/runtime/client_server.h"
 #include "nn/runtime/pipeline.h"
+#if HECNN_PY_SERVICE
+#include "service/client.h"
+#endif
 
 namespace py = pybind11;
 using namespace hecnn;
@@ -288,6 +291,46 @@ PYBIND11_MODULE(_hecnn, mod) {
         nn::runtime::EncryptedBatch copy = *b.batch;
         return PyResult{s.prog, std::make_shared<nn::runtime::EncryptedResult>(s.server->evaluate(std::move(copy)))};
       });
+
+#if HECNN_PY_SERVICE
+  // The service client (hecnn client's gRPC session with a coordinator): the secret key stays
+  // in this object; the coordinator and holders see public keys and ciphertexts only.
+  mod.attr("service_supported") = true;
+  py::class_<service::ServiceClient>(mod, "ServiceClient")
+      .def(py::init([](const std::string& address, const std::string& token, const std::string& tls_ca, bool insecure_loopback,
+                       double deadline_s) {
+             service::ClientOptions o;
+             o.address = address;
+             o.token = token;
+             o.tls_ca = tls_ca;
+             o.insecure_loopback = insecure_loopback;
+             o.deadline_s = deadline_s;
+             return std::make_unique<service::ServiceClient>(o);
+           }),
+           py::arg("address"), py::arg("token") = "", py::arg("tls_ca") = "", py::arg("insecure_loopback") = false,
+           py::arg("deadline_s") = 600.0)
+      .def("open", [](service::ServiceClient& c, const std::string& scheme, std::size_t batch_images, const std::string& mode) {
+             py::gil_scoped_release release;
+             c.open(scheme, batch_images, mode);
+           }, py::arg("scheme") = "bfv", py::arg("batch_images") = 0, py::arg("mode") = "batch")
+      .def_property_readonly("input_size", &service::ServiceClient::input_size)
+      .def_property_readonly("images_per_request", &service::ServiceClient::images_per_request)
+      .def_property_readonly("members", &service::ServiceClient::members)
+      .def_property_readonly("output_names", &service::ServiceClient::output_names)
+      .def_property_readonly("description", &service::ServiceClient::description)
+      .def_property_readonly("session_id", &service::ServiceClient::session_id)
+      .def("infer", [](service::ServiceClient& c, const py::buffer& images) {
+        const auto px = bytes_of(images, "images");
+        const std::size_t per = c.input_size();
+        if (px.empty() || px.size() % per)
+          throw std::invalid_argument("images: " + std::to_string(px.size()) + " bytes is not a whole number of " + std::to_string(per) + "-byte images");
+        py::gil_scoped_release release;
+        return c.infer(px.data(), px.size() / per);
+      })
+      .def("close", &service::ServiceClient::close);
+#else
+  mod.attr("service_supported") = false;
+#endif
 
   // MNIST-style conversion of an image file (PNG, JPEG, PGM): 784 bytes, row-major.
   mod.def("read_image", [](const std::string& path, const std::string& preprocess) {

@@ -27,7 +27,7 @@ from . import _hecnn
 
 __all__ = [
     "Model", "Plan", "Client", "Server", "load", "import_onnx", "from_torch", "compile", "load_plan",
-    "load_dataset", "read_image", "onnx_supported",
+    "load_dataset", "read_image", "onnx_supported", "ServiceClient", "service_supported",
 ]
 __version__ = "0.1.0"
 
@@ -42,6 +42,7 @@ EvaluationKeys = _hecnn.EvaluationKeys
 EncryptedBatch = _hecnn.EncryptedBatch
 EncryptedResult = _hecnn.EncryptedResult
 onnx_supported = _hecnn.onnx_supported
+service_supported = bool(_hecnn.service_supported)
 
 
 def _array(x: Any) -> Any:
@@ -158,6 +159,51 @@ class Server:
 
     def evaluate(self, batch: EncryptedBatch) -> EncryptedResult:
         return self._s.evaluate(batch)
+
+
+class ServiceClient:
+    """The client of a hecnn coordinator (``hecnn coordinator``, docs/protocol.md) over gRPC.
+
+    Fetches the public plan, makes the keys (the secret key never leaves this object), uploads
+    the evaluation keys once per session, then encrypts, sends and decrypts::
+
+        c = hecnn.ServiceClient("127.0.0.1:7000", token="...", tls_ca="ca.pem")
+        c.open("bfv", batch_images=256)
+        scores = c.infer(images)          # [output][image][class]
+
+    Without TLS only loopback addresses are allowed, and only with ``insecure_loopback=True``
+    (ValueError otherwise). Network, token and protocol errors raise RuntimeError naming the
+    failing step.
+    """
+
+    def __init__(self, address: str, token: str = "", tls_ca: str = "", insecure_loopback: bool = False,
+                 deadline_s: float = 600.0) -> None:
+        if not service_supported:
+            raise RuntimeError("this hecnn package was built without the service layer (gRPC)")
+        self._c = _hecnn.ServiceClient(address, token, tls_ca, insecure_loopback, deadline_s)
+
+    def open(self, scheme: str = "bfv", batch_images: int = 0, mode: str = "batch") -> None:
+        """Plan, keys and session: mode "batch" or "single" (CKKS, low latency)."""
+        self._c.open(scheme, batch_images, mode)
+
+    @property
+    def members(self) -> List[str]:
+        return list(self._c.members)
+
+    @property
+    def output_names(self) -> List[str]:
+        return list(self._c.output_names)
+
+    @property
+    def images_per_request(self) -> int:
+        return self._c.images_per_request
+
+    def infer(self, images: Any) -> Any:
+        """Scores [output][image][class] of uint8 images (at most images_per_request)."""
+        return _array(self._c.infer(_pixels(images)))
+
+    def close(self) -> None:
+        self._c.close()
 
 
 def load_dataset(name: str = "mnist", train: bool = False, offset: int = 0, count: int = 0) -> Tuple[Any, Any]:

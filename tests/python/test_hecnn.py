@@ -122,3 +122,97 @@ def test_from_torch_matches_torch():
         want = net.double()(x.double() / 255).numpy()
     got = m.forward(x.numpy())
     assert np.max(np.abs(got - want)) < 1e-5
+
+
+def free_port_file(tmp_path, name):
+    return str(tmp_path / (name + ".port"))
+
+
+def wait_port(path, proc, log, seconds=60):
+    import time
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        if os.path.exists(path) and open(path).read().strip():
+            return int(open(path).read().strip())
+        if proc.poll() is not None:
+            raise AssertionError(f"{path}: the process exited: {open(log).read()}")
+        time.sleep(0.1)
+    raise AssertionError(f"{path}: no port after {seconds} s: {open(log).read()}")
+
+
+def tiny_models(tmp_path, members):
+    """8x8 models (conv, square, dense) from CSV weights, as tests/apps/service_test.sh makes them."""
+    import random
+    arch = tmp_path / "tiny.arch"
+    arch.write_text("input 1 8 8\nconv 2 3 stride 2\nact\ndense 4\n")
+    paths = []
+    for m in range(members):
+        random.seed(100 + m)
+        l0, l1 = tmp_path / f"m{m}_l0.csv", tmp_path / f"m{m}_l1.csv"
+        l0.write_text("\n".join(",".join(f"{random.uniform(-1, 1):.4f}" for _ in range(10)) for _ in range(2)))
+        l1.write_text("\n".join(",".join(f"{random.uniform(-1, 1):.4f}" for _ in range(19)) for _ in range(4)))
+        out = tmp_path / f"m{m}.hecnn"
+        subprocess.run([HECNN, "model-import-csv", "--arch", str(arch), "--out", str(out), str(l0), str(l1)], check=True,
+                       capture_output=True)
+        paths.append(str(out))
+    return paths
+
+
+def test_service_client_equals_hecnn_client(tmp_path):
+    """Two holders and a coordinator on loopback: the Python client's BFV scores equal `hecnn client`'s."""
+    import random
+    if not hecnn.service_supported:
+        pytest.skip("package built without the service layer")
+    models = tiny_models(tmp_path, 2)
+    tokens = tmp_path / "tokens"
+    tokens.write_text("client-token-0123456789ab\n")
+    peer = "peer-token-0123456789abcdef"
+    random.seed(7)
+    pixels = bytes(random.randrange(256) for _ in range(6 * 64))
+    pgms = []
+    for i in range(6):
+        p = tmp_path / f"img{i}.pgm"
+        p.write_bytes(b"P5\n8 8\n255\n" + pixels[64 * i:64 * (i + 1)])
+        pgms += ["--image", str(p)]
+    procs = []
+    try:
+        ports = []
+        for k, m in enumerate(models):
+            log = str(tmp_path / f"holder{k}.log")
+            h = subprocess.Popen([HECNN, "holder", "--model", m, "--listen", "127.0.0.1:0", "--port-file",
+                                  free_port_file(tmp_path, f"holder{k}"), "--insecure-loopback", "--tokens", str(tokens),
+                                  "--peer-token", peer], stderr=open(log, "w"))
+            procs.append(h)
+            ports.append(wait_port(free_port_file(tmp_path, f"holder{k}"), h, log))
+        clog = str(tmp_path / "coord.log")
+        coord = subprocess.Popen([HECNN, "coordinator", "--member", f"m0=127.0.0.1:{ports[0]}", "--member",
+                                  f"m1=127.0.0.1:{ports[1]}", "--combiner", "mean", "--calibrate", "0", "--listen", "127.0.0.1:0",
+                                  "--port-file", free_port_file(tmp_path, "coord"), "--insecure-loopback", "--tokens", str(tokens),
+                                  "--peer-token", peer, "--deadline", "120"], stderr=open(clog, "w"))
+        procs.append(coord)
+        addr = f"127.0.0.1:{wait_port(free_port_file(tmp_path, 'coord'), coord, clog)}"
+        with pytest.raises(RuntimeError):
+            bad = hecnn.ServiceClient(addr, token="wrong-token-0000000000", insecure_loopback=True)
+            bad.open("bfv", 6)
+        with pytest.raises(ValueError, match="TLS CA"):  # no TLS and no insecure_loopback: refused
+            hecnn.ServiceClient(addr, token="client-token-0123456789ab")
+        c = hecnn.ServiceClient(addr, token="client-token-0123456789ab", insecure_loopback=True)
+        c.open("bfv", 6)
+        assert c.members == ["m0", "m1"]
+        scores = c.infer(pixels)
+        c.close()
+        out = subprocess.run([HECNN, "client", "--coordinator", addr, "--token", "client-token-0123456789ab",
+                              "--insecure-loopback", "--json"] + pgms, check=True, capture_output=True, text=True).stdout
+        theirs = json.loads(out)["outputs"]
+        assert len(scores) == len(theirs)
+        for k, o in enumerate(theirs):
+            assert scores[k].argmax(1).tolist() == o["predictions"]
+            assert np.allclose(scores[k][:6].tolist(), o["scores_first_100"], rtol=0, atol=1e-9)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
