@@ -96,6 +96,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
   // flattened, the average-pool divisor not yet folded and a zero Pad waiting for its consumer.
   int gen = 0;
   bool flat = false;
+  bool hwc = false;  // the chain was transposed to N, H, W, C (Keras): only flattening and a dense layer may follow
   double pending = 1.0;
   std::vector<std::int64_t> pad;  // [h_begin, w_begin, h_end, w_end] of a Pad not yet folded
   Shape cur = m.input.shape;
@@ -127,7 +128,11 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
   };
   auto current_dims = [&]() -> std::vector<std::int64_t> {
     if (flat) return {kBatch, std::int64_t(cur.size())};
+    if (hwc) return {kBatch, cur.h, cur.w, cur.c};
     return {kBatch, cur.c, cur.h, cur.w};
+  };
+  auto no_hwc = [&]() {
+    if (hwc) bad(where + ": after a Transpose to N, H, W, C only Flatten / Reshape and a dense layer (Gemm, MatMul) are supported");
   };
   // The chain operand of node input i, checked to belong to the current generation.
   auto chain = [&](const onnx::NodeProto& n, int i) -> const Value& {
@@ -235,7 +240,25 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
       // Monotone: the argmax is unchanged; HE returns the scores. Only as the graph's output.
       val[n.output(0)] = chain(n, 0);
       softmax_outputs.push_back(n.output(0));
+    } else if (op == "Transpose") {
+      // Keras / tf2onnx: N, H, W, C input transposed to N, C, H, W before the first layer (the
+      // model file then takes C, H, W like every hecnn model), and back to N, H, W, C before
+      // flattening into a dense layer (its columns are permuted to C, H, W order).
+      const Value& v = chain(n, 0);
+      const auto perm = ints_attr(n, "perm", {});
+      if (!flat && !hwc && perm == std::vector<std::int64_t>{0, 3, 1, 2} && m.layers.empty() && is_identity(v.poly) && pad.empty()) {
+        m.input.shape = Shape{cur.w, cur.c, cur.h};  // the graph input read as [N, H = c, W = h, C = w]
+        cur = m.input.shape;
+      } else if (!flat && !hwc && perm == std::vector<std::int64_t>{0, 2, 3, 1} && pad.empty()) {
+        hwc = true;
+      } else if (hwc && perm == std::vector<std::int64_t>{0, 3, 1, 2}) {
+        hwc = false;
+      } else {
+        bad(where + ": only N, H, W, C <-> N, C, H, W transposes are supported (of the input, or before flattening)");
+      }
+      out_chain(n, v.poly);
     } else if (op == "Pad") {
+      no_hwc();
       const Value& v = chain(n, 0);
       materialize(v);
       std::string mode = "constant";
@@ -258,6 +281,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
       if (pad == std::vector<std::int64_t>{0, 0, 0, 0}) pad.clear();
       out_chain(n, {0.0, 1.0});
     } else if (op == "Conv") {
+      no_hwc();
       const Value& v = chain(n, 0);
       std::vector<std::int64_t> pre = pad;
       pad.clear();
@@ -311,10 +335,21 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
       if (in < 1 || std::size_t(in) > kMaxTensorElements) bad(where + ": in features out of range");
       d.in_features = int(in);
       d.weight.resize(w.size());
+      // After a Transpose to N, H, W, C the flattened input is in (h, w, c) order; hecnn's dense
+      // layers read (c, h, w): column j of the graph's weight becomes column i here.
+      const bool permute = hwc && std::size_t(d.in_features) == cur.size();
+      if (hwc && !permute) bad(where + ": a dense layer after a Transpose to N, H, W, C must take the whole flattened tensor");
       for (int o = 0; o < d.out_features; ++o)
-        for (int i = 0; i < d.in_features; ++i)
+        for (int i = 0; i < d.in_features; ++i) {
+          int j = i;
+          if (permute) {
+            const int c = i / (cur.h * cur.w), h = (i / cur.w) % cur.h, x = i % cur.w;
+            j = (h * cur.w + x) * cur.c + c;
+          }
           d.weight[std::size_t(o) * d.in_features + i] =
-              alpha * pending * (transB ? w.data[std::size_t(o) * d.in_features + i] : w.data[std::size_t(i) * d.out_features + o]);
+              alpha * pending * (transB ? w.data[std::size_t(o) * d.in_features + j] : w.data[std::size_t(j) * d.out_features + o]);
+        }
+      hwc = false;
       pending = 1;
       d.bias.assign(std::size_t(d.out_features), 0.0);
       if (op == "Gemm" && n.input_size() > 2 && !n.input(2).empty()) {
@@ -387,6 +422,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
     } else if (op == "Neg") {
       out_chain(n, poly_mul(chain(n, 0).poly, {-1.0}, where));
     } else if (op == "BatchNormalization") {
+      no_hwc();
       const Value& v = chain(n, 0);
       if (!last_linear_output(v)) bad(where + ": batch norm must directly follow Conv, Gemm or MatMul (it is folded into it)");
       const Tensor &gamma = constant(n, 1), &beta = constant(n, 2), &mean = constant(n, 3), &var = constant(n, 4);
@@ -405,6 +441,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
       }
       out_chain(n, {0.0, 1.0});
     } else if (op == "AveragePool") {
+      no_hwc();
       const Value& v = chain(n, 0);
       if (!pad.empty()) bad(where + ": average pooling over a padded input is not supported (only Pad of zeros)");
       materialize(v);
@@ -463,7 +500,8 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
       }
       if (!batch_seen || known != total) bad(where + ": reshape does not keep C x H x W = " + std::to_string(total) + " values per image");
       if (target.size() == 2) flat = true;
-      else if (target.size() == 4 && target[1] == cur.c && target[2] == cur.h && target[3] == cur.w) flat = false;
+      else if (target.size() == 4 && !hwc && target[1] == cur.c && target[2] == cur.h && target[3] == cur.w) flat = false;
+      else if (target.size() == 4 && hwc && target[1] == cur.h && target[2] == cur.w && target[3] == cur.c) flat = false;
       else bad(where + ": reshape to a different image shape is not supported (only flattening)");
       out_chain(n, v.poly);
     } else {
@@ -479,6 +517,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
   if (it == val.end()) bad(where + " is not produced by any node");
   if (it->second.kind != Value::chain) bad(where + " is not computed from the image");
   if (it->second.gen != gen) bad(where + " is not the last layer's output (branches are not supported)");
+  if (hwc) bad(where + " is in N, H, W, C layout (a Transpose without the dense layer it prepares)");
   for (const auto& s : softmax_outputs)
     if (s != g.output(0).name()) bad("Softmax " + s + " is only supported as the graph's output");
   materialize(it->second);

@@ -11,7 +11,10 @@
 //   Pow(x, k), Add, Sub, Mul, Div by a constant, Neg (e.g. 0.125*x*x + 0.5*x + 0.25), emitted as
 //   one Poly layer; a per-output Add/Sub/Mul/Div right after Conv/Gemm/MatMul (bias, scale);
 //   Flatten (axis 1) and Reshape that only flattens C, H, W or restates the shape;
-//   Identity, Dropout, a final Softmax / LogSoftmax (dropped: the argmax is unchanged).
+//   Identity, Dropout, a final Softmax / LogSoftmax (dropped: the argmax is unchanged);
+//   Keras' channels-last layout: Transpose(0, 3, 1, 2) of an [N, H, W, C] input before the first
+//   layer (the model file then takes C, H, W) and Transpose(0, 2, 3, 1) before flattening into a
+//   dense layer (its columns are permuted from (h, w, c) to (c, h, w) order).
 // Computations on constants and shapes (Shape, Gather, Unsqueeze, Squeeze, Concat, Slice,
 // Transpose, Reshape, ConstantOfShape, Cast, arithmetic: the dynamic batch axis and the pads of
 // ZeroPad2d) are folded (onnx_fold.h). Anything else (Relu, MaxPool, Sigmoid, residual

@@ -252,6 +252,55 @@ TEST(Onnx, ExporterPatternsFoldIntoLayers) {
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_DOUBLE_EQ(r[i], a[i]);
 }
 
+// Keras / tf2onnx layout: an N, H, W, C input transposed to N, C, H, W, and transposed back
+// before flattening into the dense layer. Oracle: the graph's arithmetic in N, H, W, C written
+// out with loops (not nn::forward); hecnn's model file takes the input as C, H, W.
+TEST(Onnx, KerasChannelsLastLayoutIsTransposedAway) {
+  if (!onnx_supported()) GTEST_SKIP() << "hecnn_model built without ONNX";
+  const int H = 6, W = 5, C = 2, O = 3, K = 4;
+  std::mt19937_64 rng(9);
+  const auto cw = f32(testing::random_vector(std::size_t(O) * C * 9, rng, 0.5)), cb = f32(testing::random_vector(O, rng, 0.1));
+  const auto dw = f32(testing::random_vector(std::size_t(H) * W * O * K, rng, 0.2)), db = f32(testing::random_vector(K, rng, 0.1));
+  Builder b(H, W, C);  // declared [1, H, W, C]
+  Builder::ints(raw_node(b, "Transpose", {"input"}, "nchw"), "perm", {0, 3, 1, 2});
+  Builder::ints(raw_node(b, "Conv", {"nchw", b.init(cw, {O, C, 3, 3}), b.init(cb, {O})}, "conv"), "pads", {1, 1, 1, 1});
+  raw_node(b, "Mul", {"conv", "conv"}, "sq");
+  Builder::ints(raw_node(b, "Transpose", {"sq"}, "nhwc"), "perm", {0, 2, 3, 1});
+  raw_node(b, "Reshape", {"nhwc", b.init({-1, double(H * W * O)}, {2})}, "flat");
+  raw_node(b, "MatMul", {"flat", b.init(dw, {H * W * O, K})}, "mm");
+  raw_node(b, "Add", {"mm", b.init(db, {K})}, "scores");
+  const Model got = import_onnx_bytes(b.bytes(), InputSpec{{1, 1, 1}, 1.0, 0.0});
+  EXPECT_EQ(got.input.shape, (Shape{C, H, W}));
+  const auto x = testing::random_vector(std::size_t(H) * W * C, rng, 1.0);  // x[h][w][c]
+  auto at = [&](int h, int w, int c) { return (h < 0 || h >= H || w < 0 || w >= W) ? 0.0 : x[(std::size_t(h) * W + w) * C + c]; };
+  std::vector<double> flat(std::size_t(H) * W * O);
+  for (int h = 0; h < H; ++h)
+    for (int w = 0; w < W; ++w)
+      for (int o = 0; o < O; ++o) {
+        double s = cb[std::size_t(o)];
+        for (int c = 0; c < C; ++c)
+          for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) s += cw[((std::size_t(o) * C + c) * 3 + i) * 3 + j] * at(h + i - 1, w + j - 1, c);
+        flat[(std::size_t(h) * W + w) * O + o] = s * s;
+      }
+  std::vector<double> want(K);
+  for (int k = 0; k < K; ++k) {
+    want[std::size_t(k)] = db[std::size_t(k)];
+    for (std::size_t j = 0; j < flat.size(); ++j) want[std::size_t(k)] += flat[j] * dw[j * K + std::size_t(k)];
+  }
+  std::vector<double> chw(x.size());
+  for (int c = 0; c < C; ++c)
+    for (int h = 0; h < H; ++h)
+      for (int w = 0; w < W; ++w) chw[(std::size_t(c) * H + h) * W + w] = x[(std::size_t(h) * W + w) * C + c];
+  const auto r = forward(got, chw);
+  ASSERT_EQ(r.size(), want.size());
+  for (int k = 0; k < K; ++k) EXPECT_NEAR(r[std::size_t(k)], want[std::size_t(k)], 1e-12 * (1 + std::abs(want[std::size_t(k)])));
+  // A Transpose that leaves the graph in N, H, W, C, and one with another permutation: refused.
+  Builder e(H, W, C);
+  Builder::ints(raw_node(e, "Transpose", {"input"}, "t"), "perm", {0, 1, 3, 2});
+  expect_import_error(e.bytes(), "only N, H, W, C <-> N, C, H, W transposes");
+}
+
 TEST(Onnx, GraphsOutsideTheLayerSetNameTheNode) {
   if (!onnx_supported()) GTEST_SKIP() << "hecnn_model built without ONNX";
   const std::vector<double> w(9, 0.1), w2(9, 0.2);
