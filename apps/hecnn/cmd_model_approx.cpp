@@ -3,7 +3,7 @@
 //
 //   hecnn approx --function relu --method all --degree 2 --lo -6 --hi 6 --plot relu-d2.svg
 #include "hecnn/command.h"
-#include "hecnn/plot.h"
+#include "hecnn/approx_plot.h"
 
 #include "nn/model/approx.h"
 
@@ -22,12 +22,6 @@ struct Args {
   double lo = -6, hi = 6;
   bool json = false;
 };
-
-std::string fmt_g(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%g", v);
-  return b;
-}
 
 void run(const Args& a) {
   const auto f = nn::parse_function(a.function);
@@ -57,38 +51,7 @@ void run(const Args& a) {
     }
   }
   if (!a.plot.empty()) {
-    const int n = 401;
-    std::vector<app::PlotSeries> series(1);
-    series[0].label = nn::function_name(f);
-    double ymin = 1e300, ymax = -1e300;
-    for (int i = 0; i < n; ++i) {
-      const double x = a.lo + (a.hi - a.lo) * i / (n - 1), y = nn::eval_function(f, x);
-      series[0].x.push_back(x);
-      series[0].y.push_back(y);
-      ymin = std::min(ymin, y);
-      ymax = std::max(ymax, y);
-    }
-    for (const auto& r : results) {
-      app::PlotSeries s;
-      s.label = std::string(nn::method_name(r.method)) + " d" + std::to_string(r.degree);
-      s.dashed = true;
-      for (int i = 0; i < n; ++i) {
-        const double x = a.lo + (a.hi - a.lo) * i / (n - 1);
-        s.x.push_back(x);
-        s.y.push_back(nn::eval_poly(r.coeffs, x));
-      }
-      series.push_back(std::move(s));
-    }
-    const double pad = 0.25 * (ymax - ymin);
-    app::LinePlot plot;
-    plot.title = std::string(nn::function_name(f)) + " and its approximations on [" + fmt_g(a.lo) + ", " + fmt_g(a.hi) + "]";
-    plot.xlabel = "x";
-    plot.ylabel = "f(x)";
-    series[0].bold = true;
-    plot.series = std::move(series);
-    plot.ymin = ymin - pad;
-    plot.ymax = ymax + pad;
-    if (!app::write_line_plot(a.plot, plot)) return;
+    if (!app::plot_approximations(a.plot, f, results, a.lo, a.hi)) return;
     std::fprintf(stderr, "wrote %s\n", a.plot.c_str());
   }
 }

@@ -5,7 +5,7 @@
 //   Table 2: ReLU, Sigmoid and Tanh against their polynomial replacements (default cryptodl2).
 #include "hecnn/command.h"
 #include "hecnn/cmd_train_env.h"
-#include "hecnn/plot.h"
+#include "hecnn/approx_plot.h"
 
 #include "nn/model/approx.h"
 #include "nn/model/dataset.h"
@@ -56,41 +56,6 @@ Row run_one(const Args& a, const std::string& arch, const std::string& label, co
   return row;
 }
 
-void plot_approximations(const std::string& path, nn::ApproxFunction f, const std::vector<nn::Approximation>& aps,
-                         double lo, double hi) {
-  const int n = 401;
-  std::vector<app::PlotSeries> series(1);
-  series[0].label = nn::function_name(f);
-  double ymin = 1e300, ymax = -1e300;
-  for (int i = 0; i < n; ++i) {
-    double x = lo + (hi - lo) * i / (n - 1), y = nn::eval_function(f, x);
-    series[0].x.push_back(x);
-    series[0].y.push_back(y);
-    ymin = std::min(ymin, y), ymax = std::max(ymax, y);
-  }
-  for (const auto& ap : aps) {
-    app::PlotSeries s;
-    s.label = std::string(nn::method_name(ap.method)) + " d" + std::to_string(ap.degree);
-    s.dashed = true;
-    for (int i = 0; i < n; ++i) {
-      double x = lo + (hi - lo) * i / (n - 1);
-      s.x.push_back(x);
-      s.y.push_back(nn::eval_poly(ap.coeffs, x));
-    }
-    series.push_back(std::move(s));
-  }
-  const double pad = 0.3 * (ymax - ymin);
-  app::LinePlot plot;
-  plot.title = std::string(nn::function_name(f)) + " and its polynomial approximations";
-  plot.xlabel = "x";
-  plot.ylabel = "f(x)";
-  series[0].bold = true;
-  plot.series = std::move(series);
-  plot.ymin = ymin - pad;
-  plot.ymax = ymax + pad;
-  app::write_line_plot(path, plot);
-}
-
 std::string fmt_interval(double lo, double hi) {
   std::ostringstream os;
   os << lo << ":" << hi;
@@ -137,7 +102,7 @@ void run(const Args& a) {
       md << " |\n";
     }
     const std::string svg = std::string(nn::function_name(f)) + "-approximations.svg";
-    plot_approximations(a.out_dir + "/" + svg, f, aps, a.lo, a.hi);
+    app::plot_approximations(a.out_dir + "/" + svg, f, aps, a.lo, a.hi);
     md << "\n![" << nn::function_name(f) << "](" << svg << ")\n\n";
   }
 

@@ -1,7 +1,7 @@
 # Drawn by hecnn; render with: gnuplot reports/approx/tanh-d3.gp
 set terminal svg size 800,500 dynamic enhanced font 'sans,12' background rgb 'white'
 set output 'reports/approx/tanh-d3.svg'
-set title 'tanh and its approximations on [-6, 6]' noenhanced
+set title 'tanh and its polynomial approximations on [-6, 6]' noenhanced
 set xlabel 'x' noenhanced
 set ylabel 'f(x)' noenhanced
 set grid lc rgb '#dddddd'
