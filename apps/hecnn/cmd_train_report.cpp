@@ -29,6 +29,7 @@ struct Args {
   std::size_t limit_train = 0, limit_test = 0;
   std::uint64_t seed = 1;
   bool table1 = true, table2 = true;
+  bool plots_only = false;
 };
 
 struct Row {
@@ -62,7 +63,25 @@ std::string fmt_interval(double lo, double hi) {
   return os.str();
 }
 
+// The approximations a report plots: degree 2 (the derivative method 3) for ReLU, 3 otherwise.
+std::vector<nn::Approximation> report_approximations(nn::ApproxFunction f, double lo, double hi) {
+  std::vector<nn::Approximation> aps;
+  for (auto m : nn::all_methods()) {
+    const int d = f == nn::ApproxFunction::relu ? (m == nn::ApproxMethod::derivative ? 3 : 2) : 3;
+    aps.push_back(nn::approximate(f, m, d, lo, hi));
+  }
+  return aps;
+}
+
 void run(const Args& a) {
+  if (a.plots_only) {  // redraw an existing report's plots: no data, no training
+    std::filesystem::create_directories(a.out_dir);
+    for (auto f : {nn::ApproxFunction::relu, nn::ApproxFunction::sigmoid, nn::ApproxFunction::tanh}) {
+      const std::string svg = a.out_dir + "/" + nn::function_name(f) + "-approximations.svg";
+      if (app::plot_approximations(svg, f, report_approximations(f, a.lo, a.hi), a.lo, a.hi)) std::fprintf(stderr, "wrote %s\n", svg.c_str());
+    }
+    return;
+  }
   app::ensure_passive_omp_wait();
   const auto t0 = std::chrono::steady_clock::now();
   train::set_threads(a.threads);
@@ -92,12 +111,9 @@ void run(const Args& a) {
   // The approximations themselves (coefficients, max error, plots).
   md << "## Approximations on [" << a.lo << ", " << a.hi << "]\n\n| function | method | degree | max error | coefficients (c0, c1, ...) |\n|---|---|---|---|---|\n";
   for (auto f : {nn::ApproxFunction::relu, nn::ApproxFunction::sigmoid, nn::ApproxFunction::tanh}) {
-    std::vector<nn::Approximation> aps;
-    for (auto m : nn::all_methods()) {
-      const int d = f == nn::ApproxFunction::relu ? (m == nn::ApproxMethod::derivative ? 3 : 2) : 3;
-      aps.push_back(nn::approximate(f, m, d, a.lo, a.hi));
-      const auto& ap = aps.back();
-      md << "| " << nn::function_name(f) << " | " << nn::method_name(m) << " | " << d << " | " << ap.max_error << " | ";
+    const std::vector<nn::Approximation> aps = report_approximations(f, a.lo, a.hi);
+    for (const auto& ap : aps) {
+      md << "| " << nn::function_name(f) << " | " << nn::method_name(ap.method) << " | " << ap.degree << " | " << ap.max_error << " | ";
       for (std::size_t k = 0; k < ap.coeffs.size(); ++k) md << (k ? ", " : "") << ap.coeffs[k];
       md << " |\n";
     }
@@ -165,6 +181,7 @@ void setup(CLI::App& app) {
   app.add_option("--threads", a->threads)->capture_default_str();
   app.add_flag("!--no-table1", a->table1, "skip Table 1");
   app.add_flag("!--no-table2", a->table2, "skip Table 2");
+  app.add_flag("--plots-only", a->plots_only, "only redraw the approximation plots into --out-dir (gnuplot), no training");
   app.callback([a] { run(*a); });
 }
 
