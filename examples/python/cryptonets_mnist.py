@@ -4,7 +4,7 @@
     bash scripts/install-python.sh          # once: builds hecnn and installs the package
     python3 examples/python/cryptonets_mnist.py --epochs 2
 
-Step by step (a notebook would have one cell per step):
+Step by step; each step is a notebook cell ("# %%", as Jupyter / VS Code read it):
   1. load MNIST (hecnn.load_dataset reads data/, which scripts/setup.sh fills);
   2. train CryptoNets (seed 001's network: conv 5x5x5 stride 2, x^2, dense 100, x^2, dense 10)
      with PyTorch (Debian's python3-torch);
@@ -43,13 +43,13 @@ except ImportError as e:
     print(f"SKIP: {e}")
     sys.exit(0)
 
-# 1. Data.
+# %% 1. Data.
 train_x, train_y = hecnn.load_dataset("mnist", train=True)
 test_x, test_y = hecnn.load_dataset("mnist", train=False, count=args.count)
 print(f"MNIST: {len(train_x)} training images, {len(test_x)} test images to encrypt")
 
 
-# 2. CryptoNets in PyTorch.
+# %% 2. CryptoNets in PyTorch.
 class Square(nn.Module):
     def forward(self, x):
         return x * x
@@ -74,18 +74,18 @@ for epoch in range(args.epochs):
     print(f"epoch {epoch + 1}/{args.epochs}: last batch loss {loss.item():.3f} ({time.time() - t0:.0f} s)")
 net.eval()
 
-# 3. Into hecnn.
+# %% 3. Into hecnn.
 model = hecnn.from_torch(net, input_shape=(1, 28, 28), name="cryptonets-torch")
 model.save(args.out)
 print(f"wrote {args.out}: {model.info()['parameters']} parameters")
 
-# 4. Compile.
+# %% 4. Compile.
 t0 = time.time()
 plan = hecnn.compile(model, "bfv", batch=len(test_x), log=lambda line: print("  " + line))
 print(plan.report())
 print(f"compiled in {time.time() - t0:.1f} s")
 
-# 5. Encrypt, evaluate, decrypt.
+# %% 5. Encrypt, evaluate, decrypt.
 client = hecnn.Client(plan)
 server = hecnn.Server(plan, client.evaluation_keys())
 t0 = time.time()
@@ -101,7 +101,7 @@ print(f"encrypt {t1 - t0:.2f} s, evaluate {t2 - t1:.2f} s, decrypt {t3 - t2:.2f}
 print(f"encrypted accuracy {100 * np.mean(pred == test_y):.2f}% on {len(test_x)} images "
       f"(float model {100 * np.mean(float_pred == test_y):.2f}%, agreement {100 * np.mean(pred == float_pred):.2f}%)")
 
-# 6. The same model file through the hecnn program.
+# %% 6. The same model file through the hecnn program.
 if args.hecnn:
     out = subprocess.run([args.hecnn, "infer", "--model", args.out, "--count", str(len(test_x)), "--json"],
                          check=True, capture_output=True, text=True).stdout
