@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <jpeglib.h>
+#include <onnx/onnx_pb.h>
 #include <png.h>
 #include <random>
 #include <string>
@@ -120,6 +121,61 @@ void emit_nn_seeds(const fs::path& dir) {
     std::free(buf);
   }
   std::ofstream(dir / "image" / "stroke.pgm", std::ios::binary) << "P5 12 10 255\n" << std::string(px.begin(), px.end());
+  // ONNX: the CryptoNets shape at 8x8 as PyTorch writes it (Pad, Conv, x * x, a polynomial as
+  // arithmetic, Shape/Gather/Unsqueeze/Concat/Reshape of a dynamic batch axis, Gemm).
+  fs::create_directories(dir / "onnx");
+  {
+    onnx::ModelProto model;
+    model.set_ir_version(8);
+    model.add_opset_import()->set_version(13);
+    auto* g = model.mutable_graph();
+    auto* in = g->add_input();
+    in->set_name("x");
+    in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    auto* shape = in->mutable_type()->mutable_tensor_type()->mutable_shape();
+    shape->add_dim()->set_dim_param("batch");
+    for (int d : {1, 8, 8}) shape->add_dim()->set_dim_value(d);
+    int id = 0;
+    auto init = [&](std::vector<float> v, std::vector<std::int64_t> dims, bool int64 = false) {
+      auto* t = g->add_initializer();
+      t->set_name("c" + std::to_string(id++));
+      t->set_data_type(int64 ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
+      for (auto d : dims) t->add_dims(d);
+      for (float x : v) int64 ? t->add_int64_data(std::int64_t(x)) : t->add_float_data(x);
+      return t->name();
+    };
+    auto node = [&](const std::string& op, std::vector<std::string> ins, const std::string& out) {
+      auto* n = g->add_node();
+      n->set_op_type(op);
+      n->set_name(op + out);
+      for (auto& i : ins) n->add_input(i);
+      n->add_output(out);
+      return n;
+    };
+    node("Pad", {"x", init({0, 0, 1, 1, 0, 0, 1, 1}, {8}, true)}, "p");
+    auto* conv = node("Conv", {"p", init(std::vector<float>(2 * 9, 0.25f), {2, 1, 3, 3}), init({0.1f, -0.1f}, {2})}, "c");
+    auto* a = conv->add_attribute();
+    a->set_name("strides");
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(2), a->add_ints(2);
+    node("Mul", {"c", "c"}, "sq");
+    node("Mul", {"c", init({0.5f}, {})}, "half");
+    node("Add", {"sq", "half"}, "act");
+    node("Shape", {"act"}, "s");
+    node("Gather", {"s", init({0}, {}, true)}, "n");
+    node("Unsqueeze", {"n", init({0}, {1}, true)}, "n1");
+    node("Concat", {"n1", init({-1}, {1}, true)}, "target")->add_attribute()->set_name("axis");
+    node("Reshape", {"act", "target"}, "flat");
+    auto* gemm = node("Gemm", {"flat", init(std::vector<float>(3 * 32, 0.01f), {3, 32}), init({0, 0, 0}, {3})}, "y");
+    auto* tb = gemm->add_attribute();
+    tb->set_name("transB");
+    tb->set_type(onnx::AttributeProto::INT);
+    tb->set_i(1);
+    g->add_output()->set_name("y");
+    std::string bytes;
+    model.SerializeToString(&bytes);
+    std::ofstream(dir / "onnx" / "pytorch-style.onnx", std::ios::binary) << bytes;
+  }
 }
 
 CiphertextData random_ct(const Context& ctx, const Level& level, bool ntt, bool seeded) {

@@ -16,7 +16,7 @@ cmake -S fuzz -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   cat "$dir.configure.log"; exit 1; }
 cmake --build "$dir" -j "${HECNN_JOBS:-$(nproc)}"
 "$dir/make_corpus" "$dir/seeds"
-targets="${HECNN_FUZZ_TARGETS:-params ciphertext plaintext secret_key public_key relin_keys galois_keys inspect seal_eval model plan pgm image}"
+targets="${HECNN_FUZZ_TARGETS:-params ciphertext plaintext secret_key public_key relin_keys galois_keys inspect seal_eval model plan pgm image onnx}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}"
 status=0
 for t in $targets; do
