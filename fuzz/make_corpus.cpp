@@ -1,13 +1,9 @@
 // Writes seed inputs for each fuzz target into DIR/<target>/: valid objects
 // of every type for both fuzz contexts, seeded and full, in every compression.
 #include <filesystem>
-#include <cstdio>  // before jpeglib.h (FILE)
-#include <cstdlib>
 #include <fstream>
 
-#include <jpeglib.h>
 #include <onnx/onnx_pb.h>
-#include <png.h>
 #include <random>
 #include <string>
 
@@ -16,6 +12,7 @@
 #include "nn/compiler/compiler.h"
 #include "nn/compiler/plan_io.h"
 #include "nn/model/model_io.h"
+#include "nn/image_files.h"
 #include "nn/test_models.h"
 
 namespace fs = std::filesystem;
@@ -80,46 +77,11 @@ void emit_nn_seeds(const fs::path& dir) {
   fs::create_directories(dir / "image");
   std::vector<std::uint8_t> px(12 * 10, 250);
   for (int y = 2; y < 9; ++y) px[std::size_t(y) * 12 + 5] = 10;
-  {
-    png_image im{};
-    im.version = PNG_IMAGE_VERSION;
-    im.width = 12, im.height = 10, im.format = PNG_FORMAT_GRAY;
-    png_alloc_size_t n = 0;
-    png_image_write_to_memory(&im, nullptr, &n, 0, px.data(), 0, nullptr);
-    std::string out(n, '\0');
-    png_image_write_to_memory(&im, out.data(), &n, 0, px.data(), 0, nullptr);
-    std::ofstream(dir / "image" / "gray.png", std::ios::binary) << out.substr(0, n);
-    std::vector<std::uint8_t> rgba;
-    for (auto v : px) rgba.insert(rgba.end(), {v, v, v, std::uint8_t(v < 128 ? 255 : 0)});
-    im = png_image{};
-    im.version = PNG_IMAGE_VERSION;
-    im.width = 12, im.height = 10, im.format = PNG_FORMAT_RGBA;
-    n = 0;
-    png_image_write_to_memory(&im, nullptr, &n, 0, rgba.data(), 0, nullptr);
-    out.assign(n, '\0');
-    png_image_write_to_memory(&im, out.data(), &n, 0, rgba.data(), 0, nullptr);
-    std::ofstream(dir / "image" / "rgba.png", std::ios::binary) << out.substr(0, n);
-  }
-  {
-    jpeg_compress_struct c;
-    jpeg_error_mgr err;
-    c.err = jpeg_std_error(&err);
-    jpeg_create_compress(&c);
-    unsigned char* buf = nullptr;
-    unsigned long size = 0;
-    jpeg_mem_dest(&c, &buf, &size);
-    c.image_width = 12, c.image_height = 10, c.input_components = 1, c.in_color_space = JCS_GRAYSCALE;
-    jpeg_set_defaults(&c);
-    jpeg_start_compress(&c, TRUE);
-    while (c.next_scanline < c.image_height) {
-      JSAMPROW row = px.data() + std::size_t(c.next_scanline) * 12;
-      jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    std::ofstream(dir / "image" / "gray.jpg", std::ios::binary) << std::string(reinterpret_cast<char*>(buf), size);
-    jpeg_destroy_compress(&c);
-    std::free(buf);
-  }
+  std::ofstream(dir / "image" / "gray.png", std::ios::binary) << nn::testing::encode_png(12, 10, PNG_FORMAT_GRAY, px);
+  std::vector<std::uint8_t> rgba;
+  for (auto v : px) rgba.insert(rgba.end(), {v, v, v, std::uint8_t(v < 128 ? 255 : 0)});
+  std::ofstream(dir / "image" / "rgba.png", std::ios::binary) << nn::testing::encode_png(12, 10, PNG_FORMAT_RGBA, rgba);
+  std::ofstream(dir / "image" / "gray.jpg", std::ios::binary) << nn::testing::encode_jpeg_gray(12, 10, px, 75);
   std::ofstream(dir / "image" / "stroke.pgm", std::ios::binary) << "P5 12 10 255\n" << std::string(px.begin(), px.end());
   // ONNX: the CryptoNets shape at 8x8 as PyTorch writes it (Pad, Conv, x * x, a polynomial as
   // arithmetic, Shape/Gather/Unsqueeze/Concat/Reshape of a dynamic batch axis, Gemm).

@@ -335,12 +335,12 @@ PYBIND11_MODULE(_hecnn, mod) {
   // MNIST-style conversion of an image file (PNG, JPEG, PGM): 784 bytes, row-major.
   mod.def("read_image", [](const std::string& path, const std::string& preprocess) {
     const std::string bytes = nn::read_file_bounded(path, std::size_t(256) << 20);
-    nn::GrayImage img = nn::decode_image(bytes);
-    if (preprocess == "mnist" || (preprocess == "auto" && !(nn::sniff_image(bytes) == nn::ImageFormat::pgm && img.width == 28 && img.height == 28)))
-      img = nn::mnist_preprocess(img);
-    else if (preprocess != "none" && preprocess != "auto")
-      throw std::invalid_argument("preprocess '" + preprocess + "': use auto, mnist or none");
-    return py::make_tuple(py::bytes(reinterpret_cast<const char*>(img.pixels.data()), img.pixels.size()), img.height, img.width);
+    if (preprocess == "none") {  // as it is, any size
+      const nn::GrayImage img = nn::decode_image(bytes);
+      return py::make_tuple(py::bytes(reinterpret_cast<const char*>(img.pixels.data()), img.pixels.size()), img.height, img.width);
+    }
+    const auto px = nn::image_to_input(bytes, nn::Shape{1, 28, 28}, preprocess);
+    return py::make_tuple(py::bytes(reinterpret_cast<const char*>(px.data()), px.size()), 28, 28);
   }, py::arg("path"), py::arg("preprocess") = "auto");
 
   // Test images of a named dataset (mnist, fashion-mnist, ...): (bytes, labels, count, c, h, w).

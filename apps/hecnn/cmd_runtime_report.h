@@ -32,40 +32,11 @@ inline constexpr const char* kPreprocessHelp =
 // preprocess: auto | mnist | none (kPreprocessHelp). Throws naming the file on any problem.
 // Without `want` (the client: the models live on the holders), auto takes a PGM as it is and
 // converts any other image to MNIST's 28x28; none takes every image as it is.
-inline std::vector<std::uint8_t> read_image(const std::string& path, const std::optional<nn::Shape>& want_shape,
+inline std::vector<std::uint8_t> read_image(const std::string& path, const std::optional<nn::Shape>& want,
                                             const std::string& preprocess) {
   const std::string bytes = nn::read_file_bounded(path, std::size_t(256) << 20);
-  if (!want_shape) {
-    try {
-      const nn::ImageFormat format = nn::sniff_image(bytes);
-      nn::GrayImage img = nn::decode_image(bytes);
-      if (preprocess == "mnist" || (preprocess == "auto" && format != nn::ImageFormat::pgm)) img = nn::mnist_preprocess(img);
-      return std::move(img.pixels);
-    } catch (const nn::ModelError& e) {
-      throw std::runtime_error(path + ": " + e.what());
-    }
-  }
-  const nn::Shape want = *want_shape;
-  const bool mnist_model = want == nn::Shape{1, 28, 28};
   try {
-    const nn::ImageFormat format = nn::sniff_image(bytes);
-    nn::GrayImage img = nn::decode_image(bytes);
-    const bool model_size = want.c == 1 && std::size_t(img.width) == std::size_t(want.w) && std::size_t(img.height) == std::size_t(want.h);
-    bool convert = preprocess == "mnist" || (preprocess == "auto" && !(format == nn::ImageFormat::pgm && model_size));
-    if (convert && !mnist_model) {
-      if (preprocess == "mnist") throw std::invalid_argument("--preprocess mnist needs a model that takes 1x28x28 images");
-      if (!model_size)
-        throw std::invalid_argument("image is " + std::to_string(img.width) + "x" + std::to_string(img.height) + ", the model expects " +
-                                    std::to_string(want.w) + "x" + std::to_string(want.h) + " with " + std::to_string(want.c) +
-                                    " channel(s); MNIST conversion applies to 1x28x28 models only");
-      convert = false;
-    }
-    if (convert) img = nn::mnist_preprocess(img);
-    if (want.c != 1 || std::size_t(img.width) != std::size_t(want.w) || std::size_t(img.height) != std::size_t(want.h))
-      throw std::invalid_argument("image is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " gray, the model expects " +
-                                  std::to_string(want.w) + "x" + std::to_string(want.h) + " with " + std::to_string(want.c) +
-                                  " channel(s) (--preprocess none takes images as they are)");
-    return std::move(img.pixels);
+    return nn::image_to_input(bytes, want, preprocess);
   } catch (const nn::ModelError& e) {
     throw std::runtime_error(path + ": " + e.what());
   } catch (const std::invalid_argument& e) {

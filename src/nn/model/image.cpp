@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #ifndef HECNN_HAVE_PNG
@@ -295,6 +296,35 @@ GrayImage mnist_preprocess(const GrayImage& in, MnistPreprocessInfo* info) {
   inf.com_col = m2 > 0 ? rx / m2 : 0;
   if (info) *info = inf;
   return out;
+}
+
+std::vector<std::uint8_t> image_to_input(std::string_view bytes, const std::optional<Shape>& want_shape, const std::string& preprocess) {
+  if (preprocess != "auto" && preprocess != "mnist" && preprocess != "none")
+    throw std::invalid_argument("preprocess '" + preprocess + "': use auto, mnist or none");
+  const ImageFormat format = sniff_image(bytes);
+  GrayImage img = decode_image(bytes);
+  if (!want_shape) {
+    if (preprocess == "mnist" || (preprocess == "auto" && format != ImageFormat::pgm)) img = mnist_preprocess(img);
+    return std::move(img.pixels);
+  }
+  const Shape want = *want_shape;
+  const bool mnist_model = want == Shape{1, 28, 28};
+  const bool model_size = want.c == 1 && std::size_t(img.width) == std::size_t(want.w) && std::size_t(img.height) == std::size_t(want.h);
+  bool convert = preprocess == "mnist" || (preprocess == "auto" && !(format == ImageFormat::pgm && model_size));
+  if (convert && !mnist_model) {
+    if (preprocess == "mnist") throw std::invalid_argument("--preprocess mnist needs a model that takes 1x28x28 images");
+    if (!model_size)
+      throw std::invalid_argument("image is " + std::to_string(img.width) + "x" + std::to_string(img.height) + ", the model expects " +
+                                  std::to_string(want.w) + "x" + std::to_string(want.h) + " with " + std::to_string(want.c) +
+                                  " channel(s); MNIST conversion applies to 1x28x28 models only");
+    convert = false;
+  }
+  if (convert) img = mnist_preprocess(img);
+  if (want.c != 1 || std::size_t(img.width) != std::size_t(want.w) || std::size_t(img.height) != std::size_t(want.h))
+    throw std::invalid_argument("image is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " gray, the model expects " +
+                                std::to_string(want.w) + "x" + std::to_string(want.h) + " with " + std::to_string(want.c) +
+                                " channel(s) (--preprocess none takes images as they are)");
+  return std::move(img.pixels);
 }
 
 }  // namespace hecnn::nn

@@ -25,10 +25,13 @@
 // An image without ink (all one level) throws ModelError. The steps are in docs/inference.md.
 #pragma once
 
+#include "nn/model/model.h"
 #include "nn/model/pgm.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hecnn::nn {
 
@@ -53,5 +56,14 @@ struct MnistPreprocessInfo {
 };
 
 GrayImage mnist_preprocess(const GrayImage& image, MnistPreprocessInfo* info = nullptr);
+
+// An image file's bytes as a model's raw input (`hecnn infer --image`, the client, Python).
+// preprocess: "auto" (a PGM of the model's size as it is; any other image converted by
+// mnist_preprocess), "mnist" (always converted) or "none" (as it is). want: the model's input
+// shape; without it (the client: the models live on the holders) auto takes a PGM as it is
+// and converts any other image, and none takes every image as it is. Throws ModelError for a
+// file that does not decode, std::invalid_argument for an unknown mode or an image that does
+// not fit the model (the message names the sizes).
+std::vector<std::uint8_t> image_to_input(std::string_view bytes, const std::optional<Shape>& want, const std::string& preprocess);
 
 }  // namespace hecnn::nn

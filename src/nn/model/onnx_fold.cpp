@@ -183,6 +183,14 @@ Tensor from_ints(const std::vector<std::int64_t>& v) {
   return t;
 }
 
+Tensor shape_of(const onnx::NodeProto& n, const std::vector<std::int64_t>& dims) {
+  const auto r = std::int64_t(dims.size());
+  std::int64_t s = int_attr(n, "start", 0), e = int_attr(n, "end", r);
+  s = std::clamp(s < 0 ? s + r : s, std::int64_t(0), r);
+  e = std::clamp(e < 0 ? e + r : e, std::int64_t(0), r);
+  return from_ints(std::vector<std::int64_t>(dims.begin() + s, dims.begin() + std::max(s, e)));
+}
+
 bool foldable(const std::string& op) {
   static const char* const ops[] = {"Identity", "Cast",  "Shape", "Size", "ConstantOfShape", "Reshape", "Transpose",
                                     "Slice",    "Concat", "Gather", "Unsqueeze", "Squeeze", "Add",   "Sub",
@@ -211,13 +219,7 @@ Tensor fold(const onnx::NodeProto& n, const std::vector<const Tensor*>& in, cons
     }
     return r;
   }
-  if (op == "Shape") {
-    std::int64_t s = int_attr(n, "start", 0), e = int_attr(n, "end", std::int64_t(rank));
-    const auto r = std::int64_t(rank);
-    s = std::clamp(s < 0 ? s + r : s, std::int64_t(0), r);
-    e = std::clamp(e < 0 ? e + r : e, std::int64_t(0), r);
-    return from_ints(std::vector<std::int64_t>(x.dims.begin() + s, x.dims.begin() + std::max(s, e)));
-  }
+  if (op == "Shape") return shape_of(n, x.dims);
   if (op == "Size") return Tensor{{}, {double(x.size())}};
   if (op == "ConstantOfShape") {
     Tensor r;

@@ -44,6 +44,9 @@ std::string string_attr(const onnx::NodeProto& n, const char* name, const std::s
 std::vector<std::int64_t> to_ints(const Tensor& t, const std::string& where);
 Tensor from_ints(const std::vector<std::int64_t>& v);  // 1-D
 
+// Shape node n (its start / end attributes) of a tensor with these dimensions.
+Tensor shape_of(const onnx::NodeProto& n, const std::vector<std::int64_t>& dims);
+
 // True if `op` is an operator fold() evaluates.
 bool foldable(const std::string& op);
 // Evaluates node n on constant inputs (in[i] null where an optional input is absent).

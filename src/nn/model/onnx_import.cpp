@@ -45,6 +45,13 @@ struct Value {
   int gen = 0;
 };
 
+// The weights and bias of a Conv2d or Dense layer (the caller checked it is one).
+std::pair<std::vector<double>*, std::vector<double>*> weights_and_bias(Layer& l) {
+  if (auto* c = std::get_if<Conv2d>(&l)) return {&c->weight, &c->bias};
+  auto& d = std::get<Dense>(l);
+  return {&d.weight, &d.bias};
+}
+
 bool is_identity(const std::vector<double>& p) { return p.size() == 2 && p[0] == 0 && p[1] == 1; }
 
 std::vector<double> poly_mul(const std::vector<double>& a, const std::vector<double>& b, const std::string& where) {
@@ -196,13 +203,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
     // exporter. Shape of the image tensor is its current shape with the symbolic batch size.
     if (op == "Shape" && get(n, 0).kind == Value::chain) {
       chain(n, 0);
-      auto d = current_dims();
-      Tensor t = from_ints(d);
-      const auto r = std::int64_t(d.size());
-      std::int64_t s0 = int_attr(n, "start", 0), e0 = int_attr(n, "end", r);
-      s0 = std::clamp(s0 < 0 ? s0 + r : s0, std::int64_t(0), r);
-      e0 = std::clamp(e0 < 0 ? e0 + r : e0, std::int64_t(0), r);
-      val[n.output(0)] = Value{Value::constant, from_ints(std::vector<std::int64_t>(d.begin() + s0, d.begin() + std::max(s0, e0))), {}, 0};
+      val[n.output(0)] = Value{Value::constant, shape_of(n, current_dims()), {}, 0};
       continue;
     }
     {
@@ -394,9 +395,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
       // or its weights and bias (Mul, Div).
       if (!last_linear_output(p) || (op == "Div" && !ca) || (op == "Sub" && !ca))
         bad(where + ": a non-scalar " + op + " is only supported as a per-output bias or scale directly after Conv, Gemm or MatMul");
-      std::vector<double>*w = nullptr, *bias = nullptr;
-      if (auto* cv = std::get_if<Conv2d>(&m.layers.back())) w = &cv->weight, bias = &cv->bias;
-      else if (auto* dn = std::get_if<Dense>(&m.layers.back())) w = &dn->weight, bias = &dn->bias;
+      auto [w, bias] = weights_and_bias(m.layers.back());
       const std::size_t outs = bias->size(), per = w->size() / outs;
       if (c.tensor.size() != outs) bad(where + ": constant has " + std::to_string(c.tensor.size()) + " values, the layer " + std::to_string(outs) + " outputs");
       for (std::size_t o = 0; o < outs; ++o) {
@@ -427,9 +426,7 @@ Model import_onnx_bytes(const std::string& bytes, const InputSpec& input_spec) {
       if (!last_linear_output(v)) bad(where + ": batch norm must directly follow Conv, Gemm or MatMul (it is folded into it)");
       const Tensor &gamma = constant(n, 1), &beta = constant(n, 2), &mean = constant(n, 3), &var = constant(n, 4);
       const double eps = float_attr(n, "epsilon", 1e-5);
-      std::vector<double>*w = nullptr, *b = nullptr;
-      if (auto* c = std::get_if<Conv2d>(&m.layers.back())) w = &c->weight, b = &c->bias;
-      else if (auto* d = std::get_if<Dense>(&m.layers.back())) w = &d->weight, b = &d->bias;
+      auto [w, b] = weights_and_bias(m.layers.back());
       const std::size_t out = b->size(), per = w->size() / out;
       if (gamma.size() != out || beta.size() != out || mean.size() != out || var.size() != out)
         bad(where + ": statistics size mismatch");

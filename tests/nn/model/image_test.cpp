@@ -18,12 +18,10 @@
 #include <string>
 #include <vector>
 
-#if HECNN_TEST_PNG
-#include <png.h>
+#if HECNN_TEST_PNG && HECNN_TEST_JPEG
 #include <zlib.h>
-#endif
-#if HECNN_TEST_JPEG
-#include <jpeglib.h>
+
+#include "nn/image_files.h"
 #endif
 
 namespace hecnn::nn {
@@ -38,49 +36,9 @@ std::string error_of(const std::string& bytes) {
   return "(accepted)";
 }
 
-#if HECNN_TEST_PNG
-// format: PNG_FORMAT_GRAY, _GA, _RGB, _RGBA; px holds width * height * channels bytes.
-std::string encode_png(int width, int height, std::uint32_t format, const std::vector<std::uint8_t>& px) {
-  png_image im{};
-  im.version = PNG_IMAGE_VERSION;
-  im.width = png_uint_32(width);
-  im.height = png_uint_32(height);
-  im.format = format;
-  png_alloc_size_t size = 0;
-  EXPECT_TRUE(png_image_write_to_memory(&im, nullptr, &size, 0, px.data(), 0, nullptr));
-  std::string out(size, '\0');
-  EXPECT_TRUE(png_image_write_to_memory(&im, out.data(), &size, 0, px.data(), 0, nullptr)) << im.message;
-  out.resize(size);
-  return out;
-}
-#endif
-
-#if HECNN_TEST_JPEG
-std::string encode_jpeg_gray(int width, int height, const std::vector<std::uint8_t>& px, int quality) {
-  jpeg_compress_struct c;
-  jpeg_error_mgr err;
-  c.err = jpeg_std_error(&err);
-  jpeg_create_compress(&c);
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&c, &buf, &size);
-  c.image_width = JDIMENSION(width);
-  c.image_height = JDIMENSION(height);
-  c.input_components = 1;
-  c.in_color_space = JCS_GRAYSCALE;
-  jpeg_set_defaults(&c);
-  jpeg_set_quality(&c, quality, TRUE);
-  jpeg_start_compress(&c, TRUE);
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = const_cast<std::uint8_t*>(px.data()) + std::size_t(c.next_scanline) * width;
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  std::string out(reinterpret_cast<char*>(buf), size);
-  jpeg_destroy_compress(&c);
-  std::free(buf);
-  return out;
-}
+#if HECNN_TEST_PNG && HECNN_TEST_JPEG
+using testing::encode_jpeg_gray;
+using testing::encode_png;
 #endif
 
 // A 28x28 digit redrawn as a user would: scaled by `zoom` (nearest), dark ink on white
@@ -182,7 +140,7 @@ TEST(ImageFiles, MalformedFilesAreClearErrors) {
   }
 }
 
-#if HECNN_TEST_PNG
+#if HECNN_TEST_PNG && HECNN_TEST_JPEG
 TEST(ImageFiles, PngGrayRgbAndAlphaDecodeToGray) {
   ASSERT_TRUE(png_supported());
   const std::vector<std::uint8_t> gray = {0, 64, 128, 255, 10, 20};
@@ -270,7 +228,7 @@ TEST(MnistPreprocess, RedrawnMnistDigitsComeBackAsMnist) {
 }
 #endif
 
-#if HECNN_TEST_JPEG
+#if HECNN_TEST_PNG && HECNN_TEST_JPEG
 TEST(ImageFiles, JpegDecodesAndTruncationIsRefused) {
   ASSERT_TRUE(jpeg_supported());
   std::vector<std::uint8_t> px(64 * 48);
