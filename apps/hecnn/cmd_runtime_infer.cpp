@@ -38,6 +38,8 @@ struct Args {
   std::string mode = "batch";
   std::size_t images_per_ciphertext = 1;
   std::string packing = "auto";
+  std::size_t max_galois_key_mib = 4096;
+  bool max_galois_key_given = false;
   std::string batch_flags_given;    // batch-mode options on the command line (refused with --mode single)
   std::string compile_flags_given;  // compile options on the command line (refused with --load-plan)
 };
@@ -110,6 +112,8 @@ void run(const Args& a) {
     throw std::invalid_argument("--images-per-ciphertext applies to --mode single");
   } else if (a.packing != "auto") {
     throw std::invalid_argument("--packing applies to --mode single");
+  } else if (a.max_galois_key_given) {
+    throw std::invalid_argument("--max-galois-key-mib applies to --mode single");
   }
   std::vector<nn::Model> members;
   for (const auto& p : a.models) members.push_back(nn::read_model(p));
@@ -141,6 +145,7 @@ void run(const Args& a) {
     s.poly_degree = a.poly_degree;
     s.images_per_ciphertext = a.images_per_ciphertext;
     s.packing = a.packing;
+    s.max_galois_key_mib = a.max_galois_key_mib;
     s.calibrate = a.calibrate_given ? a.calibrate : 256;
     s.plan = a.plan;
     s.json = a.json;
@@ -236,6 +241,10 @@ void setup(CLI::App& app) {
   app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images side by side in one ciphertext (LoLa's stacking; a power of two, default 1)")
       ->check(CLI::Range(std::size_t(1), std::size_t(1) << 16));
   app.add_option("--packing", a->packing, "--mode single: the client's input layout: auto (im2col for a first convolution when it fits 2 ciphertexts), im2col, chw");
+  app.add_option("--max-galois-key-mib", a->max_galois_key_mib,
+                 "--mode single: Galois keys (sent once per session) at most this many MiB; steps beyond it are composed from "
+                 "fewer keys, each costing more key switches (default 4096; 0: no limit)")
+      ->check(CLI::Range(std::size_t(0), std::size_t(1) << 24));
   app.add_option("--count", a->count, "number of test images (1..10000000; default 8192, --mode single 100)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
   app.add_option("--offset", a->offset, "first test image")->check(CLI::Range(std::size_t(0), std::size_t(100000000)));
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
@@ -271,12 +280,13 @@ void setup(CLI::App& app) {
     a->scheme_given = app.count("--scheme") > 0;
     a->calibrate_given = app.count("--calibrate") > 0;
     a->combiner_given = app.count("--combiner") > 0;
+    a->max_galois_key_given = app.count("--max-galois-key-mib") > 0;
     for (const char* f : {"--batch", "--streaming", "--memory-limit", "--real-packing", "--temperature", "--agreement-target",
                           "--input-bits", "--weight-bits", "--coeff-bits", "--ckks-precision", "--ckks-overflow-margin",
                           "--simulate", "--no-check"})
       if (app.count(f) > 0) a->batch_flags_given += (a->batch_flags_given.empty() ? "" : ", ") + std::string(f);
     for (const char* f : {"--scheme", "--ckks-precision", "--calibrate", "--agreement-target", "--ckks-overflow-margin", "--real-packing", "--combiner", "--temperature",
-                          "--weights", "--input-bits", "--weight-bits", "--coeff-bits", "--poly-degree", "--images-per-ciphertext", "--packing"})
+                          "--weights", "--input-bits", "--weight-bits", "--coeff-bits", "--poly-degree", "--images-per-ciphertext", "--packing", "--max-galois-key-mib"})
       if (app.count(f) > 0) a->compile_flags_given += (a->compile_flags_given.empty() ? "" : ", ") + std::string(f);
     run(*a);
   });

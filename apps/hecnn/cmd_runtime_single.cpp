@@ -17,6 +17,7 @@
 #include "nn/compiler/packed.h"
 #include "nn/model/dataset.h"
 #include "nn/model/forward.h"
+#include "nn/runtime/inference.h"
 #include "nn/runtime/packed_backend.h"
 
 namespace hecnn::app {
@@ -44,6 +45,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   compiler::PackedOptions opt;
   opt.poly_degree = a.poly_degree;
   opt.images_per_ciphertext = a.images_per_ciphertext;
+  opt.max_galois_key_bytes = a.max_galois_key_mib << 20;
   if (a.packing != "auto" && a.packing != "im2col" && a.packing != "chw")
     throw std::invalid_argument("--packing " + a.packing + ": use auto, im2col or chw");
   opt.im2col = a.packing != "chw";
@@ -101,6 +103,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
     counts.plain_mults += c.plain_mults;
     counts.ct_mults += c.ct_mults;
     counts.rescales += c.rescales;
+    counts.composed += c.composed;
     counts.predicted_seconds += c.predicted_seconds;
   }
   if (!a.json) {
@@ -114,7 +117,9 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   }
 
   nlohmann::json ops = nlohmann::json::array();
-  for (const auto& op : prog.ops) {
+  for (std::size_t oi = 0; oi < prog.ops.size(); ++oi) {
+    const auto& op = prog.ops[oi];
+    const compiler::PackedCounts oc = compiler::count_packed_op(prog, oi);
     std::size_t diags = 0, giants = 0;
     std::set<std::pair<std::uint32_t, std::int32_t>> babies;
     for (const auto& out : op.outs)
@@ -130,7 +135,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
                    {"level_in", op.level_in}, {"level_out", op.level_out}, {"ciphertexts_in", op.in_cts},
                    {"ciphertexts_out", op.out_cts}, {"diagonals", diags}, {"hoisted_rotations", babies.size()},
                    {"giant_rotations", giants}, {"folds", folds},
-                   {"key_switches", babies.size() + giants + folds + relins}});
+                   {"key_switches", oc.rotations + relins}, {"composed_key_switches", oc.composed}});
   }
   nlohmann::json j = {{"mode", "single"},
                       {"model", prog.description},
@@ -147,6 +152,9 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
                       {"member_weights", ens.weights},
                       {"galois_keys", ens.rotation_steps.size()},
                       {"rotation_steps", ens.rotation_steps},
+                      {"composed_steps", prog.rotation_paths.size()},
+                      {"max_galois_key_mib", a.max_galois_key_mib},
+                      {"composed_key_switches", counts.composed},
                       {"galois_key_bytes_uncompressed", compiler::packed_galois_key_bytes(prog)},
                       {"relin_key_bytes_uncompressed", compiler::packed_relin_key_bytes(prog)},
                       {"rotations", counts.rotations},
@@ -167,18 +175,31 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   const double tk0 = now_s();
   runtime::PackedClient client(prog, prng, std::vector<int>(ens.rotation_steps.begin(), ens.rotation_steps.end()));
   const double keygen_s = now_s() - tk0;
-  const auto keys = client.evaluation_keys();
+  auto keys = client.take_evaluation_keys();
   std::size_t galois_bytes = 0, relin_bytes = 0;
+  bool galois_chunked = false;
   {
     rlwe::ParamsLiteral lit{rlwe::Scheme::ckks, prog.poly_degree, prog.coeff_modulus, 0, rlwe::Security::tc128};
     const wire::Context wctx(wire::to_wire(lit));
     wire::WriteOptions w;
     w.compression = wire::Compression::zstd;
-    galois_bytes = wire::write_galois_keys(wctx, wire::to_wire(wctx, keys.galois), w).size();
+    // Serialized as one object; a set over 1 GiB is measured in objects of at most
+    // 256 MiB (the sum of their sizes), so that no copy of the whole set is made.
+    const std::size_t per_key = keys.galois.keys.empty() ? 0 : compiler::packed_galois_key_bytes(prog) / std::max<std::size_t>(1, prog.rotation_steps.size());
+    const std::size_t chunk = per_key * keys.galois.keys.size() > (std::size_t(1) << 30) ? std::max<std::size_t>(1, (std::size_t(256) << 20) / per_key)
+                                                                                          : keys.galois.keys.size();
+    galois_chunked = chunk < keys.galois.keys.size();
+    for (auto it = keys.galois.keys.begin(); it != keys.galois.keys.end();) {
+      rlwe::GaloisKeys part;
+      for (std::size_t i = 0; i < chunk && it != keys.galois.keys.end(); ++i, ++it) part.keys.emplace(it->first, it->second);
+      galois_bytes += wire::write_galois_keys(wctx, wire::to_wire(wctx, part), w).size();
+    }
     if (prog.needs_relin) relin_bytes = wire::write_relin_keys(wctx, wire::to_wire(wctx, keys.relin), w).size();
   }
   const double ts0 = now_s();
-  runtime::PackedEnsembleServer server(ens, keys);
+  // Plaintexts cached up to half of the memory left (at least the library's default).
+  const std::size_t cache = std::max(runtime::PackedServer::kDefaultPlaintextCacheBytes, runtime::available_memory_bytes() / 2);
+  runtime::PackedEnsembleServer server(ens, std::move(keys), cache);
   const double server_setup_s = now_s() - ts0;
 
   std::vector<double> server_s, encrypt_s, decrypt_s;
@@ -241,6 +262,8 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   j["server_setup_s"] = server_setup_s;
   j["plaintext_bytes"] = server.plaintext_bytes();
   j["galois_key_bytes"] = galois_bytes;
+  j["galois_key_bytes_in_parts"] = galois_chunked;
+  j["plaintext_cached_bytes"] = server.cached_plaintext_bytes();
   j["relin_key_bytes"] = relin_bytes;
   j["server_latency_s"] = server_s;  // per request, in order (the latency histogram)
   j["server_latency_median_s"] = quantile(server_s, 0.5);

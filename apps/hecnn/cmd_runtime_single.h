@@ -19,6 +19,7 @@ struct SingleArgs {
   std::size_t images_per_ciphertext = 1;
   std::size_t calibrate = 256;
   std::string packing = "auto";  // auto | im2col | chw
+  std::size_t max_galois_key_mib = 4096;  // 0: no limit
   bool plan = false, json = false, quiet = false;
   std::string combiner = "mean";   // ensembles: mean | weighted
   std::vector<double> weights;      // weighted: one per member (default: recorded test accuracy)

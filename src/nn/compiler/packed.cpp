@@ -559,13 +559,16 @@ Lowered lower_diagonal(const Sparse& M, const InputInfo& in, Shape out_shape) {
   return L;
 }
 
-// Gazelle's hybrid on a replicated single-ciphertext input.
+// Gazelle's hybrid on a single-ciphertext input, replicated with period B (R = lane / B
+// copies) or not (B = the lane): J diagonals, then folds J .. B / 2. For a dense layer
+// whose input spreads over the whole lane this needs J ~ outputs diagonals where the
+// diagonal lowering needs about one per slot.
 Lowered lower_hybrid(const Sparse& M, const InputInfo& in) {
   Lowered L;
   L.kind = "hybrid";
   const PackedLayout& lay = *in.layout;
-  if (lay.cts != 1 || lay.period == 0) return L;
-  const std::int64_t B = std::int64_t(lay.period), lane = std::int64_t(lay.lane);
+  if (lay.cts != 1) return L;
+  const std::int64_t lane = std::int64_t(lay.lane), B = lay.period ? std::int64_t(lay.period) : lane;
   const std::int64_t R = lane / B;
   for (std::size_t e = 0; e < lay.size(); ++e)
     if (std::int64_t(in.slot[e]) >= B) return L;
@@ -1121,23 +1124,8 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
       why = "N = " + std::to_string(n) + ": calibrated values overflow the modulus";
       continue;
     }
-    // Rotation steps.
-    std::set<std::int32_t> steps;
-    const std::int64_t lane = std::int64_t(n / 2);
-    auto add_step = [&](std::int64_t s) {
-      const std::int64_t r = mod(s, lane);
-      if (r != 0) steps.insert(std::int32_t(r));
-    };
-    for (const auto& op : prog.ops) {
-      for (const auto& out : op.outs)
-        for (const auto& g : out) {
-          add_step(g.step);
-          for (const auto& d : g.diags) add_step(d.baby);
-        }
-      for (auto f : op.folds) add_step(f);
-      for (auto s : op.steps) add_step(s);
-    }
-    prog.rotation_steps.assign(steps.begin(), steps.end());
+    // Galois keys: every step its own, or composed under the key budget.
+    assign_rotation_keys({&prog}, opt.max_galois_key_bytes);
     // Each rescale and key switch leaves rounding times the secret, about N / 2 in slot
     // units (2^12 at N = 8192, measured): bits above it at the output's range.
     prog.predicted_precision_bits = std::log2(scale) - (std::log2(double(n)) - 1) - std::max(0.0, prog.ops.back().log2_max);
@@ -1185,6 +1173,7 @@ PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const 
   }
   // First pass: each member's ring degree and headroom; second: all at the largest.
   PackedOptions o = opt;
+  o.max_galois_key_bytes = 0;  // the budget applies to the members' shared keys (below)
   std::size_t n = 0;
   int h = 0;
   for (const auto& m : scaled) {
@@ -1197,11 +1186,9 @@ PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const 
   PackedEnsemble ens;
   ens.weights = w;
   ens.combiner = combiner;
-  std::set<std::int32_t> steps;
   for (std::size_t m = 0; m < scaled.size(); ++m) {
     ens.members.push_back(compile_packed(scaled[m], o));
     ens.members.back().member_digests = {model_fingerprint(members[m])};
-    steps.insert(ens.members.back().rotation_steps.begin(), ens.members.back().rotation_steps.end());
   }
   const PackedProgram& a = ens.members[0];
   for (std::size_t m = 1; m < ens.members.size(); ++m) {
@@ -1223,11 +1210,30 @@ PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const 
                          " than member 0; --mode single runs ensembles of one architecture");
     }
   }
-  ens.rotation_steps.assign(steps.begin(), steps.end());
+  // One key set for all members (the client sends it once).
+  std::vector<PackedProgram*> progs;
+  for (auto& m : ens.members) progs.push_back(&m);
+  assign_rotation_keys(progs, opt.max_galois_key_bytes);
+  ens.rotation_steps = ens.members[0].rotation_steps;
   return ens;
 }
 
 PackedCounts count_packed(const PackedProgram& prog) {
+  PackedCounts c;
+  for (std::size_t i = 0; i < prog.ops.size(); ++i) {
+    const PackedCounts o = count_packed_op(prog, i);
+    c.rotations += o.rotations;
+    c.hoisted += o.hoisted;
+    c.plain_mults += o.plain_mults;
+    c.ct_mults += o.ct_mults;
+    c.rescales += o.rescales;
+    c.composed += o.composed;
+    c.predicted_seconds += o.predicted_seconds;
+  }
+  return c;
+}
+
+PackedCounts count_packed_op(const PackedProgram& prog, std::size_t op_index) {
   PackedCounts c;
   const double n = double(prog.poly_degree);
   // Seconds per NTT-equivalent (a rotation at k primes is about k (k + 1) + 3k + 2 of
@@ -1236,31 +1242,44 @@ PackedCounts count_packed(const PackedProgram& prog) {
   // AVX-512 IFMA run the NTTs about 3x faster.
   const double t_ntt = 106e-6 * (n / 8192.0) * (std::log2(n) / 13.0);
   auto t_rot = [&](double k, bool hoisted) { return t_ntt * (hoisted ? (2 + 2 * k + 0.5 * k * (k + 1)) : (k * (k + 1) + 3 * k + 2)); };
-  for (const auto& op : prog.ops) {
+  // `times` rotations by `step` at k primes: one key switch per key of its path.
+  auto rotations = [&](std::int64_t step, double k, std::size_t times) {
+    const std::size_t keys = prog.rotation_path(step).size();
+    c.rotations += keys * times;
+    c.composed += (keys > 0 ? keys - 1 : 0) * times;
+    c.predicted_seconds += double(keys * times) * t_rot(k, false);
+  };
+  {
+    const PackedOp& op = prog.ops.at(op_index);
     const double k = op.level_in;
     switch (op.kind) {
       case PackedOpKind::linear: {
-        std::vector<std::set<std::int32_t>> babies(op.in_cts);
+        // As the interpreter does: babies of one input ciphertext (nonzero steps) hoisted.
+        std::vector<std::vector<int>> babies(op.in_cts);
+        std::vector<std::set<std::int32_t>> seen(op.in_cts);
         for (const auto& out : op.outs)
           for (const auto& g : out) {
-            if (g.step != 0) {
-              ++c.rotations;
-              c.predicted_seconds += t_rot(k, false);
-            }
+            if (g.step != 0) rotations(g.step, k, 1);
             for (const auto& d : g.diags) {
               ++c.plain_mults;
               c.predicted_seconds += t_ntt * 0.15 * k;
-              if (d.baby != 0) babies[d.in_ct].insert(d.baby);
+              if (d.baby != 0 && seen[d.in_ct].insert(d.baby).second) babies[d.in_ct].push_back(d.baby);
             }
           }
         for (const auto& b : babies) {
-          c.rotations += b.size();
-          c.hoisted += b.size() > 0 ? b.size() - 1 : 0;
-          if (!b.empty()) c.predicted_seconds += t_rot(k, false) + double(b.size() - 1) * t_rot(k, true);
+          if (b.empty()) continue;
+          const BabyRotations br = plan_baby_rotations(prog, b);
+          c.rotations += br.hoisted.size();
+          c.hoisted += br.hoisted.size() - 1;
+          c.predicted_seconds += t_rot(k, false) + double(br.hoisted.size() - 1) * t_rot(k, true);
+          for (const auto& r : br.rest) {
+            c.rotations += r.size();
+            c.composed += r.size();
+            c.predicted_seconds += double(r.size()) * t_rot(k, false);
+          }
         }
         c.rescales += op.out_cts;
-        c.rotations += op.folds.size() * op.out_cts;
-        c.predicted_seconds += double(op.folds.size() * op.out_cts) * t_rot(k - 1, false);
+        for (auto f : op.folds) rotations(f, k - 1, op.out_cts);
         break;
       }
       case PackedOpKind::poly:
@@ -1269,8 +1288,7 @@ PackedCounts count_packed(const PackedProgram& prog) {
         c.predicted_seconds += double(op.out_cts) * (op.degree == 2 ? 1 : 2) * t_rot(k, false);
         break;
       case PackedOpKind::replicate:
-        c.rotations += op.steps.size() * op.out_cts;
-        c.predicted_seconds += double(op.steps.size() * op.out_cts) * t_rot(k, false);
+        for (auto s : op.steps) rotations(s, k, op.out_cts);
         break;
     }
   }
@@ -1311,6 +1329,13 @@ std::string describe_packed(const PackedProgram& prog) {
   std::snprintf(buf, sizeof buf, "  keys: %zu Galois keys (%.1f MiB), relinearization %.1f MiB\n", prog.rotation_steps.size(),
                 double(packed_galois_key_bytes(prog)) / 1048576.0, double(packed_relin_key_bytes(prog)) / 1048576.0);
   os << buf;
+  if (!prog.rotation_paths.empty()) {
+    std::size_t longest = 0;
+    for (const auto& p : prog.rotation_paths) longest = std::max(longest, p.keys.size());
+    std::snprintf(buf, sizeof buf, "  key budget: %zu of %zu rotation steps composed from the keys (up to %zu key switches each)\n",
+                  prog.rotation_paths.size(), prog.used_steps().size(), longest);
+    os << buf;
+  }
   std::snprintf(buf, sizeof buf, "  per image: upload %.1f KiB, download %.1f KiB\n", double(packed_upload_bytes(prog)) / 1024.0,
                 double(packed_download_bytes(prog)) / 1024.0);
   os << buf;
@@ -1340,8 +1365,9 @@ std::string describe_packed(const PackedProgram& prog) {
     os << buf;
   }
   const PackedCounts c = count_packed(prog);
-  std::snprintf(buf, sizeof buf, "  total: %zu rotations (%zu hoisted), %zu plaintext products, %zu ciphertext products; predicted %.3f s\n",
-                c.rotations, c.hoisted, c.plain_mults, c.ct_mults, c.predicted_seconds);
+  std::snprintf(buf, sizeof buf,
+                "  total: %zu rotations (%zu hoisted, %zu for composed steps), %zu plaintext products, %zu ciphertext products; predicted %.3f s\n",
+                c.rotations, c.hoisted, c.composed, c.plain_mults, c.ct_mults, c.predicted_seconds);
   os << buf;
   return os.str();
 }

@@ -95,6 +95,7 @@ struct PackedCounts {
   std::size_t plain_mults = 0;
   std::size_t ct_mults = 0;        // ciphertext products (each relinearized)
   std::size_t rescales = 0;
+  std::size_t composed = 0;        // of the rotations, the extra key switches of composed steps
   double predicted_seconds = 0;    // from per-operation times at N (docs/inference.md)
 };
 
@@ -112,7 +113,15 @@ struct PackedProgram {
   PackedLayout output_layout;
   double output_mult = 1, output_add = 0;  // class score = value * mult + add (a trailing affine map)
   std::size_t num_classes = 0;
-  std::vector<std::int32_t> rotation_steps;  // distinct nonzero steps (mod lane): one Galois key each
+  std::vector<std::int32_t> rotation_steps;  // the Galois keys: distinct nonzero steps (mod lane), one key each
+  // Under a key budget (PackedOptions::max_galois_key_bytes) a step the ops use may have
+  // no key of its own: it is composed, its path's keys applied in turn (their sum is the
+  // step mod the lane). Sorted by step (mod lane); steps with their own key are absent.
+  struct RotationPath {
+    std::int32_t step = 0;
+    std::vector<std::int32_t> keys;
+  };
+  std::vector<RotationPath> rotation_paths;
   bool needs_relin = false;
   double predicted_precision_bits = 0;   // log2(scale / noise estimate) at the output
   int headroom_bits = 0;                 // bits above the scale in the last prime (from calibration)
@@ -124,6 +133,11 @@ struct PackedProgram {
   std::size_t images_per_ciphertext = 1;
 
   std::size_t lane() const { return poly_degree / 2; }
+  // The key steps that apply a rotation by `step`: {} when it is 0 mod the lane, its
+  // path when it is composed, else {step} itself (its own key).
+  std::vector<std::int32_t> rotation_path(std::int64_t step) const;
+  // Every rotation step the ops use (mod lane, ascending), with or without its own key.
+  std::vector<std::int32_t> used_steps() const;
   std::size_t image_lane() const { return lane() / images_per_ciphertext; }
   int data_primes() const { return int(coeff_modulus.size()) - 1; }
   // The client's input slots (input_layout.cts vectors of lane values) for up to K raw
@@ -144,6 +158,11 @@ struct PackedOptions {
   // last prime; empty: a bound from the weights (looser).
   std::vector<std::vector<std::uint8_t>> calibration;
   bool allow_insecure = false;
+  // Galois keys (serialized size, as SEAL writes them) at most this many bytes: when the
+  // steps' own keys would take more, powers of two and the steps that save the most key
+  // switching get keys and the other steps are composed from them (slower, fewer keys).
+  // 0: no limit. Throws CompileError when not even the powers of two fit.
+  std::size_t max_galois_key_bytes = std::size_t(4) << 30;
   int headroom_bits = 0;           // > 0: bits above the scale in the last prime (ensembles force one value)
   // Called as each stage is lowered (N, stage label, stages done, stages total): deep
   // networks take a minute to place.
@@ -169,8 +188,25 @@ struct PackedEnsemble {
 PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const std::string& combiner,
                                        const std::vector<double>& weights, const PackedOptions& opt = {});
 
+// Chooses one key set for programs that share it (an ensemble's members: their keys are
+// the union) under `max_key_bytes` (0: no limit): sets each program's rotation_steps and
+// rotation_paths. Deterministic. Throws CompileError naming the budget it cannot meet.
+void assign_rotation_keys(const std::vector<PackedProgram*>& progs, std::size_t max_key_bytes);
+
+// How the babies of one input ciphertext are rotated (the interpreter and the cost
+// counter share it): the steps `hoisted` share one key-switch decomposition; baby i is
+// hoisted[from[i]] rotated on by the keys rest[i] (empty unless its step is composed).
+struct BabyRotations {
+  std::vector<int> hoisted;
+  std::vector<std::size_t> from;
+  std::vector<std::vector<std::int32_t>> rest;
+  bool composed = false;  // some baby has a rest
+};
+BabyRotations plan_baby_rotations(const PackedProgram& prog, const std::vector<int>& babies);
+
 // The cost counter: counts and predicted time (no HE).
 PackedCounts count_packed(const PackedProgram& prog);
+PackedCounts count_packed_op(const PackedProgram& prog, std::size_t op);  // one op's share
 // Galois-key bytes for the program's steps (serialized, uncompressed, as SEAL writes them),
 // and per-image upload / download bytes (seeded input ciphertexts, full outputs).
 std::size_t packed_galois_key_bytes(const PackedProgram& prog);

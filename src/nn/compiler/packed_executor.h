@@ -51,6 +51,14 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
   if (opt.keep_all) kept.push_back(input);
   std::vector<Value> cur = std::move(input);
   int level = prog.data_primes();
+  // A rotation by the keys of its path (one key unless the step is composed).
+  auto rotate_by = [&](const Value& v, std::int64_t step) {
+    const std::vector<std::int32_t> path = prog.rotation_path(step);
+    if (path.empty()) return v;
+    Value r = backend.rotate(v, path[0]);
+    for (std::size_t i = 1; i < path.size(); ++i) r = backend.rotate(r, path[i]);
+    return r;
+  };
   for (std::size_t oi = 0; oi < prog.ops.size(); ++oi) {
     const PackedOp& op = prog.ops[oi];
     if (opt.progress) opt.progress(oi, prog.ops.size(), op.label);
@@ -74,9 +82,23 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
               if (baby_index.at(d.in_ct).emplace(d.baby, baby_steps[d.in_ct].size()).second)
                 baby_steps[d.in_ct].push_back(d.baby);
         // Several input ciphertexts: one per core (each one's hoisted group then runs there).
+        // A composed baby (no key of its own) is hoisted by one key of its path, then
+        // rotated on by the others.
         std::vector<std::vector<Value>> babies(op.in_cts);
         math::parallel_for_dynamic(op.in_cts, [&](std::size_t c) {
-          if (!baby_steps[c].empty()) babies[c] = backend.rotate_many(cur[c], baby_steps[c]);
+          if (baby_steps[c].empty()) return;
+          const BabyRotations br = plan_baby_rotations(prog, baby_steps[c]);
+          if (!br.composed) {
+            babies[c] = backend.rotate_many(cur[c], baby_steps[c]);
+            return;
+          }
+          const std::vector<Value> h = backend.rotate_many(cur[c], br.hoisted);
+          babies[c].resize(baby_steps[c].size());
+          for (std::size_t i = 0; i < baby_steps[c].size(); ++i) {
+            Value v = h[br.from[i]];
+            for (int k : br.rest[i]) v = backend.rotate(v, k);
+            babies[c][i] = std::move(v);
+          }
         });
         next.resize(op.out_cts);
         for (std::size_t u = 0; u < op.out_cts; ++u) {
@@ -96,7 +118,7 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
                 inner_have[gi] = 1;
               }
             }
-            if (inner_have[gi] && g.step != 0) inner[gi] = backend.rotate(inner[gi], g.step);
+            if (inner_have[gi] && g.step != 0) inner[gi] = rotate_by(inner[gi], g.step);
           });
           bool have = false;
           Value acc;
@@ -112,7 +134,7 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
           if (!have) throw std::logic_error("run_packed: " + op.label + " output ciphertext without terms");
           backend.rescale(acc);
           for (int f : op.folds) {
-            Value r = backend.rotate(acc, f);
+            Value r = rotate_by(acc, f);
             backend.add(acc, r);
           }
           if (!op.bias.empty() && !op.bias[u].empty()) backend.add_bias(acc, oi, u);
@@ -129,7 +151,7 @@ std::vector<std::vector<typename B::Value>> run_packed(const PackedProgram& prog
         next = std::move(cur);
         for (auto& v : next)
           for (int s : op.steps) {
-            Value r = backend.rotate(v, s);
+            Value r = rotate_by(v, s);
             backend.add(v, r);
           }
         break;

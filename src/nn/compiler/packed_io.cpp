@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "fhe/wire/error.h"
 #include "nn/compiler/plan_codec.h"
@@ -119,9 +120,14 @@ void write_program(Out& o, const PackedProgram& p) {
   o.count(p.member_digests.size());
   for (const auto& d : p.member_digests) o.str(d);
   o.count(p.images_per_ciphertext);
+  o.count(p.rotation_paths.size());
+  for (const auto& r : p.rotation_paths) {
+    o.i32(r.step);
+    i32s(o, r.keys);
+  }
 }
 
-PackedProgram read_program(In& in) {
+PackedProgram read_program(In& in, std::uint32_t version) {
   PackedProgram p;
   p.description = in.str("description");
   p.input_shape = in.shape("input_shape");
@@ -181,6 +187,13 @@ PackedProgram read_program(In& in) {
   p.member_digests.resize(in.count("member_digests", 4, kMaxMembers));
   for (auto& d : p.member_digests) d = in.str("member digest");
   p.images_per_ciphertext = in.count("images_per_ciphertext", 0, 1 << 15);
+  if (version >= 2) {
+    p.rotation_paths.resize(in.count("rotation_paths", 8, kMaxList));
+    for (auto& r : p.rotation_paths) {
+      r.step = in.i32("rotation path step");
+      r.keys = i32s(in, "rotation path keys");
+    }
+  }
   return p;
 }
 
@@ -235,6 +248,25 @@ void validate_packed(const PackedProgram& p, bool public_only) {
     if (s == 0 || std::size_t(std::abs(std::int64_t(s))) >= lane) bad("rotation step " + std::to_string(s) + " outside the lane");
   for (const auto& d : p.member_digests)
     if (d.size() != 64 || d.find_first_not_of("0123456789abcdef") != std::string::npos) bad("a member digest is not 64 hex digits");
+  {
+    // Composed steps: ascending, each a sum of the plan's keys equal to the step mod the lane.
+    const std::set<std::int64_t> keys(p.rotation_steps.begin(), p.rotation_steps.end());
+    const std::int64_t ln = std::int64_t(lane);
+    std::int64_t prev = 0;
+    for (const auto& r : p.rotation_paths) {
+      const std::string at = "rotation path of step " + std::to_string(r.step);
+      if (r.step <= prev || r.step >= ln) bad(at + ": steps must be ascending residues of the lane");
+      prev = r.step;
+      if (keys.count(r.step)) bad(at + ": the step has its own key");
+      if (r.keys.size() < 2 || r.keys.size() > 64) bad(at + ": " + std::to_string(r.keys.size()) + " keys (2 to 64 expected)");
+      std::int64_t sum = 0;
+      for (auto k : r.keys) {
+        if (!keys.count(k)) bad(at + ": key " + std::to_string(k) + " is not one of the plan's keys");
+        sum += k;
+      }
+      if (((sum % ln) + ln) % ln != r.step) bad(at + ": its keys do not add up to the step");
+    }
+  }
   if (public_only) {
     if (!p.ops.empty()) bad("a public plan carries no ops");
     return;
@@ -301,12 +333,13 @@ std::vector<std::uint8_t> serialize_packed(const PackedEnsemble& ens) {
 }
 
 PackedEnsemble parse_packed(std::span<const std::uint8_t> bytes) {
-  const auto payload = detail::open_framed(bytes, kMagic, kPackedPlanFormatVersion, "packed plan", "HECNNPKD");
+  std::uint32_t version = 0;
+  const auto payload = detail::open_framed(bytes, kMagic, 1, kPackedPlanFormatVersion, "packed plan", "HECNNPKD", version);
   PackedEnsemble ens;
   try {
     In in{wire::ByteReader(payload, "packed plan")};
     ens.members.resize(in.count("members", 64, kMaxMembers));
-    for (auto& m : ens.members) m = read_program(in);
+    for (auto& m : ens.members) m = read_program(in, version);
     ens.weights = in.f64s("weights");
     ens.combiner = in.str("combiner");
     ens.rotation_steps = i32s(in, "rotation_steps");

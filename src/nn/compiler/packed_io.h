@@ -18,7 +18,7 @@
 
 namespace hecnn::nn::compiler {
 
-inline constexpr std::uint32_t kPackedPlanFormatVersion = 1;
+inline constexpr std::uint32_t kPackedPlanFormatVersion = 2;  // 2: rotation paths (key budget); 1 is read
 
 std::vector<std::uint8_t> serialize_packed(const PackedEnsemble& ens);
 PackedEnsemble parse_packed(std::span<const std::uint8_t> bytes);

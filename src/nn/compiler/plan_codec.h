@@ -108,6 +108,9 @@ std::vector<std::uint8_t> finish_framed(Out& o);
 // payload. Throws PlanError("<what>: ...") naming the problem.
 std::span<const std::uint8_t> open_framed(std::span<const std::uint8_t> bytes, const char magic[8], std::uint32_t version, const char* what,
                                           const char* magic_name);
+// The same for a reader of versions min_version .. version; `got` is the file's.
+std::span<const std::uint8_t> open_framed(std::span<const std::uint8_t> bytes, const char magic[8], std::uint32_t min_version,
+                                          std::uint32_t version, const char* what, const char* magic_name, std::uint32_t& got);
 // The whole file, after checking its size against `max_bytes`; atomic replacement on write.
 std::vector<std::uint8_t> read_file_bounded(const std::string& path, std::size_t max_bytes);
 void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes);

@@ -436,6 +436,12 @@ std::vector<std::uint8_t> finish_framed(Out& o) {
 
 std::span<const std::uint8_t> open_framed(std::span<const std::uint8_t> bytes, const char magic[8], std::uint32_t version, const char* what,
                                           const char* magic_name) {
+  std::uint32_t got = 0;
+  return open_framed(bytes, magic, version, version, what, magic_name, got);
+}
+
+std::span<const std::uint8_t> open_framed(std::span<const std::uint8_t> bytes, const char magic[8], std::uint32_t min_version,
+                                          std::uint32_t version, const char* what, const char* magic_name, std::uint32_t& got) {
   const std::string w(what);
   auto fail = [&](const std::string& m) -> void { throw PlanError(w + ": " + m); };
   if (bytes.size() < kFrameHeaderBytes + kFrameDigestBytes) fail("file of " + std::to_string(bytes.size()) + " bytes is too short to be a " + w + " file");
@@ -444,7 +450,11 @@ std::span<const std::uint8_t> open_framed(std::span<const std::uint8_t> bytes, c
   try {
     wire::ByteReader head(bytes.subspan(8, 16), what);
     const auto v = head.u32("version");
-    if (v != version) fail("format version " + std::to_string(v) + " is not supported (this build reads version " + std::to_string(version) + ")");
+    if (v < min_version || v > version) {
+      fail("format version " + std::to_string(v) + " is not supported (this build reads version " +
+           (min_version == version ? std::to_string(version) : std::to_string(min_version) + " to " + std::to_string(version)) + ")");
+    }
+    got = v;
     if (head.u32("flags") != 0) fail("unknown flags set");
     payload = head.u64("payload length");
   } catch (const wire::FormatError& e) {

@@ -51,7 +51,16 @@ PackedClient::PackedClient(const PackedProgram& prog, math::Prng& prng, const st
 
 PackedClient::~PackedClient() = default;
 
-PackedEvaluationKeys PackedClient::evaluation_keys() const { return {ctx_, rk_, gk_}; }
+PackedEvaluationKeys PackedClient::evaluation_keys() const {
+  if (keys_taken_) throw std::logic_error("packed client: the evaluation keys were already handed out");
+  return {ctx_, rk_, gk_};
+}
+
+PackedEvaluationKeys PackedClient::take_evaluation_keys() {
+  if (keys_taken_) throw std::logic_error("packed client: the evaluation keys were already handed out");
+  keys_taken_ = true;
+  return {ctx_, std::move(rk_), std::move(gk_)};
+}
 
 std::vector<rlwe::Ciphertext> PackedClient::encrypt(const std::uint8_t* raw, std::size_t bytes) const {
   return encrypt_images({raw}, bytes);
@@ -133,16 +142,16 @@ class PackedServer::Backend {
   explicit Backend(const PackedServer& s) : s_(s) {}
 
   std::vector<Value> rotate_many(const Value& v, const std::vector<int>& steps) const {
-    return s_.eval_->rotate_hoisted(v, steps, s_.keys_.galois);
+    return s_.eval_->rotate_hoisted(v, steps, s_.keys_->galois);
   }
   Value rotate(const Value& v, int step) const {
     Value r = v;
-    s_.eval_->rotate_inplace(r, step, s_.keys_.galois);
+    s_.eval_->rotate_inplace(r, step, s_.keys_->galois);
     return r;
   }
   Value mul_diag(const Value& x, std::size_t op, std::size_t u, std::size_t g, std::size_t d) const {
     Value r = x;
-    if (s_.cached_) {
+    if (s_.op_cached_[op]) {
       s_.eval_->multiply_plain_inplace(r, s_.diag_pts_[op][u][g][d]);
     } else {
       s_.eval_->multiply_plain_inplace(r, s_.encode_diag(op, u, g, d));
@@ -152,7 +161,7 @@ class PackedServer::Backend {
   void add(Value& a, const Value& b) const { s_.eval_->add_inplace(a, b); }
   void rescale(Value& v) const { s_.eval_->rescale_to_next_inplace(v); }
   void add_bias(Value& v, std::size_t op, std::size_t u) const {
-    if (s_.cached_) {
+    if (s_.op_cached_[op]) {
       s_.eval_->add_plain_inplace(v, s_.bias_pts_[op][u]);
     } else {
       const PackedOp& o = s_.prog_.ops[op];
@@ -167,13 +176,13 @@ class PackedServer::Backend {
       Value t = x;
       if (o.a != 0) ev.add_scalar_inplace(t, o.a);
       ev.multiply_inplace(x, t);
-      ev.relinearize_inplace(x, s_.keys_.relin);
+      ev.relinearize_inplace(x, s_.keys_->relin);
       ev.rescale_to_next_inplace(x);
       return;
     }
     // degree 3: x (x^2 + a x + b), two levels.
     Value x2 = ev.square(x);
-    ev.relinearize_inplace(x2, s_.keys_.relin);
+    ev.relinearize_inplace(x2, s_.keys_->relin);
     ev.rescale_to_next_inplace(x2);
     if (o.a != 0) {
       Value ax = x;
@@ -185,7 +194,7 @@ class PackedServer::Backend {
     Value xm = x;
     ev.mod_switch_to_inplace(xm, x2.num_primes);
     ev.multiply_inplace(x2, xm);
-    ev.relinearize_inplace(x2, s_.keys_.relin);
+    ev.relinearize_inplace(x2, s_.keys_->relin);
     ev.rescale_to_next_inplace(x2);
     x = std::move(x2);
   }
@@ -197,16 +206,11 @@ class PackedServer::Backend {
 
 namespace {
 
-std::size_t plaintext_words(const PackedProgram& prog) {
-  std::size_t words = 0;
-  for (const auto& op : prog.ops) {
-    if (op.kind != PackedOpKind::linear) continue;
-    std::size_t diags = 0;
-    for (const auto& out : op.outs)
-      for (const auto& g : out) diags += g.diags.size();
-    words += (diags * std::size_t(op.level_in) + op.bias.size() * std::size_t(op.level_out)) * prog.poly_degree;
-  }
-  return words;
+std::size_t op_plaintext_words(const PackedOp& op, std::size_t n) {
+  std::size_t diags = 0;
+  for (const auto& out : op.outs)
+    for (const auto& g : out) diags += g.diags.size();
+  return (diags * std::size_t(op.level_in) + op.bias.size() * std::size_t(op.level_out)) * n;
 }
 
 }  // namespace
@@ -218,25 +222,32 @@ ckks::Plaintext PackedServer::encode_diag(std::size_t op, std::size_t u, std::si
 }
 
 PackedServer::PackedServer(const PackedProgram& prog, PackedEvaluationKeys keys, std::size_t max_plaintext_bytes)
+    : PackedServer(prog, std::make_shared<const PackedEvaluationKeys>(std::move(keys)), max_plaintext_bytes) {}
+
+PackedServer::PackedServer(const PackedProgram& prog, std::shared_ptr<const PackedEvaluationKeys> keys, std::size_t max_plaintext_bytes)
     : prog_(prog), keys_(std::move(keys)) {
-  if (!keys_.context) throw std::invalid_argument("packed server: no parameters in the evaluation keys");
-  if (keys_.context->n() != prog.poly_degree || keys_.context->literal().coeff_modulus != prog.coeff_modulus) {
+  if (!keys_) throw std::invalid_argument("packed server: no evaluation keys");
+  if (!keys_->context) throw std::invalid_argument("packed server: no parameters in the evaluation keys");
+  if (keys_->context->n() != prog.poly_degree || keys_->context->literal().coeff_modulus != prog.coeff_modulus) {
     throw std::invalid_argument("packed server: the evaluation keys were made for other parameters than the plan's");
   }
-  if (prog.needs_relin && keys_.relin.key.parts.empty()) {
+  if (prog.needs_relin && keys_->relin.key.parts.empty()) {
     throw std::invalid_argument("packed server: the plan multiplies ciphertexts but no relinearization key was provided");
   }
-  // Every rotation step the plan uses needs its own key; name the first missing one.
+  // Every rotation step the plan uses needs its own key or the keys of its path (a
+  // composed step); name the first missing one.
   const std::size_t n = prog.poly_degree;
   auto need = [&](std::int64_t step, const std::string& where) {
     const std::int64_t lane = std::int64_t(n / 2);
-    const std::int64_t r = ((step % lane) + lane) % lane;
-    if (r == 0) return;
-    const rlwe::u64 g = rlwe::galois_elt_from_step(int(r), n);
-    if (!keys_.galois.has(g)) {
-      throw std::invalid_argument("packed server: no Galois key for rotation step " + std::to_string(r) + " (needed by " +
-                                  where + "); the client must send keys for all " +
-                                  std::to_string(prog.rotation_steps.size()) + " steps the plan lists");
+    for (std::int64_t k : prog.rotation_path(step)) {
+      const std::int64_t r = ((k % lane) + lane) % lane;
+      if (r == 0) continue;
+      const rlwe::u64 g = rlwe::galois_elt_from_step(int(r), n);
+      if (!keys_->galois.has(g)) {
+        throw std::invalid_argument("packed server: no Galois key for rotation step " + std::to_string(r) + " (needed by " +
+                                    where + "); the client must send keys for all " +
+                                    std::to_string(prog.rotation_steps.size()) + " steps the plan lists");
+      }
     }
   };
   for (const auto& op : prog.ops) {
@@ -248,35 +259,39 @@ PackedServer::PackedServer(const PackedProgram& prog, PackedEvaluationKeys keys,
     for (auto f : op.folds) need(f, op.label);
     for (auto s : op.steps) need(s, op.label);
   }
-  encoder_ = std::make_unique<ckks::Encoder>(keys_.context);
-  eval_ = std::make_unique<ckks::Evaluator>(keys_.context);
-  plaintext_bytes_ = plaintext_words(prog) * 8;
-  cached_ = plaintext_bytes_ <= max_plaintext_bytes;
-  if (cached_) {
-    diag_pts_.resize(prog.ops.size());
-    bias_pts_.resize(prog.ops.size());
-    for (std::size_t oi = 0; oi < prog.ops.size(); ++oi) {
-      const PackedOp& o = prog.ops[oi];
-      if (o.kind != PackedOpKind::linear) continue;
-      diag_pts_[oi].resize(o.outs.size());
-      std::vector<std::array<std::size_t, 3>> jobs;
-      for (std::size_t u = 0; u < o.outs.size(); ++u) {
-        diag_pts_[oi][u].resize(o.outs[u].size());
-        for (std::size_t g = 0; g < o.outs[u].size(); ++g) {
-          diag_pts_[oi][u][g].resize(o.outs[u][g].diags.size());
-          for (std::size_t d = 0; d < o.outs[u][g].diags.size(); ++d) jobs.push_back({u, g, d});
-        }
-      }
-      math::parallel_for(jobs.size(), [&](std::size_t j) {
-        const auto [u, g, d] = jobs[j];
-        diag_pts_[oi][u][g][d] = encode_diag(oi, u, g, d);
-      });
-      for (const auto& b : o.bias) {
-        bias_pts_[oi].push_back(b.empty() ? ckks::Plaintext{}
-                                          : encoder_->encode(b, o.scale_out, std::size_t(o.level_out)));
+  encoder_ = std::make_unique<ckks::Encoder>(keys_->context);
+  eval_ = std::make_unique<ckks::Evaluator>(keys_->context);
+  // Plaintexts encoded once, op by op while they fit the budget; the others per image.
+  plaintext_bytes_ = 0;
+  diag_pts_.resize(prog.ops.size());
+  bias_pts_.resize(prog.ops.size());
+  op_cached_.assign(prog.ops.size(), 0);
+  for (std::size_t oi = 0; oi < prog.ops.size(); ++oi) {
+    const PackedOp& o = prog.ops[oi];
+    if (o.kind != PackedOpKind::linear) continue;
+    const std::size_t bytes = op_plaintext_words(o, prog.poly_degree) * 8;
+    plaintext_bytes_ += bytes;
+    if (cached_bytes_ + bytes > max_plaintext_bytes) continue;
+    cached_bytes_ += bytes;
+    op_cached_[oi] = 1;
+    diag_pts_[oi].resize(o.outs.size());
+    std::vector<std::array<std::size_t, 3>> jobs;
+    for (std::size_t u = 0; u < o.outs.size(); ++u) {
+      diag_pts_[oi][u].resize(o.outs[u].size());
+      for (std::size_t g = 0; g < o.outs[u].size(); ++g) {
+        diag_pts_[oi][u][g].resize(o.outs[u][g].diags.size());
+        for (std::size_t d = 0; d < o.outs[u][g].diags.size(); ++d) jobs.push_back({u, g, d});
       }
     }
+    math::parallel_for(jobs.size(), [&](std::size_t j) {
+      const auto [u, g, d] = jobs[j];
+      diag_pts_[oi][u][g][d] = encode_diag(oi, u, g, d);
+    });
+    for (const auto& b : o.bias) {
+      bias_pts_[oi].push_back(b.empty() ? ckks::Plaintext{} : encoder_->encode(b, o.scale_out, std::size_t(o.level_out)));
+    }
   }
+  cached_ = cached_bytes_ == plaintext_bytes_;
   backend_ = std::make_unique<Backend>(*this);
 }
 
@@ -285,7 +300,7 @@ PackedServer::~PackedServer() = default;
 std::vector<rlwe::Ciphertext> PackedServer::evaluate(std::vector<rlwe::Ciphertext> input,
                                                      const compiler::PackedExecOptions& opt) const {
   for (const auto& ct : input) {
-    ckks::check_ciphertext(*keys_.context, ct, "packed server input");
+    ckks::check_ciphertext(*keys_->context, ct, "packed server input");
     if (ct.num_primes != std::size_t(prog_.data_primes()) || ct.size != 2) {
       throw std::invalid_argument("packed server: input ciphertexts must be fresh (2 parts at " +
                                   std::to_string(prog_.data_primes()) + " primes)");
@@ -306,14 +321,27 @@ std::vector<std::vector<rlwe::Ciphertext>> PackedServer::evaluate_all(std::vecto
   return compiler::run_packed(prog_, *backend_, std::move(input), o);
 }
 
-PackedEnsembleServer::PackedEnsembleServer(const compiler::PackedEnsemble& ens, const PackedEvaluationKeys& keys) : ens_(ens) {
-  for (const auto& m : ens.members) servers_.push_back(std::make_unique<PackedServer>(m, keys));
-  eval_ = std::make_unique<ckks::Evaluator>(keys.context);
+PackedEnsembleServer::PackedEnsembleServer(const compiler::PackedEnsemble& ens, PackedEvaluationKeys keys,
+                                           std::size_t max_plaintext_bytes)
+    : ens_(ens) {
+  auto shared = std::make_shared<const PackedEvaluationKeys>(std::move(keys));
+  std::size_t left = max_plaintext_bytes;
+  for (const auto& m : ens.members) {
+    servers_.push_back(std::make_unique<PackedServer>(m, shared, left));
+    left -= std::min(left, servers_.back()->cached_plaintext_bytes());
+  }
+  eval_ = std::make_unique<ckks::Evaluator>(shared->context);
 }
 
 std::size_t PackedEnsembleServer::plaintext_bytes() const {
   std::size_t b = 0;
   for (const auto& s : servers_) b += s->plaintext_bytes();
+  return b;
+}
+
+std::size_t PackedEnsembleServer::cached_plaintext_bytes() const {
+  std::size_t b = 0;
+  for (const auto& s : servers_) b += s->cached_plaintext_bytes();
   return b;
 }
 

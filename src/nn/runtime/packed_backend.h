@@ -43,6 +43,9 @@ class PackedClient {
   PackedClient(const compiler::PackedProgram& prog, math::Prng& prng, const std::vector<int>& steps);
   ~PackedClient();
   PackedEvaluationKeys evaluation_keys() const;
+  // The same, moved out of the client (no copy: deep plans have GiBs of Galois keys);
+  // evaluation_keys() throws std::logic_error afterwards.
+  PackedEvaluationKeys take_evaluation_keys();
   // One raw image (bytes, CHW) -> the plan's input ciphertexts (symmetric encryption).
   std::vector<rlwe::Ciphertext> encrypt(const std::uint8_t* raw, std::size_t bytes) const;
   // Up to K images (the plan's images_per_ciphertext) in one request.
@@ -65,6 +68,7 @@ class PackedClient {
   std::unique_ptr<rlwe::KeyGenerator> keygen_;
   rlwe::RelinKeys rk_;
   rlwe::GaloisKeys gk_;
+  bool keys_taken_ = false;
   std::unique_ptr<ckks::Encoder> encoder_;
   std::unique_ptr<ckks::Encryptor> encryptor_;
   std::unique_ptr<ckks::Decryptor> decryptor_;
@@ -84,14 +88,21 @@ class PackedServer {
   // Galois key for every rotation step; throws std::invalid_argument naming the first
   // missing step (and the op that needs it) before any work.
   PackedServer(const compiler::PackedProgram& prog, PackedEvaluationKeys keys,
-               std::size_t max_plaintext_bytes = std::size_t(2) << 30);
+               std::size_t max_plaintext_bytes = kDefaultPlaintextCacheBytes);
+  // Keys shared with other servers (an ensemble's members): no copy.
+  PackedServer(const compiler::PackedProgram& prog, std::shared_ptr<const PackedEvaluationKeys> keys,
+               std::size_t max_plaintext_bytes = kDefaultPlaintextCacheBytes);
+  static constexpr std::size_t kDefaultPlaintextCacheBytes = std::size_t(2) << 30;
   ~PackedServer();
   std::vector<rlwe::Ciphertext> evaluate(std::vector<rlwe::Ciphertext> input,
                                          const compiler::PackedExecOptions& opt = {}) const;
   // The result of every op (tests: op-by-op comparison with the simulator).
   std::vector<std::vector<rlwe::Ciphertext>> evaluate_all(std::vector<rlwe::Ciphertext> input) const;
   std::size_t plaintext_bytes() const { return plaintext_bytes_; }
+  // Every op's plaintexts encoded at construction (else the ops beyond the cache
+  // budget encode theirs per image).
   bool plaintexts_cached() const { return cached_; }
+  std::size_t cached_plaintext_bytes() const { return cached_bytes_; }
 
   // The backend of the interpreter loop (compiler/packed_executor.h).
   class Backend;
@@ -99,13 +110,15 @@ class PackedServer {
  private:
   ckks::Plaintext encode_diag(std::size_t op, std::size_t u, std::size_t g, std::size_t d) const;
   const compiler::PackedProgram& prog_;
-  PackedEvaluationKeys keys_;
+  std::shared_ptr<const PackedEvaluationKeys> keys_;
   std::unique_ptr<ckks::Encoder> encoder_;
   std::unique_ptr<ckks::Evaluator> eval_;
-  // diagonals [op][out_ct][giant][diag]; bias [op][out_ct] (empty when encoded on the fly)
+  // diagonals [op][out_ct][giant][diag]; bias [op][out_ct] (an op's lists are empty when
+  // its plaintexts are encoded on the fly)
   std::vector<std::vector<std::vector<std::vector<ckks::Plaintext>>>> diag_pts_;
   std::vector<std::vector<ckks::Plaintext>> bias_pts_;
-  std::size_t plaintext_bytes_ = 0;
+  std::vector<char> op_cached_;
+  std::size_t plaintext_bytes_ = 0, cached_bytes_ = 0;
   bool cached_ = false;
   std::unique_ptr<Backend> backend_;
 };
@@ -115,10 +128,15 @@ class PackedServer {
 // construction). The keys must cover the union of the members' rotation steps.
 class PackedEnsembleServer {
  public:
-  PackedEnsembleServer(const compiler::PackedEnsemble& ens, const PackedEvaluationKeys& keys);
+  // The members share the keys (one copy).
+  // `max_plaintext_bytes`: the plaintext cache of all members together (each member gets
+  // what the ones before it left).
+  PackedEnsembleServer(const compiler::PackedEnsemble& ens, PackedEvaluationKeys keys,
+                       std::size_t max_plaintext_bytes = PackedServer::kDefaultPlaintextCacheBytes);
   std::vector<rlwe::Ciphertext> evaluate(const std::vector<rlwe::Ciphertext>& input,
                                          std::vector<compiler::LayerTiming>* timings = nullptr) const;
   std::size_t plaintext_bytes() const;
+  std::size_t cached_plaintext_bytes() const;
 
  private:
   const compiler::PackedEnsemble& ens_;

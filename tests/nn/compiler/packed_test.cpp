@@ -140,6 +140,118 @@ TEST_P(PackedSim, MatchesTheFloatModel) {
 INSTANTIATE_TEST_SUITE_P(Nets, PackedSim, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<NetCase>& i) { return i.param.name; });
 
+// Galois-key budget: with room for the powers of two and two more keys, the other
+// steps are composed from the keys; the result is unchanged (simulator = float model),
+// every path adds up to its step, and the counter charges the extra key switches.
+class PackedKeyBudget : public ::testing::TestWithParam<NetCase> {};
+
+TEST_P(PackedKeyBudget, ComposedStepsKeepTheResult) {
+  const NetCase& nc = GetParam();
+  const Model m = build(nc, 42);
+  const PackedProgram free_keys = compile_packed(m);
+  ASSERT_FALSE(free_keys.rotation_steps.empty());
+  const std::size_t per_key = packed_galois_key_bytes(free_keys) / free_keys.rotation_steps.size();
+  std::size_t powers = 0;
+  for (std::size_t u = 1; u < free_keys.lane(); u <<= 1) ++powers;
+  const std::size_t max_keys = powers + 2;
+  if (free_keys.rotation_steps.size() <= max_keys) GTEST_SKIP() << "only " << free_keys.rotation_steps.size() << " steps";
+  PackedOptions opt;
+  opt.poly_degree = free_keys.poly_degree;
+  opt.max_galois_key_bytes = max_keys * per_key;
+  const PackedProgram prog = compile_packed(m, opt);
+  SCOPED_TRACE(describe_packed(prog));
+  EXPECT_LE(prog.rotation_steps.size(), max_keys);
+  EXPECT_LE(packed_galois_key_bytes(prog), opt.max_galois_key_bytes);
+  EXPECT_FALSE(prog.rotation_paths.empty());
+  EXPECT_EQ(prog.used_steps(), free_keys.used_steps());
+  const std::set<std::int32_t> keys(prog.rotation_steps.begin(), prog.rotation_steps.end());
+  const std::int64_t lane = std::int64_t(prog.lane());
+  for (const auto& p : prog.rotation_paths) {
+    EXPECT_FALSE(keys.count(p.step)) << p.step;
+    std::int64_t sum = 0;
+    for (auto k : p.keys) {
+      EXPECT_TRUE(keys.count(k)) << "step " << p.step << " key " << k;
+      sum += k;
+    }
+    EXPECT_EQ(((sum % lane) + lane) % lane, p.step);
+  }
+  for (auto s : prog.used_steps()) {
+    const auto path = prog.rotation_path(s);
+    if (path.size() == 1) EXPECT_TRUE(keys.count(std::int32_t(((path[0] % lane) + lane) % lane))) << s;
+  }
+  const PackedCounts a = count_packed(free_keys), b = count_packed(prog);
+  EXPECT_EQ(a.composed, 0u);
+  EXPECT_GT(b.composed, 0u);
+  EXPECT_GE(b.rotations, a.rotations - a.hoisted);
+  PackedSimulator sim(prog);
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> px(0, 255);
+  for (int trial = 0; trial < 2; ++trial) {
+    std::vector<std::uint8_t> raw(m.input.shape.size());
+    for (auto& v : raw) v = std::uint8_t(px(rng));
+    const auto want = forward(m, prepare_input(m, raw));
+    const auto got = prog.unpack_output(run_packed(prog, sim, prog.pack_input(raw.data(), raw.size())).back());
+    double mx = 1e-12;
+    for (double w : want) mx = std::max(mx, std::abs(w));
+    for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-9 * mx) << "class " << i;
+  }
+  // The paths survive the plan file; a path whose keys do not add up is refused.
+  const PackedEnsemble back = parse_packed(serialize_packed(as_ensemble(prog)));
+  ASSERT_EQ(back.members[0].rotation_paths.size(), prog.rotation_paths.size());
+  for (std::size_t i = 0; i < prog.rotation_paths.size(); ++i) {
+    EXPECT_EQ(back.members[0].rotation_paths[i].step, prog.rotation_paths[i].step);
+    EXPECT_EQ(back.members[0].rotation_paths[i].keys, prog.rotation_paths[i].keys);
+  }
+  PackedEnsemble bad = as_ensemble(prog);
+  bad.members[0].rotation_paths[0].keys.back() = bad.members[0].rotation_steps.front() == bad.members[0].rotation_paths[0].keys.back()
+                                                     ? bad.members[0].rotation_steps.back()
+                                                     : bad.members[0].rotation_steps.front();
+  try {
+    parse_packed(serialize_packed(bad));
+    FAIL() << "a path that does not add up was accepted";
+  } catch (const PlanError& e) {
+    EXPECT_NE(std::string(e.what()).find("rotation path of step"), std::string::npos) << e.what();
+  }
+  // Below the powers of two: refused, naming the budget.
+  opt.max_galois_key_bytes = (powers - 1) * per_key;
+  try {
+    compile_packed(m, opt);
+    FAIL() << "a budget below the powers of two was accepted";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("Galois key budget"), std::string::npos) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Nets, PackedKeyBudget, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<NetCase>& i) { return i.param.name; });
+
+// A dense layer reading a tensor spread over the whole lane (no room for copies): the
+// hybrid lowering without replication needs about one diagonal per output.
+TEST(PackedPlan, DenseOverAFullLaneUsesTheHybridWithoutCopies) {
+  const Model m = build({"full", {"c1.8.3.1.1", "sq", "d16", "sq", "d10"}, {1, 28, 28}}, 9);
+  PackedOptions opt;
+  opt.poly_degree = 16384;
+  const PackedProgram prog = compile_packed(m, opt);
+  SCOPED_TRACE(describe_packed(prog));
+  const PackedOp* d1 = nullptr;
+  for (const auto& op : prog.ops)
+    if (op.label.rfind("dense1", 0) == 0 && op.kind == PackedOpKind::linear) d1 = &op;
+  ASSERT_NE(d1, nullptr);
+  EXPECT_EQ(d1->lowering, "hybrid");
+  std::size_t diags = 0;
+  for (const auto& out : d1->outs)
+    for (const auto& g : out) diags += g.diags.size();
+  EXPECT_LE(diags, 16u * d1->in_cts);
+  PackedSimulator sim(prog);
+  std::vector<std::uint8_t> raw(m.input.shape.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = std::uint8_t((i * 53) % 256);
+  const auto want = forward(m, prepare_input(m, raw));
+  const auto got = prog.unpack_output(run_packed(prog, sim, prog.pack_input(raw.data(), raw.size())).back());
+  double mx = 1e-12;
+  for (double w : want) mx = std::max(mx, std::abs(w));
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-9 * mx) << "class " << i;
+}
+
 TEST(PackedPlan, CryptonetsModelFileFitsN8192WithFewRotations) {
   const std::string path = testing::model_path("cryptonets-x2-mnist.hecnn");
   HECNN_REQUIRE_OR_SKIP(!path.empty(), std::string("models/cryptonets-x2-mnist.hecnn"));

@@ -170,6 +170,73 @@ TEST(PackedHe, StackedImagesDecryptEachToTheFloatModelsClass) {
   }
 }
 
+// Under a Galois-key budget (powers of two plus two keys) composed rotations, hoisted
+// babies among them, give the same class scores on real CKKS; the client sends only the
+// plan's keys and the server checks every path's keys.
+TEST(PackedHe, ComposedRotationsUnderAKeyBudgetMatchTheFloatModel) {
+  const Model m = small_net(12, 3, 5, 2, 1, false, false, 4);
+  const PackedProgram free_keys = compiler::compile_packed(m);
+  const std::size_t per_key = compiler::packed_galois_key_bytes(free_keys) / free_keys.rotation_steps.size();
+  std::size_t powers = 0;
+  for (std::size_t u = 1; u < free_keys.lane(); u <<= 1) ++powers;
+  ASSERT_GT(free_keys.rotation_steps.size(), powers + 2);
+  compiler::PackedOptions opt;
+  opt.max_galois_key_bytes = (powers + 2) * per_key;
+  const PackedProgram prog = compiler::compile_packed(m, opt);
+  SCOPED_TRACE(describe_packed(prog));
+  ASSERT_FALSE(prog.rotation_paths.empty());
+  EXPECT_GT(compiler::count_packed(prog).composed, 0u);
+  math::DeterministicPrngForTests prng(12);
+  PackedClient client(prog, prng);
+  EXPECT_EQ(client.evaluation_keys().galois.keys.size(), prog.rotation_steps.size());
+  PackedServer server(prog, client.take_evaluation_keys());
+  EXPECT_THROW(client.evaluation_keys(), std::logic_error);
+  std::mt19937_64 rng(21);
+  std::uniform_int_distribution<int> px(0, 255);
+  for (int trial = 0; trial < 2; ++trial) {
+    std::vector<std::uint8_t> raw(m.input.shape.size());
+    for (auto& v : raw) v = std::uint8_t(px(rng));
+    const auto scores = client.decrypt(server.evaluate(client.encrypt(raw.data(), raw.size())));
+    const auto want = forward(m, prepare_input(m, raw));
+    double mx = 1e-9;
+    for (double w : want) mx = std::max(mx, std::abs(w));
+    EXPECT_GE(bits_vs(scores, want, mx), 10.0) << "trial " << trial;
+    EXPECT_EQ(argmax(scores), argmax(want));
+  }
+  // A key a path needs, missing: named before any work.
+  const std::int32_t used_by_path = prog.rotation_paths[0].keys[0];
+  std::vector<int> fewer;
+  for (auto s : prog.rotation_steps)
+    if (s != used_by_path) fewer.push_back(s);
+  PackedClient partial(prog, prng, fewer);
+  try {
+    PackedServer bad(prog, partial.evaluation_keys());
+    FAIL() << "a plan with a missing key was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("rotation step " + std::to_string(used_by_path)), std::string::npos) << e.what();
+  }
+}
+
+// Plaintexts beyond the cache budget are encoded per image, op by op: same scores.
+TEST(PackedHe, PartialPlaintextCacheGivesTheSameScores) {
+  const Model m = small_net(12, 3, 5, 2, 1, false, false, 4);
+  const PackedProgram prog = compiler::compile_packed(m);
+  math::DeterministicPrngForTests prng(13);
+  PackedClient client(prog, prng);
+  PackedServer all(prog, client.evaluation_keys());
+  ASSERT_TRUE(all.plaintexts_cached());
+  const std::size_t some = all.plaintext_bytes() / 2;
+  PackedServer part(prog, client.evaluation_keys(), some);
+  EXPECT_FALSE(part.plaintexts_cached());
+  EXPECT_LE(part.cached_plaintext_bytes(), some);
+  std::vector<std::uint8_t> raw(m.input.shape.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = std::uint8_t((i * 29) % 256);
+  const auto cts = client.encrypt(raw.data(), raw.size());
+  const auto a = client.decrypt(all.evaluate(cts));
+  const auto b = client.decrypt(part.evaluate(cts));
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-3 * (1 + std::abs(a[i])));
+}
+
 TEST(PackedHe, MissingGaloisKeyIsNamedBeforeAnyWork) {
   const Model m = small_net(12, 3, 5, 2, 1, false, false, 4);
   const PackedProgram prog = compiler::compile_packed(m);
