@@ -349,23 +349,46 @@ std::int64_t best_baby_size(const std::set<DiagKey>& keys, std::int64_t lane, st
   for (const auto& k : keys) unit_pos = std::gcd(unit_pos, mod(k.d, lane));
   if (unit_pos > 1)
     for (std::int64_t m = 1; m <= 64 && unit_pos * m <= lane; ++m) cands.push_back(unit_pos * m);
+  // The rotations themselves (a channel stride, say): baby = the offset within it,
+  // giant = its multiples.
+  {
+    std::vector<std::int64_t> ds;
+    for (const auto& k : keys) {
+      const std::int64_t d = std::abs(signed_mod(k.d, lane));
+      if (d > 64) ds.push_back(d);
+    }
+    std::sort(ds.begin(), ds.end());
+    ds.erase(std::unique(ds.begin(), ds.end()), ds.end());
+    if (ds.size() <= 4096) cands.insert(cands.end(), ds.begin(), ds.end());
+  }
+  std::sort(cands.begin(), cands.end());
+  cands.erase(std::unique(cands.begin(), cands.end()), cands.end());
+  // Distinct (ciphertext, step) pairs, packed into one integer each, by sort and unique.
+  std::vector<std::int64_t> bb, gg;
+  bb.reserve(keys.size());
+  gg.reserve(keys.size());
+  const std::int64_t w = lane + 1;
   for (int rep = 0; rep < 2; ++rep)
   for (std::int64_t bs : cands) {
-    std::set<std::pair<std::uint32_t, std::int64_t>> bb;
-    std::set<std::pair<std::uint32_t, std::int64_t>> gg;
+    bb.clear();
+    gg.clear();
     for (const auto& k : keys) {
       const std::int64_t d = rep == 0 ? signed_mod(k.d, lane) : mod(k.d, lane);
       const std::int64_t b = bs > lane ? d : mod(d, bs);
       const std::int64_t g = d - b;
-      if (mod(b, lane) != 0) bb.insert({k.in_ct, mod(b, lane)});
-      if (mod(g, lane) != 0) gg.insert({k.out_ct, mod(g, lane)});
+      if (mod(b, lane) != 0) bb.push_back(std::int64_t(k.in_ct) * w + mod(b, lane));
+      if (mod(g, lane) != 0) gg.push_back(std::int64_t(k.out_ct) * w + mod(g, lane));
     }
+    std::sort(bb.begin(), bb.end());
+    bb.erase(std::unique(bb.begin(), bb.end()), bb.end());
+    std::sort(gg.begin(), gg.end());
+    gg.erase(std::unique(gg.begin(), gg.end()), gg.end());
     // Each input ciphertext's first baby pays the decomposition (a full rotation), the
     // others share it; giants are full rotations.
-    std::map<std::uint32_t, std::size_t> per_ct;
-    for (const auto& b : bb) per_ct[b.first]++;
-    double c = kCostRotation * double(gg.size());
-    for (const auto& [ct, cnt] : per_ct) c += kCostRotation + kCostHoisted * double(cnt - 1);
+    std::size_t cts_with_babies = 0;
+    for (std::size_t x = 0; x < bb.size(); ++x) cts_with_babies += x == 0 || bb[x] / w != bb[x - 1] / w;
+    const double c = kCostRotation * double(gg.size()) + kCostRotation * double(cts_with_babies) +
+                     kCostHoisted * double(bb.size() - cts_with_babies);
     if (c < best_cost - 1e-9) {
       best_cost = c;
       best = rep == 0 ? bs : -bs;  // negative: non-negative representatives
