@@ -47,6 +47,26 @@ NttTables::NttTables(std::size_t n, const Modulus& q) : n_(n), q_(q) {
       ifma_w_.push_back(0); ifma_wq_.push_back(0); ifma_iw_.push_back(0); ifma_iwq_.push_back(0);
     }
   }
+  if (q.bits() <= 31 && n >= 8) {
+    auto quot32 = [&](u64 w) { return static_cast<u64>((static_cast<unsigned __int128>(w) << 32) / q.value()); };
+    avx2_wq_.resize(n);
+    avx2_iwq_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      avx2_wq_[i] = quot32(roots_[i].operand);
+      avx2_iwq_[i] = quot32(inv_roots_[i].operand);
+    }
+    avx2_inv_nq_ = quot32(inv_n_.operand);
+    use_avx2_ = !use_ifma_ && cpu_has_avx2();
+  }
+}
+
+bool cpu_has_avx2() {
+  static const bool has = [] {
+    if (std::getenv("HECNN_DISABLE_AVX2") != nullptr) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
 }
 
 bool cpu_has_ifma() {
@@ -62,6 +82,8 @@ bool cpu_has_ifma() {
 void ntt_forward(u64* a, const NttTables& tab) {
   if (tab.use_ifma()) {
     detail::ntt_forward_ifma(a, tab);
+  } else if (tab.use_avx2()) {
+    detail::ntt_forward_avx2(a, tab);
   } else {
     detail::ntt_forward_scalar(a, tab);
   }
@@ -70,6 +92,8 @@ void ntt_forward(u64* a, const NttTables& tab) {
 void ntt_inverse(u64* a, const NttTables& tab) {
   if (tab.use_ifma()) {
     detail::ntt_inverse_ifma(a, tab);
+  } else if (tab.use_avx2()) {
+    detail::ntt_inverse_avx2(a, tab);
   } else {
     detail::ntt_inverse_scalar(a, tab);
   }

@@ -41,6 +41,13 @@ class NttTables {
   const std::vector<u64>& ifma_inv_roots() const { return ifma_iw_; }
   const std::vector<u64>& ifma_inv_roots_quot() const { return ifma_iwq_; }
 
+  // AVX2 path (32-bit Shoup multiplies in 64-bit lanes): used when IFMA is not, the CPU
+  // has AVX2, q < 2^31 and N >= 8. Quotients floor(w 2^32 / q) of the twiddles above.
+  bool use_avx2() const { return use_avx2_; }
+  const std::vector<u64>& avx2_roots_quot() const { return avx2_wq_; }
+  const std::vector<u64>& avx2_inv_roots_quot() const { return avx2_iwq_; }
+  u64 avx2_inv_n_quot() const { return avx2_inv_nq_; }
+
  private:
   std::size_t n_;
   int log_n_;
@@ -50,10 +57,15 @@ class NttTables {
   ShoupOperand inv_n_;
   bool use_ifma_ = false;
   std::vector<u64> ifma_w_, ifma_wq_, ifma_iw_, ifma_iwq_;
+  bool use_avx2_ = false;
+  std::vector<u64> avx2_wq_, avx2_iwq_;
+  u64 avx2_inv_nq_ = 0;
 };
 
 // True if this CPU runs the AVX-512 IFMA kernels (and HECNN_DISABLE_AVX512 is unset).
 bool cpu_has_ifma();
+// True if this CPU runs the AVX2 kernels (and HECNN_DISABLE_AVX2 is unset).
+bool cpu_has_avx2();
 
 namespace detail {
 // The portable kernels, always available (also used by tests as the reference).
@@ -62,6 +74,9 @@ void ntt_inverse_scalar(u64* a, const NttTables& t);
 // The IFMA kernels; only call when t.use_ifma().
 void ntt_forward_ifma(u64* a, const NttTables& t);
 void ntt_inverse_ifma(u64* a, const NttTables& t);
+// The AVX2 kernels; only call when the CPU has AVX2 and q < 2^31 (t.use_avx2() or a test).
+void ntt_forward_avx2(u64* a, const NttTables& t);
+void ntt_inverse_avx2(u64* a, const NttTables& t);
 }  // namespace detail
 
 // In place; input values must be < 4q (any reduced input is fine).

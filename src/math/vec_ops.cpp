@@ -6,10 +6,17 @@
 namespace hecnn::math {
 
 bool vec_ops_use_ifma(const Modulus& q, std::size_t n) { return n % 8 == 0 && q.bits() <= 50 && cpu_has_ifma(); }
+bool vec_ops_use_avx2(const Modulus& q, std::size_t n) {
+  return n % 4 == 0 && q.bits() <= 31 && !vec_ops_use_ifma(q, n) && cpu_has_avx2();
+}
 
 void mul_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q) {
   if (vec_ops_use_ifma(q, n)) {
     detail::mul_mod_ifma(a, b, out, n, q.value(), q.bits(), ifma::barrett_factor52(q), false);
+    return;
+  }
+  if (vec_ops_use_avx2(q, n)) {
+    detail::mul_mod_avx2(a, b, out, n, q.value(), q.bits(), false);
     return;
   }
   for (std::size_t i = 0; i < n; ++i) out[i] = q.mul(a[i], b[i]);
@@ -18,6 +25,10 @@ void mul_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modu
 void mul_add_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q) {
   if (vec_ops_use_ifma(q, n)) {
     detail::mul_mod_ifma(a, b, out, n, q.value(), q.bits(), ifma::barrett_factor52(q), true);
+    return;
+  }
+  if (vec_ops_use_avx2(q, n)) {
+    detail::mul_mod_avx2(a, b, out, n, q.value(), q.bits(), true);
     return;
   }
   for (std::size_t i = 0; i < n; ++i) out[i] = q.add(out[i], q.mul(a[i], b[i]));

@@ -1,6 +1,7 @@
 // Element-wise modular arithmetic on word arrays, the inner loops of polynomial
 // arithmetic in NTT form. With AVX-512 IFMA and q < 2^50 they run 8 lanes wide
-// (52-bit Barrett, see vec_ops_ifma.cpp); otherwise portable scalar loops.
+// (52-bit Barrett, see vec_ops_ifma.cpp); without it, products for q < 2^31 run 4 lanes
+// wide with AVX2 (vec_ops_avx2.cpp); otherwise portable scalar loops.
 // Inputs must be reduced (< q); outputs are reduced. Output may alias inputs.
 #pragma once
 
@@ -18,10 +19,14 @@ void sub_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modu
 
 // True when the vector kernels are used for this modulus and length.
 bool vec_ops_use_ifma(const Modulus& q, std::size_t n);
+// Without IFMA: products by the AVX2 kernel when the CPU has it and q < 2^31.
+bool vec_ops_use_avx2(const Modulus& q, std::size_t n);
 
 namespace detail {
 void mul_mod_ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, int bits, u64 mu, bool accumulate);
 void add_sub_mod_ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool subtract);
+// n a multiple of 4, q < 2^31, inputs reduced; only call when the CPU has AVX2.
+void mul_mod_avx2(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, int bits, bool accumulate);
 }  // namespace detail
 
 }  // namespace hecnn::math

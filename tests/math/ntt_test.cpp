@@ -139,3 +139,47 @@ INSTANTIATE_TEST_SUITE_P(Sizes, NttIfma,
 
 }  // namespace
 }  // namespace hecnn::math
+
+namespace hecnn::math {
+namespace {
+
+// The AVX2 kernels (primes below 2^31) must agree word for word with the portable ones,
+// on the whole input range (forward: below 4q, inverse: below 2q).
+class NttAvx2 : public ::testing::TestWithParam<NttCase> {};
+
+TEST_P(NttAvx2, MatchesScalarKernels) {
+  const auto [n, bits] = GetParam();
+  if (!cpu_has_avx2()) GTEST_SKIP() << "no AVX2 on this CPU (or HECNN_DISABLE_AVX2)";
+  const Modulus q(ntt_primes(bits, n, 1)[0]);
+  const NttTables tab(n, q);
+  EXPECT_EQ(tab.use_avx2(), !tab.use_ifma());
+  std::mt19937_64 rng(n * 7 + bits);
+  std::vector<u64> a(n);
+  for (auto& x : a) x = rng() % (4 * q.value());
+  a[0] = 4 * q.value() - 1;
+  auto s = a, v = a;
+  detail::ntt_forward_scalar(s.data(), tab);
+  detail::ntt_forward_avx2(v.data(), tab);
+  ASSERT_EQ(s, v);
+  for (auto& x : s) x = rng() % (2 * q.value());
+  s[1] = 2 * q.value() - 1;
+  v = s;
+  detail::ntt_inverse_scalar(s.data(), tab);
+  detail::ntt_inverse_avx2(v.data(), tab);
+  ASSERT_EQ(s, v);
+  // Round trip.
+  auto r = v;
+  detail::ntt_forward_avx2(r.data(), tab);
+  detail::ntt_inverse_avx2(r.data(), tab);
+  ASSERT_EQ(r, v);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, NttAvx2,
+                         ::testing::Values(NttCase{8, 20}, NttCase{16, 30}, NttCase{1024, 27}, NttCase{4096, 31},
+                                           NttCase{8192, 31}, NttCase{16384, 28}, NttCase{32768, 31}),
+                         [](const auto& info) {
+                           return "N" + std::to_string(info.param.n) + "_bits" + std::to_string(info.param.bits);
+                         });
+
+}  // namespace
+}  // namespace hecnn::math
