@@ -5,9 +5,12 @@
 // one rotation, and one of a hoisted group.
 //
 //   taskset -c 0,1 ./build/bench/nn_single_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   ... --benchmark_filter='cryptonets|tenseal1|rotate'   # the quick ones (the deep networks take minutes)
 // Needs the model files and the datasets (bash scripts/setup.sh); skipped otherwise.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -23,6 +26,7 @@
 #include "nn/model/dataset.h"
 #include "nn/model/forward.h"
 #include "nn/model/model_io.h"
+#include "nn/runtime/inference.h"
 #include "nn/runtime/packed_backend.h"
 
 namespace {
@@ -60,7 +64,9 @@ void BM_single(benchmark::State& state, const std::string& path, const std::stri
   const auto prog = compiler::compile_packed(in.model, opt);
   math::DeterministicPrngForTests prng(1);
   runtime::PackedClient client(prog, prng);
-  runtime::PackedServer server(prog, client.evaluation_keys());
+  // Keys moved into the server (deep plans have GiBs); plaintexts cached up to half the memory.
+  runtime::PackedServer server(prog, client.take_evaluation_keys(),
+                               std::max(runtime::PackedServer::kDefaultPlaintextCacheBytes, runtime::available_memory_bytes() / 2));
   std::size_t i = 0;
   std::size_t correct = 0, n = 0;
   for (auto _ : state) {
@@ -83,7 +89,10 @@ void BM_single(benchmark::State& state, const std::string& path, const std::stri
   state.counters["galois_MiB"] = double(compiler::packed_galois_key_bytes(prog)) / 1048576.0;
   state.counters["rotations"] = double(compiler::count_packed(prog).rotations);
   state.counters["accuracy"] = n ? double(correct) / double(n) : 0.0;
-  state.SetLabel(prog.input_packing + " input, " + std::to_string(prog.input_layout.cts) + " ct");
+  state.SetLabel("N=" + std::to_string(prog.poly_degree) + " primes=" + std::to_string(prog.coeff_modulus.size()) + " logq=" +
+                 std::to_string(int(std::lround(logq))) + " galois_keys=" + std::to_string(prog.rotation_steps.size()) + " (" +
+                 std::to_string(compiler::packed_galois_key_bytes(prog) >> 20) + " MiB), " + prog.input_packing + " input, " +
+                 std::to_string(prog.input_layout.cts) + " ct");
 }
 
 // Rotation primitives at N = 8192 with the CryptoNets plan's chain (7 primes, 218 bits).
@@ -146,6 +155,17 @@ BENCHMARK_CAPTURE(BM_single, tenseal1, std::string("models/fashion-tenseal1-x2.h
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(5.0);
+// The deep networks: a minute of set-up (compile, keys, plaintexts), a few seconds per image.
+BENCHMARK_CAPTURE(BM_single, tenseal2, std::string("models/fashion-tenseal2-x2.hecnn"), std::string("fashion-mnist"))
+    ->Name("nn/single/tenseal2-fashion/ckks/128bit")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(5);
+BENCHMARK_CAPTURE(BM_single, cryptodl2, std::string("models/cryptodl2-relu3-mnist.hecnn"), std::string("mnist"))
+    ->Name("nn/single/cryptodl2-mnist/ckks/128bit")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 BENCHMARK(BM_rotate)->Name("ckks/rotate/N=8192/primes=7/logq=218")->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_rotate_hoisted)->Name("ckks/rotate_hoisted/N=8192/primes=7/logq=218")->Arg(1)->Arg(8)->Arg(32)->Unit(benchmark::kMicrosecond)->UseRealTime();
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -1048,6 +1049,9 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     degrees = {4096, 8192, 16384, 32768};
   }
   std::string why;
+  std::optional<PackedProgram> best;
+  double best_t = 0;
+  int fitted = 0;
   for (std::size_t n : degrees) {
     if (n / 2 < K) continue;
     LoweredNet net;
@@ -1153,8 +1157,18 @@ PackedProgram compile_packed(const Model& model, const PackedOptions& opt) {
     // units (2^12 at N = 8192, measured): bits above it at the output's range.
     prog.predicted_precision_bits = std::log2(scale) - (std::log2(double(n)) - 1) - std::max(0.0, prog.ops.back().log2_max);
     prog.member_digests = {model_fingerprint(model)};
-    return prog;
+    // One image per ciphertext (or N forced): the smallest N that fits. Stacked images:
+    // the next N too, and the one with the lower predicted latency (a lane too small for
+    // the im2col input falls back to more rotations at the smaller N).
+    if (K == 1 || opt.poly_degree) return prog;
+    const double t = count_packed(prog).predicted_seconds;
+    if (!best || t < best_t) {
+      best = std::move(prog);
+      best_t = t;
+    }
+    if (++fitted == 2) break;
   }
+  if (best) return std::move(*best);
   throw CompileError("--mode single: no ring degree fits this model at 128-bit security (" + why + ")");
 }
 
