@@ -96,16 +96,7 @@ void run_single(const SingleArgs& a, const std::vector<nn::Model>& members, cons
   const double compile_s = now_s() - t_compile0;
   if (opt.progress) std::fprintf(stderr, "\n");
   compiler::PackedCounts counts;
-  for (const auto& p : ens.members) {
-    const auto c = compiler::count_packed(p);
-    counts.rotations += c.rotations;
-    counts.hoisted += c.hoisted;
-    counts.plain_mults += c.plain_mults;
-    counts.ct_mults += c.ct_mults;
-    counts.rescales += c.rescales;
-    counts.composed += c.composed;
-    counts.predicted_seconds += c.predicted_seconds;
-  }
+  for (const auto& p : ens.members) counts += compiler::count_packed(p);
   if (!a.json) {
     std::printf("%s", compiler::describe_packed(prog).c_str());
     if (ensemble) {

@@ -99,26 +99,32 @@ void ntt_inverse(u64* a, const NttTables& tab) {
   }
 }
 
+void detail::ntt_forward_stage_scalar(u64* a, const NttTables& tab, std::size_t m, std::size_t t) {
+  const u64 q = tab.modulus().value();
+  const u64 two_q = 2 * q;
+  const ShoupOperand* roots = tab.root_powers().data();
+  for (std::size_t i = 0; i < m; ++i) {
+    const ShoupOperand w = roots[m + i];
+    u64* x = a + 2 * i * t;
+    u64* y = x + t;
+    for (std::size_t j = 0; j < t; ++j) {
+      u64 u = x[j];
+      u = u >= two_q ? u - two_q : u;
+      const u64 v = mul_shoup_lazy(y[j], w, q);
+      x[j] = u + v;
+      y[j] = u + two_q - v;
+    }
+  }
+}
+
 void detail::ntt_forward_scalar(u64* a, const NttTables& tab) {
   const u64 q = tab.modulus().value();
   const u64 two_q = 2 * q;
   const std::size_t n = tab.n();
-  const ShoupOperand* roots = tab.root_powers().data();
   std::size_t t = n;
   for (std::size_t m = 1; m < n; m <<= 1) {
     t >>= 1;
-    for (std::size_t i = 0; i < m; ++i) {
-      const ShoupOperand w = roots[m + i];
-      u64* x = a + 2 * i * t;
-      u64* y = x + t;
-      for (std::size_t j = 0; j < t; ++j) {
-        u64 u = x[j];
-        u = u >= two_q ? u - two_q : u;
-        const u64 v = mul_shoup_lazy(y[j], w, q);
-        x[j] = u + v;
-        y[j] = u + two_q - v;
-      }
-    }
+    ntt_forward_stage_scalar(a, tab, m, t);
   }
   for (std::size_t i = 0; i < n; ++i) {
     u64 v = a[i];
@@ -127,24 +133,29 @@ void detail::ntt_forward_scalar(u64* a, const NttTables& tab) {
   }
 }
 
-void detail::ntt_inverse_scalar(u64* a, const NttTables& tab) {
+void detail::ntt_inverse_stage_scalar(u64* a, const NttTables& tab, std::size_t m, std::size_t t) {
   const u64 q = tab.modulus().value();
   const u64 two_q = 2 * q;
-  const std::size_t n = tab.n();
   const ShoupOperand* roots = tab.inv_root_powers().data();
+  for (std::size_t i = 0; i < m; ++i) {
+    const ShoupOperand w = roots[m + i];
+    u64* x = a + 2 * i * t;
+    u64* y = x + t;
+    for (std::size_t j = 0; j < t; ++j) {
+      const u64 u = x[j], v = y[j];
+      u64 s = u + v;
+      x[j] = s >= two_q ? s - two_q : s;
+      y[j] = mul_shoup_lazy(u + two_q - v, w, q);
+    }
+  }
+}
+
+void detail::ntt_inverse_scalar(u64* a, const NttTables& tab) {
+  const u64 q = tab.modulus().value();
+  const std::size_t n = tab.n();
   std::size_t t = 1;
   for (std::size_t m = n >> 1; m >= 1; m >>= 1) {
-    for (std::size_t i = 0; i < m; ++i) {
-      const ShoupOperand w = roots[m + i];
-      u64* x = a + 2 * i * t;
-      u64* y = x + t;
-      for (std::size_t j = 0; j < t; ++j) {
-        const u64 u = x[j], v = y[j];
-        u64 s = u + v;
-        x[j] = s >= two_q ? s - two_q : s;
-        y[j] = mul_shoup_lazy(u + two_q - v, w, q);
-      }
-    }
+    ntt_inverse_stage_scalar(a, tab, m, t);
     t <<= 1;
   }
   const ShoupOperand inv_n = tab.inv_n();

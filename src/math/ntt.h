@@ -71,6 +71,9 @@ namespace detail {
 // The portable kernels, always available (also used by tests as the reference).
 void ntt_forward_scalar(u64* a, const NttTables& t);
 void ntt_inverse_scalar(u64* a, const NttTables& t);
+// One stage of them (m butterfly groups at distance t; values below 4q, lazily reduced).
+void ntt_forward_stage_scalar(u64* a, const NttTables& tab, std::size_t m, std::size_t t);
+void ntt_inverse_stage_scalar(u64* a, const NttTables& tab, std::size_t m, std::size_t t);
 // The IFMA kernels; only call when t.use_ifma().
 void ntt_forward_ifma(u64* a, const NttTables& t);
 void ntt_inverse_ifma(u64* a, const NttTables& t);

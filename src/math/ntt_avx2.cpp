@@ -59,19 +59,7 @@ HECNN_AVX2 void ntt_forward_avx2(u64* a, const NttTables& tab) {
         }
       }
     } else {
-      const u64 tq = 2 * qv;
-      for (std::size_t i = 0; i < m; ++i) {
-        const ShoupOperand w = roots[m + i];
-        u64* x = a + 2 * i * t;
-        u64* y = x + t;
-        for (std::size_t j = 0; j < t; ++j) {
-          u64 u = x[j];
-          u = u >= tq ? u - tq : u;
-          const u64 v = math::mul_shoup_lazy(y[j], w, qv);
-          x[j] = u + v;
-          y[j] = u + tq - v;
-        }
-      }
+      ntt_forward_stage_scalar(a, tab, m, t);
     }
   }
   for (std::size_t i = 0; i < n; i += 4) store(a + i, reduce_once(reduce_once(load(a + i), two_q, two_q1), q, q1));
@@ -98,18 +86,7 @@ HECNN_AVX2 void ntt_inverse_avx2(u64* a, const NttTables& tab) {
         }
       }
     } else {
-      const u64 tq = 2 * qv;
-      for (std::size_t i = 0; i < m; ++i) {
-        const ShoupOperand w = roots[m + i];
-        u64* x = a + 2 * i * t;
-        u64* y = x + t;
-        for (std::size_t j = 0; j < t; ++j) {
-          const u64 u = x[j], v = y[j];
-          const u64 s = u + v;
-          x[j] = s >= tq ? s - tq : s;
-          y[j] = math::mul_shoup_lazy(u + tq - v, w, qv);
-        }
-      }
+      ntt_inverse_stage_scalar(a, tab, m, t);
     }
     t <<= 1;
   }

@@ -73,4 +73,21 @@ fi
 expect_refused "stacking in batch mode" "applies to --mode single" infer --images-per-ciphertext 2 --model "$model" --count 1
 expect_refused "bad packing" "use auto, im2col or chw" infer --mode single --packing diagonal --model "$model" --count 1 --calibrate 0
 expect_refused "bad N" "4096, 8192, 16384 or 32768" infer --mode single --poly-degree 1000 --model "$model" --count 1 --calibrate 0
+# Galois-key budget: below the powers of two it is refused naming the budget; outside the
+# single mode it is refused; a small budget that fits composes steps and keeps the result.
+expect_refused "key budget below the powers of two" "Galois key budget of 1 MiB" infer --mode single --max-galois-key-mib 1 --model "$model" --count 1 --calibrate 0
+expect_refused "key budget in batch mode" "applies to --mode single" infer --max-galois-key-mib 64 --model "$model" --count 1
+if "$hecnn" infer --mode single --max-galois-key-mib 96 --model "$model" --count 3 --calibrate 16 --json >"$tmp/budget.json" 2>"$tmp/err"; then
+  python3 - "$tmp/budget.json" <<'PY' || fail=1
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["galois_key_bytes_uncompressed"] <= 96 << 20, j["galois_key_bytes_uncompressed"]
+assert j["composed_steps"] > 0 and j["composed_key_switches"] > 0, (j["composed_steps"], j["composed_key_switches"])
+assert j["max_galois_key_mib"] == 96
+assert j["agreement_with_float"] == 1.0, j["agreement_with_float"]
+print(f"ok: key budget 96 MiB: {j['galois_keys']} keys, {j['composed_steps']} steps composed, agreement 100%")
+PY
+else
+  echo "FAIL: run under a 96 MiB key budget"; cat "$tmp/err"; fail=1
+fi
 exit $fail

@@ -1255,18 +1255,20 @@ PackedEnsemble compile_packed_ensemble(const std::vector<Model>& members, const 
   return ens;
 }
 
+PackedCounts& PackedCounts::operator+=(const PackedCounts& o) {
+  rotations += o.rotations;
+  hoisted += o.hoisted;
+  plain_mults += o.plain_mults;
+  ct_mults += o.ct_mults;
+  rescales += o.rescales;
+  composed += o.composed;
+  predicted_seconds += o.predicted_seconds;
+  return *this;
+}
+
 PackedCounts count_packed(const PackedProgram& prog) {
   PackedCounts c;
-  for (std::size_t i = 0; i < prog.ops.size(); ++i) {
-    const PackedCounts o = count_packed_op(prog, i);
-    c.rotations += o.rotations;
-    c.hoisted += o.hoisted;
-    c.plain_mults += o.plain_mults;
-    c.ct_mults += o.ct_mults;
-    c.rescales += o.rescales;
-    c.composed += o.composed;
-    c.predicted_seconds += o.predicted_seconds;
-  }
+  for (std::size_t i = 0; i < prog.ops.size(); ++i) c += count_packed_op(prog, i);
   return c;
 }
 

@@ -97,6 +97,7 @@ struct PackedCounts {
   std::size_t rescales = 0;
   std::size_t composed = 0;        // of the rotations, the extra key switches of composed steps
   double predicted_seconds = 0;    // from per-operation times at N (docs/inference.md)
+  PackedCounts& operator+=(const PackedCounts& o);
 };
 
 struct PackedProgram {
