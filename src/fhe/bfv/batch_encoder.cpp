@@ -9,7 +9,9 @@ namespace hecnn::bfv {
 
 namespace {
 math::NttTables make_tables(const rlwe::Context& ctx) {
-  if (ctx.scheme() != rlwe::Scheme::bfv) throw std::invalid_argument("BatchEncoder needs BFV parameters");
+  if (ctx.scheme() != rlwe::Scheme::bfv && ctx.scheme() != rlwe::Scheme::bgv) {
+    throw std::invalid_argument("BatchEncoder needs BFV or BGV parameters");
+  }
   const u64 t = ctx.plain_modulus().value();
   if (!math::is_prime(t) || t % (2 * ctx.n()) != 1) {
     throw std::invalid_argument("plain_modulus t = " + std::to_string(t) + " does not support batching: it must be a prime ≡ 1 mod 2N = " +

@@ -28,6 +28,10 @@ struct Ciphertext {
   std::size_t size = 0;
   bool ntt_form = false;
   double scale = 1.0;  // CKKS only; BFV keeps 1.0
+  // BGV only (1 otherwise): the phase c0 + c1 s + ... is correction_factor * m + t e, so the
+  // message is m = phase * correction_factor^-1 mod t. A modulus switch from k primes
+  // multiplies it by q_{k-1}^-1 mod t, a product multiplies the factors (SEAL 4.x's field).
+  u64 correction_factor = 1;
   // The parameters and level it was made under (Context::parms_id(num_primes)), set by
   // whatever creates or re-levels a ciphertext and checked by every evaluator call and
   // decryption: ciphertexts of different parameters (e.g. two BFV CRT residues, whose

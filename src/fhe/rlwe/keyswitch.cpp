@@ -74,28 +74,41 @@ class KeyProductSum {
   bool vec_;
 };
 
-// acc[c][r] (c < 2, r <= k; r == k stands for P; NTT form) divided by P with rounding
-// and added into (c0, c1) of ct.
+// acc[c][r] (c < 2, r <= k; r == k stands for P; NTT form) divided by P and added into
+// (c0, c1) of ct: with rounding, or for BGV exactly after subtracting delta (poly_ops.h,
+// BgvDelta), so t e stays a multiple of t and the message is unchanged (a key part carries
+// P s', which the division cancels).
 void mod_down_add(const Context& ctx, u64* acc, Ciphertext& ct) {
   const std::size_t n = ctx.n(), k = ct.num_primes, p_index = ctx.key_primes() - 1;
+  const bool bgv = ctx.scheme() == Scheme::bgv;
   auto acc_at = [&](std::size_t c, std::size_t r) { return acc + (c * (k + 1) + r) * n; };
-  // Divide by P with rounding and add into the ciphertext.
   const auto& p = ctx.special_prime();
   const u64 half = p.value() >> 1;
+  std::vector<BgvDelta> delta;
+  std::int64_t* cb = bgv ? math::scratch<struct BgvModDownCTag, std::int64_t>(2 * n) : nullptr;
+  std::int64_t* kb = bgv ? math::scratch<struct BgvModDownKTag, std::int64_t>(2 * n) : nullptr;
   for (std::size_t c = 0; c < 2; ++c) {
     u64* ap = acc_at(c, k);
     math::ntt_inverse(ap, ctx.ntt(p_index));
-    for (std::size_t i = 0; i < n; ++i) ap[i] = p.add(ap[i], half);
+    if (bgv) {
+      delta.emplace_back(ctx, ap, p, ctx.inv_last_mod_t(p_index + 1), cb + c * n, kb + c * n);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) ap[i] = p.add(ap[i], half);
+    }
   }
   math::parallel_for(2 * k, [&](std::size_t task) {
     const std::size_t c = task / k, i = task % k;
     const auto& qi = ctx.key_base()[i];
     const u64 q = qi.value();
-    const u64 half_mod = qi.reduce(half);
     const u64* ap = acc_at(c, k);
     u64* ai = acc_at(c, i);
     u64* tmp = math::scratch<struct ModDownTag, u64>(n);
-    for (std::size_t t = 0; t < n; ++t) tmp[t] = qi.sub(qi.reduce(ap[t]), half_mod);
+    if (bgv) {
+      delta[c].mod(qi, tmp);
+    } else {
+      const u64 half_mod = qi.reduce(half);
+      for (std::size_t t = 0; t < n; ++t) tmp[t] = qi.sub(qi.reduce(ap[t]), half_mod);
+    }
     if (ct.ntt_form) {
       math::ntt_forward(tmp, ctx.ntt(i));
     } else {

@@ -61,10 +61,16 @@ std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_
   const std::size_t n = ctx.n(), level = num_primes;
   if (level < 1 || level > ctx.key_primes()) throw std::invalid_argument("linear combination: bad prime count");
   std::size_t parts = 2;
+  u64 factor = 0;  // BGV: the inputs' common correction factor
   for (const auto& row : rows)
     for (const auto& t : row) {
       if (!t.ct) throw std::invalid_argument("linear combination: null ciphertext");
       const Ciphertext& ct = *t.ct;
+      if (factor == 0) factor = ct.correction_factor;
+      if (ct.correction_factor != factor) {
+        throw std::invalid_argument("linear combination: BGV inputs have different correction factors (" + std::to_string(factor) +
+                                    " and " + std::to_string(ct.correction_factor) + "); balance them first");
+      }
       if (ct.num_primes != level || ct.n != n || ct.data.size() != ct.n * ct.num_primes * ct.size)
         throw std::invalid_argument("linear combination: a ciphertext is at " + std::to_string(ct.num_primes) + " primes, expected " +
                                     std::to_string(level));
@@ -76,6 +82,7 @@ std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_
   std::vector<Ciphertext> out(outs);
   for (auto& ct : out) {
     ct = Ciphertext(n, level, parts, ntt_form);
+    ct.correction_factor = factor == 0 ? 1 : factor;
     ctx.stamp(ct);
   }
 

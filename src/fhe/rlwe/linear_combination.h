@@ -27,7 +27,8 @@ struct ScalarTerm {
 
 // rows[o] are the terms of output o. Every ciphertext must be made under ctx at `num_primes`
 // primes (parms_id checked) and in `ntt_form`; outputs have the largest input size (at
-// least 2 polynomials), that level and form, scale 1. Throws std::invalid_argument otherwise.
+// least 2 polynomials), that level and form, scale 1 and the inputs' common BGV correction
+// factor (inputs with different factors are refused). Throws std::invalid_argument otherwise.
 std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_primes, bool ntt_form,
                                             const std::vector<std::vector<ScalarTerm>>& rows);
 

@@ -15,6 +15,7 @@ const char* scheme_name(Scheme s) {
   switch (s) {
     case Scheme::bfv: return "BFV";
     case Scheme::ckks: return "CKKS";
+    case Scheme::bgv: return "BGV";
     default: return "none";
   }
 }
@@ -40,7 +41,10 @@ namespace {
 
 std::shared_ptr<const Context> Context::create(const ParamsLiteral& lit) {
   const std::size_t n = lit.poly_degree;
-  if (lit.scheme != Scheme::bfv && lit.scheme != Scheme::ckks) bad("scheme must be BFV or CKKS");
+  if (lit.scheme != Scheme::bfv && lit.scheme != Scheme::ckks && lit.scheme != Scheme::bgv) {
+    bad("scheme must be BFV, CKKS or BGV");
+  }
+  const bool integer = lit.scheme != Scheme::ckks;
   if (n < 1024 || n > 32768 || !std::has_single_bit(n)) {
     bad("poly_degree N = " + std::to_string(n) + " must be a power of two in [1024, 32768]");
   }
@@ -68,9 +72,9 @@ std::shared_ptr<const Context> Context::create(const ParamsLiteral& lit) {
         "Only for experiments: Security::none_insecure disables this check");
   }
 
-  if (lit.scheme == Scheme::bfv) {
+  if (integer) {
     const u64 t = lit.plain_modulus;
-    if (t < 2 || std::bit_width(t) > 60) bad("BFV plain_modulus t = " + std::to_string(t) + " must be in [2, 2^60)");
+    if (t < 2 || std::bit_width(t) > 60) bad(std::string(scheme_name(lit.scheme)) + " plain_modulus t = " + std::to_string(t) + " must be in [2, 2^60)");
     for (u64 q : lit.coeff_modulus)
       if (std::gcd(q, t) != 1) bad("plain_modulus " + std::to_string(t) + " shares a factor with prime " + std::to_string(q));
     ctx->plain_ = math::Modulus(t);
@@ -80,7 +84,7 @@ std::shared_ptr<const Context> Context::create(const ParamsLiteral& lit) {
 
   const std::size_t k = lit.coeff_modulus.size();
   ctx->max_data_primes_ = k > 1 ? k - 1 : 1;
-  if (lit.scheme == Scheme::bfv) {
+  if (integer) {
     // Every data level must still hold the plaintext: t < q at the lowest level we allow (1 prime).
     if (ctx->plain_.value() >= lit.coeff_modulus[0]) {
       bad("plain_modulus t = " + std::to_string(lit.plain_modulus) + " must be smaller than the first prime");
@@ -97,6 +101,12 @@ std::shared_ptr<const Context> Context::create(const ParamsLiteral& lit) {
       inv_last.emplace_back(qj.inv(qj.reduce(lit.coeff_modulus[i])), qj);
     }
     ctx->inv_last_.push_back(std::move(inv_last));
+    if (lit.scheme == Scheme::bgv) {
+      const auto& t = ctx->plain_;
+      ctx->inv_last_mod_t_.push_back(t.inv(t.reduce(lit.coeff_modulus[i])));
+    } else {
+      ctx->inv_last_mod_t_.push_back(0);
+    }
   }
   if (k > 1) {
     const u64 p = lit.coeff_modulus[k - 1];

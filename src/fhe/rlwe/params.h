@@ -28,7 +28,7 @@ namespace hecnn::rlwe {
 
 using math::u64;
 
-enum class Scheme : std::uint8_t { none = 0, bfv = 1, ckks = 2 };
+enum class Scheme : std::uint8_t { none = 0, bfv = 1, ckks = 2, bgv = 3 };  // SEAL's scheme_type values
 enum class Security { tc128, none_insecure };
 
 const char* scheme_name(Scheme s);
@@ -37,7 +37,7 @@ struct ParamsLiteral {
   Scheme scheme = Scheme::bfv;
   std::size_t poly_degree = 0;
   std::vector<u64> coeff_modulus;  // special prime last
-  u64 plain_modulus = 0;           // BFV only; 0 for CKKS
+  u64 plain_modulus = 0;           // BFV and BGV; 0 for CKKS
   Security security = Security::tc128;
 };
 
@@ -74,6 +74,9 @@ class Context {
   const math::ShoupOperand& inv_last(std::size_t num_primes, std::size_t i) const {
     return inv_last_[num_primes - 1][i];
   }
+  // BGV: q_{k-1}^-1 mod t, the factor a switch from k primes to k - 1 (or the key switch's
+  // division by P, num_primes = key_primes()) multiplies the message by.
+  u64 inv_last_mod_t(std::size_t num_primes) const { return inv_last_mod_t_.at(num_primes - 1); }
   // P^-1 mod q_i for the data primes.
   const math::ShoupOperand& inv_special(std::size_t i) const { return inv_special_[i]; }
 
@@ -98,6 +101,7 @@ class Context {
   std::vector<ParmsId> parms_ids_;
   std::vector<std::vector<math::ShoupOperand>> inv_last_;
   std::vector<math::ShoupOperand> inv_special_;
+  std::vector<u64> inv_last_mod_t_;
 };
 
 using ContextPtr = std::shared_ptr<const Context>;

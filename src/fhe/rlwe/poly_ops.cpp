@@ -50,7 +50,57 @@ void mul_add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std:
   });
 }
 
+BgvDelta::BgvDelta(const Context& ctx, const u64* x_last, const math::Modulus& ql, u64 ql_inv_t, std::int64_t* c_buf,
+                   std::int64_t* k_buf)
+    : n_(ctx.n()), ql_(ql.value()), c_(c_buf), k_(k_buf) {
+  const auto& t = ctx.plain_modulus();
+  const u64 half_q = ql.value() >> 1, half_t = t.value() >> 1;
+  const auto tv = static_cast<std::int64_t>(t.value());
+  for (std::size_t i = 0; i < n_; ++i) {
+    const u64 x = x_last[i];
+    const bool neg = x > half_q;
+    const u64 mag = neg ? ql.value() - x : x;  // |c|
+    c_buf[i] = neg ? -static_cast<std::int64_t>(mag) : static_cast<std::int64_t>(mag);
+    const u64 c_mod_t = neg ? t.neg(t.reduce(mag)) : t.reduce(mag);
+    const u64 kk = t.mul(t.neg(c_mod_t), ql_inv_t);
+    k_buf[i] = kk > half_t ? static_cast<std::int64_t>(kk) - tv : static_cast<std::int64_t>(kk);
+  }
+}
+
+void BgvDelta::mod(const math::Modulus& r, u64* out) const {
+  const u64 ql_r = r.reduce(ql_);
+  auto red = [&](std::int64_t v) {
+    return v >= 0 ? r.reduce(static_cast<u64>(v)) : r.neg(r.reduce(static_cast<u64>(-v)));
+  };
+  for (std::size_t i = 0; i < n_; ++i) out[i] = r.add(red(c_[i]), r.mul(red(k_[i]), ql_r));
+}
+
+namespace {
+// BGV's divide_and_round_by_last: a_j <- (a_j - delta) q_last^-1 for j < k - 1.
+void divide_by_last_bgv(const Context& ctx, u64* a, std::size_t k, bool ntt_form) {
+  const std::size_t n = ctx.n(), last = k - 1;
+  u64* a_last = a + last * n;
+  if (ntt_form) math::ntt_inverse(a_last, ctx.ntt(last));
+  const BgvDelta delta(ctx, a_last, ctx.key_base()[last], ctx.inv_last_mod_t(k),
+                       math::scratch<struct BgvDivCTag, std::int64_t>(n), math::scratch<struct BgvDivKTag, std::int64_t>(n));
+  math::parallel_for(last, [&](std::size_t j) {
+    const auto& qj = ctx.key_base()[j];
+    const u64 q = qj.value();
+    const math::ShoupOperand inv = ctx.inv_last(k, j);
+    u64* tmp = math::scratch<struct BgvDivTmpTag, u64>(n);
+    delta.mod(qj, tmp);
+    if (ntt_form) math::ntt_forward(tmp, ctx.ntt(j));
+    u64* aj = a + j * n;
+    for (std::size_t i = 0; i < n; ++i) aj[i] = math::mul_shoup(aj[i] + q - tmp[i], inv, q);
+  });
+}
+}  // namespace
+
 void divide_and_round_by_last(const Context& ctx, u64* a, std::size_t k, bool ntt_form) {
+  if (ctx.scheme() == Scheme::bgv) {
+    divide_by_last_bgv(ctx, a, k, ntt_form);
+    return;
+  }
   const std::size_t n = ctx.n();
   const std::size_t last = k - 1;
   const auto& ql = ctx.key_base()[last];

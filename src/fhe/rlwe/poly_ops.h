@@ -25,6 +25,29 @@ void mul_add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std:
 // num_primes - 1 primes, in place (the result occupies the first residues).
 // ntt_form selects the form of input and output. Cost: 1 inverse NTT, and
 // num_primes - 1 forward NTTs when in NTT form.
+// BGV parameters: the exact (a - delta) / q_last instead (BgvDelta below), so a
+// polynomial that is 0 mod t stays 0 mod t and the message is multiplied by q_last^-1 mod t.
 void divide_and_round_by_last(const Context& ctx, u64* a, std::size_t num_primes, bool ntt_form);
+
+// BGV's division by a prime q_l that keeps the message mod t (SEAL's
+// mod_t_and_divide_q_last): from x's residue mod q_l (coefficient form) it gives delta mod
+// any modulus r, where delta = c + k q_l with c the centered residue and k = [-c q_l^-1]_t
+// centered, so delta ≡ x (mod q_l), delta ≡ 0 (mod t) and |delta| <= q_l (t + 1) / 2:
+// (x - delta) / q_l is exact and ≡ x q_l^-1 (mod t). Uses per-thread scratch (one live
+// BgvDelta per call site and thread). Cost: O(N) per residue.
+class BgvDelta {
+ public:
+  // ql_inv_t: q_l^-1 mod t (Context::inv_last_mod_t).
+  BgvDelta(const Context& ctx, const u64* x_last, const math::Modulus& ql, u64 ql_inv_t, std::int64_t* c_buf,
+           std::int64_t* k_buf);
+  // out[i] = delta_i mod r (coefficient form).
+  void mod(const math::Modulus& r, u64* out) const;
+
+ private:
+  std::size_t n_;
+  u64 ql_;
+  const std::int64_t* c_;
+  const std::int64_t* k_;
+};
 
 }  // namespace hecnn::rlwe

@@ -9,11 +9,11 @@
 namespace hecnn::wire {
 
 rlwe::ParamsLiteral to_core(const EncryptionParameters& p, bool enforce_128bit_security) {
-  if (p.scheme != Scheme::bfv && p.scheme != Scheme::ckks) {
+  if (p.scheme != Scheme::bfv && p.scheme != Scheme::ckks && p.scheme != Scheme::bgv) {
     fail("parameters", std::string("scheme ") + std::string(to_string(p.scheme)) + " is not supported by hecnn");
   }
   rlwe::ParamsLiteral lit;
-  lit.scheme = p.scheme == Scheme::bfv ? rlwe::Scheme::bfv : rlwe::Scheme::ckks;
+  lit.scheme = static_cast<rlwe::Scheme>(static_cast<std::uint8_t>(p.scheme));  // the same SEAL values
   lit.poly_degree = p.poly_modulus_degree;
   lit.coeff_modulus = p.coeff_modulus;
   lit.plain_modulus = p.plain_modulus;
@@ -22,7 +22,7 @@ rlwe::ParamsLiteral to_core(const EncryptionParameters& p, bool enforce_128bit_s
 }
 
 EncryptionParameters to_wire(const rlwe::ParamsLiteral& lit) {
-  return EncryptionParameters{lit.scheme == rlwe::Scheme::bfv ? Scheme::bfv : Scheme::ckks, lit.poly_degree,
+  return EncryptionParameters{static_cast<Scheme>(static_cast<std::uint8_t>(lit.scheme)), lit.poly_degree,
                               lit.coeff_modulus, lit.plain_modulus};
 }
 
@@ -55,7 +55,7 @@ CiphertextData ct_to_wire(const Context& wctx, const rlwe::Ciphertext& ct, bool 
   out.n = ct.n;
   out.prime_count = ct.num_primes;
   out.scale = ct.scale;
-  out.correction_factor = 1;
+  out.correction_factor = ct.correction_factor;
   out.data = ct.data;
   return out;
 }
@@ -67,6 +67,7 @@ rlwe::Ciphertext ct_to_core(const CiphertextData& ct) {
   out.size = ct.size;
   out.ntt_form = ct.is_ntt_form;
   out.scale = ct.scale;
+  out.correction_factor = ct.correction_factor;
   out.parms_id = ct.parms_id;  // checked against the wire context by the callers; the same hash as rlwe's
   out.data = ct.data;
   return out;

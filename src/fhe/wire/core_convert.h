@@ -1,8 +1,8 @@
 // Conversion between the wire structs (objects.h) and the HE core's types
 // (fhe/rlwe). The core follows SEAL's layout and conventions (special prime
 // last, SEAL's NTT order, key-switching semantics), so conversion copies data
-// and fills in the metadata SEAL stores (parms_id of the level, correction
-// factor 1). Conversions to the core run the wire checks first, so a
+// and fills in the metadata SEAL stores (parms_id of the level, the BGV
+// correction factor, 1 for BFV and CKKS). Conversions to the core run the wire checks first, so a
 // converted object is always well formed.
 //
 //   auto loaded = wire::read_parameters(bytes);
