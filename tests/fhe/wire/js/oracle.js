@@ -2,7 +2,7 @@
 // node-seal (Microsoft SEAL 4.1 compiled to wasm) as the oracle for hecnn's
 // SEAL wire-format tests. Every command prints one JSON object on stdout.
 //
-//   node oracle.js gen --out DIR --scheme bfv|ckks --n N [--bits 60,40,40,60]
+//   node oracle.js gen --out DIR --scheme bfv|ckks|bgv --n N [--bits 60,40,40,60]
 //                      [--t-bits 20] [--scale-bits 40] [--steps 0,1,-1]
 //       Writes parameters, keys (full and seeded: the same key saved both ways)
 //       and ciphertexts in every compression mode into DIR, plus manifest.json
@@ -17,6 +17,9 @@
 //       Same for many files in one process: {ok, results: [...]}.
 //   node oracle.js encrypt --dir DIR --pk FILE --out F --values 1,2,3 [--compr none]
 //       Encrypts (BFV: batch-encoded ints, CKKS: reals at DIR's scale) with the given public key.
+//   node oracle.js sealeval --dir DIR --file F --ops square,relin,modswitch,rot:1,cols,mulct2,addct2 --out G
+//       Applies SEAL's own operations (DIR's full keys; DIR's second ciphertext switched to the
+//       current level for mulct2 / addct2) to the ciphertext F in order; saves G.
 //   node oracle.js resave --dir DIR --type T --file F --out G [--compr none]
 //       Loads F and saves it again (a seeded object comes back expanded).
 'use strict';
@@ -69,7 +72,7 @@ async function gen(seal, a) {
   fs.mkdirSync(out, { recursive: true });
   const scheme = a.scheme || 'bfv';
   const n = parseInt(a.n || '4096', 10);
-  const parms = seal.EncryptionParameters(scheme === 'ckks' ? seal.SchemeType.ckks : seal.SchemeType.bfv);
+  const parms = seal.EncryptionParameters(seal.SchemeType[scheme]);
   parms.setPolyModulusDegree(n);
   if (a.bits) parms.setCoeffModulus(seal.CoeffModulus.Create(n, Int32Array.from(a.bits.split(',').map(Number))));
   else parms.setCoeffModulus(seal.CoeffModulus.BFVDefault(n));
@@ -185,6 +188,31 @@ function decrypt(seal, env, a, file) {
   return res;
 }
 
+function sealeval(seal, env, a) {
+  const { ctx } = env;
+  const full = (name, type) => loadObject(seal, ctx, type, fs.readFileSync(path.join(a.dir, name)));
+  const rk = full('rk.full.none.bin', 'rk');
+  const gk = full('gk.full.none.bin', 'gk');
+  const ct2 = full('ct2.full.none.bin', 'ct');
+  const ev = seal.Evaluator(ctx);
+  let ct = loadObject(seal, ctx, 'ct', fs.readFileSync(a.file));
+  for (const op of a.ops.split(',')) {
+    if (op === 'square') ct = ev.square(ct);
+    else if (op === 'relin') ct = ev.relinearize(ct, rk);
+    else if (op === 'modswitch') ct = ev.cipherModSwitchToNext(ct);
+    else if (op.startsWith('rot:')) ct = ev.rotateRows(ct, parseInt(op.slice(4), 10), gk);
+    else if (op === 'cols') ct = ev.rotateColumns(ct, gk);
+    else if (op === 'mulct2' || op === 'addct2') {
+      // ct2 switched down to ct's level first (SEAL tracks its correction factor too).
+      const other = ev.cipherModSwitchTo(ct2, ct.parmsId);
+      ct = op === 'mulct2' ? ev.multiply(ct, other) : ev.add(ct, other);
+    }
+    else throw new Error('unknown op ' + op);
+  }
+  fs.writeFileSync(a.out, ct.saveArray(seal.ComprModeType.none));
+  return { ok: true, size: ct.size, parms_id: hexId(ct.parmsId), is_ntt_form: ct.isNttForm };
+}
+
 function encrypt(seal, env, a) {
   const { manifest, ctx } = env;
   const pk = loadObject(seal, ctx, 'pk', fs.readFileSync(a.pk));
@@ -230,6 +258,7 @@ function encrypt(seal, env, a) {
         res = { ok: results.every((r) => r.ok), results };
       }
       else if (a._ === 'encrypt') res = encrypt(seal, env, a);
+      else if (a._ === 'sealeval') res = sealeval(seal, env, a);
       else if (a._ === 'resave') {
         const o = loadObject(seal, env.ctx, a.type, fs.readFileSync(a.file));
         fs.writeFileSync(a.out, o.saveArray(seal.ComprModeType[a.compr || 'none']));
