@@ -92,4 +92,11 @@ inline u64 from_signed(int64_t v, const Modulus& q) {
   return v < 0 ? q.value() - static_cast<u64>(-v) : static_cast<u64>(v);
 }
 
+// Any signed 64-bit value v mod q, in [0, q) (INT64_MIN included).
+inline u64 reduce_signed(int64_t v, const Modulus& q) {
+  if (v >= 0) return q.reduce(static_cast<u64>(v));
+  const u64 r = q.reduce(u64{0} - static_cast<u64>(v));
+  return r ? q.value() - r : 0;
+}
+
 }  // namespace hecnn::math

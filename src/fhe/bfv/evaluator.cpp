@@ -102,10 +102,7 @@ void Evaluator::relinearize_inplace(Ciphertext& a, const rlwe::RelinKeys& rk) co
 
 void Evaluator::rotate_rows_inplace(Ciphertext& a, int step, const rlwe::GaloisKeys& gk) const {
   check(a, "rotate_rows");
-  const auto& ctx = tables_->context();
-  for (u64 g : rlwe::rotation_galois_elts(step, ctx.n(), [&](u64 e) { return gk.has(e); })) {
-    rlwe::apply_galois_inplace(ctx, a, g, gk);
-  }
+  rlwe::rotate_inplace(tables_->context(), a, step, gk);
 }
 
 void Evaluator::rotate_columns_inplace(Ciphertext& a, const rlwe::GaloisKeys& gk) const {

@@ -6,6 +6,7 @@
 #include "fhe/bfv/encryptor.h"
 #include "fhe/bfv/evaluator.h"
 #include "fhe/rlwe/linear_combination.h"
+#include "fhe/rlwe/poly_ops.h"
 #include "math/parallel.h"
 
 namespace hecnn::bfv {
@@ -26,15 +27,7 @@ void Evaluator::multiply_scalar_inplace(Ciphertext& a, std::int64_t c) const {
   check(a, "multiply_scalar");
   const auto& ctx = tables_->context();
   check_scalar(ctx, c, "multiply_scalar");
-  const std::size_t n = ctx.n(), k = a.num_primes;
-  math::parallel_for(k, [&](std::size_t j) {
-    const auto& qj = ctx.key_base()[j];
-    const math::ShoupOperand w(math::from_signed(c, qj), qj);
-    for (std::size_t p = 0; p < a.size; ++p) {
-      u64* r = a.residue(p, j);
-      for (std::size_t i = 0; i < n; ++i) r[i] = math::mul_shoup(r[i], w, qj.value());
-    }
-  });
+  for (std::size_t p = 0; p < a.size; ++p) rlwe::mul_scalar_poly(ctx, a.poly(p), c, a.num_primes);
 }
 
 void Evaluator::add_scalar_inplace(Ciphertext& a, std::int64_t c) const {

@@ -40,16 +40,15 @@ Ciphertext Encryptor::encrypt(const Plaintext& pt, math::Prng& prng) const {
 
 Ciphertext Encryptor::encrypt_at(const Plaintext& pt, std::size_t k, math::Prng& prng) const {
   const auto& ctx = tables_->context();
-  bfv::check_plaintext(ctx, pt);
   ctx.check_data_level(k, "BGV encrypt");
+  u64* m = math::scratch<struct BgvEncryptPlainTag, u64>(ctx.n() * k);
+  lift_plain_ntt(ctx, pt, 1, k, m);  // checks the plaintext before any encryption work
   Ciphertext ct;
   if (pk_) {
     rlwe::encrypt_zero_public(ctx, *pk_, k, true, prng, ct);
   } else {
     rlwe::encrypt_zero_symmetric(ctx, *sk_, k, true, prng, ct);
   }
-  u64* m = math::scratch<struct BgvEncryptPlainTag, u64>(ctx.n() * k);
-  lift_plain_ntt(ctx, pt, 1, k, m);
   rlwe::add_poly(ctx, ct.poly(0), m, ct.poly(0), k);
   ct.correction_factor = 1;
   return ct;

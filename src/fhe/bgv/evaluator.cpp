@@ -15,21 +15,9 @@
 namespace hecnn::bgv {
 
 namespace {
-// c mod q for a signed c.
-u64 reduce_signed(std::int64_t c, const math::Modulus& q) {
-  return c >= 0 ? q.reduce(static_cast<u64>(c)) : q.neg(q.reduce(static_cast<u64>(-(c + 1)) + 1));
-}
-
-// Every word of every polynomial of a (k residues each) times c mod q_j.
+// Every polynomial of a times c.
 void scale_all(const rlwe::Context& ctx, Ciphertext& a, std::int64_t c) {
-  const std::size_t n = ctx.n(), k = a.num_primes;
-  math::parallel_for(a.size * k, [&](std::size_t task) {
-    const std::size_t p = task / k, j = task % k;
-    const auto& qj = ctx.key_base()[j];
-    const math::ShoupOperand w(reduce_signed(c, qj), qj);
-    u64* r = a.residue(p, j);
-    for (std::size_t i = 0; i < n; ++i) r[i] = math::mul_shoup(r[i], w, qj.value());
-  });
+  for (std::size_t p = 0; p < a.size; ++p) rlwe::mul_scalar_poly(ctx, a.poly(p), c, a.num_primes);
 }
 }  // namespace
 
@@ -85,7 +73,7 @@ void Evaluator::balance_correction_factors(Ciphertext& a, Ciphertext& b) const {
   const auto [ea, eb] = small_ratio(tm.mul(b.correction_factor, tm.inv(a.correction_factor)), tm);
   scale_all(ctx, a, ea);
   scale_all(ctx, b, eb);
-  const u64 cf = tm.mul(a.correction_factor, reduce_signed(ea, tm));
+  const u64 cf = tm.mul(a.correction_factor, math::reduce_signed(ea, tm));
   a.correction_factor = cf;
   b.correction_factor = cf;
 }
@@ -168,7 +156,7 @@ void Evaluator::add_scalar_inplace(Ciphertext& a, std::int64_t c) const {
   const auto& ctx = tables_->context();
   const auto& tm = ctx.plain_modulus();
   // The constant polynomial cf c: every NTT value of it is cf c.
-  const u64 v = tm.mul(reduce_signed(c, tm), a.correction_factor);
+  const u64 v = tm.mul(math::reduce_signed(c, tm), a.correction_factor);
   const u64 t = tm.value();
   const std::size_t n = ctx.n();
   math::parallel_for(a.num_primes, [&](std::size_t j) {
@@ -206,10 +194,7 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
   a = std::move(out);
 }
 
-void Evaluator::square_inplace(Ciphertext& a) const {
-  const Ciphertext b = a;
-  multiply_inplace(a, b);
-}
+void Evaluator::square_inplace(Ciphertext& a) const { multiply_inplace(a, a); }  // reads both before it writes a
 
 void Evaluator::relinearize_inplace(Ciphertext& a, const rlwe::RelinKeys& rk) const {
   check(a, "relinearize");
@@ -218,10 +203,7 @@ void Evaluator::relinearize_inplace(Ciphertext& a, const rlwe::RelinKeys& rk) co
 
 void Evaluator::rotate_rows_inplace(Ciphertext& a, int step, const rlwe::GaloisKeys& gk) const {
   check(a, "rotate_rows");
-  const auto& ctx = tables_->context();
-  for (u64 g : rlwe::rotation_galois_elts(step, ctx.n(), [&](u64 e) { return gk.has(e); })) {
-    rlwe::apply_galois_inplace(ctx, a, g, gk);
-  }
+  rlwe::rotate_inplace(tables_->context(), a, step, gk);
 }
 
 void Evaluator::rotate_columns_inplace(Ciphertext& a, const rlwe::GaloisKeys& gk) const {

@@ -28,7 +28,6 @@ class BgvTables {
   // Throws std::invalid_argument unless ctx is a BGV context.
   explicit BgvTables(rlwe::ContextPtr ctx);
   const rlwe::Context& context() const { return *ctx_; }
-  const rlwe::ContextPtr& context_ptr() const { return ctx_; }
   const BgvLevel& level(std::size_t num_primes) const;
 
  private:

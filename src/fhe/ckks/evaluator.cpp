@@ -320,10 +320,7 @@ void Evaluator::mod_switch_to_inplace(Plaintext& p, std::size_t num_primes) cons
 
 void Evaluator::rotate_inplace(Ciphertext& a, int step, const rlwe::GaloisKeys& gk) const {
   check(a, "CKKS rotate");
-  // The step's own key, or SEAL's fallback: a product of power-of-two rotations.
-  for (u64 g : rlwe::rotation_galois_elts(step, ctx_->n(), [&](u64 e) { return gk.has(e); })) {
-    rlwe::apply_galois_inplace(*ctx_, a, g, gk);
-  }
+  rlwe::rotate_inplace(*ctx_, a, step, gk);
 }
 
 std::vector<Ciphertext> Evaluator::rotate_hoisted(const Ciphertext& a, const std::vector<int>& steps,

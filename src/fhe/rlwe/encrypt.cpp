@@ -17,16 +17,8 @@ void add_error(const Context& ctx, math::Prng& prng, u64* poly, std::size_t k, b
   auto e = math::sample_cbd(prng, n);
   u64* er = math::scratch<struct ErrorTag, u64>(n * k);
   math::small_to_rns(e.data(), n, ctx.base(k), er);
-  if (ctx.scheme() == Scheme::bgv) {
-    // BGV: the error is t e, so the phase of an encryption of zero (and of every key) is 0 mod t.
-    const u64 t = ctx.plain_modulus().value();
-    for (std::size_t j = 0; j < k; ++j) {
-      const auto& qj = ctx.key_base()[j];
-      const math::ShoupOperand tj(qj.reduce(t), qj);
-      u64* r = er + j * n;
-      for (std::size_t i = 0; i < n; ++i) r[i] = math::mul_shoup(r[i], tj, qj.value());
-    }
-  }
+  // BGV: the error is t e, so the phase of an encryption of zero (and of every key) is 0 mod t.
+  if (ctx.scheme() == Scheme::bgv) mul_scalar_poly(ctx, er, static_cast<std::int64_t>(ctx.plain_modulus().value()), k);
   if (ntt_form) ntt_forward_poly(ctx, er, k);
   add_poly(ctx, poly, er, poly, k);
   math::secure_wipe(er, n * k * sizeof(u64));

@@ -221,6 +221,10 @@ void apply_galois_inplace(const Context& ctx, Ciphertext& ct, u64 galois_elt, co
   switch_key_add(ctx, t1, ct.ntt_form, key, ct);
 }
 
+void rotate_inplace(const Context& ctx, Ciphertext& ct, int step, const GaloisKeys& gk) {
+  for (u64 g : rotation_galois_elts(step, ctx.n(), [&](u64 e) { return gk.has(e); })) apply_galois_inplace(ctx, ct, g, gk);
+}
+
 KeySwitchDigits decompose_for_switch(const Context& ctx, const u64* target, bool target_ntt, std::size_t k) {
   if (!ctx.has_special_prime()) throw std::logic_error("key switching needs a special prime");
   if (k == 0 || k >= ctx.key_primes()) throw std::invalid_argument("decompose_for_switch: bad prime count " + std::to_string(k));

@@ -27,6 +27,10 @@ void relinearize_inplace(const Context& ctx, Ciphertext& ct, const RelinKeys& rk
 // the missing element if the keys lack g.
 void apply_galois_inplace(const Context& ctx, Ciphertext& ct, u64 galois_elt, const GaloisKeys& gk);
 
+// Rotation by `step` slots: the step's own key, or SEAL's fallback, a product of power-of-two
+// rotations (rotation_galois_elts). Throws std::invalid_argument naming a missing key.
+void rotate_inplace(const Context& ctx, Ciphertext& ct, int step, const GaloisKeys& gk);
+
 // Hoisting (Halevi-Shoup): the digit decomposition of a target polynomial, done once
 // and shared by every key switch of it. An automorphism X -> X^g commutes with the
 // decomposition (each digit is permuted like the polynomial), so rotations of one

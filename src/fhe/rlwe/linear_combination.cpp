@@ -46,13 +46,6 @@ struct GroupTerm {
   i64 w;
 };
 
-// Signed accumulator -> [0, q).
-inline u64 reduce_signed(i64 a, const math::Modulus& q) {
-  if (a >= 0) return q.reduce(u64(a));
-  const u64 r = q.reduce(u64(-a));
-  return r ? q.value() - r : 0;
-}
-
 }  // namespace
 
 std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_primes, bool ntt_form,
@@ -131,7 +124,7 @@ std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_
         const bool big = aw + 1 >= cap / 2;
         const double add = big ? 1.0 : aw;
         if (used[t.g] + add >= cap) {
-          for (std::size_t i = 0; i < len; ++i) a[i] = i64(reduce_signed(a[i], q));
+          for (std::size_t i = 0; i < len; ++i) a[i] = i64(math::reduce_signed(a[i], q));
           used[t.g] = 1;
         }
         used[t.g] += add;
@@ -148,7 +141,7 @@ std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_
       }
       for (std::size_t g = 0; g < gsize; ++g) {
         u64* dst = out[order[gi * kGroup + g]].residue(c, j) + b0;
-        for (std::size_t i = 0; i < len; ++i) dst[i] = reduce_signed(acc[g][i], q);
+        for (std::size_t i = 0; i < len; ++i) dst[i] = math::reduce_signed(acc[g][i], q);
       }
     }
   });

@@ -50,6 +50,16 @@ void mul_add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std:
   });
 }
 
+void mul_scalar_poly(const Context& ctx, u64* a, std::int64_t c, std::size_t k) {
+  const std::size_t n = ctx.n();
+  math::parallel_for(k, [&](std::size_t j) {
+    const auto& qj = ctx.key_base()[j];
+    const math::ShoupOperand w(math::reduce_signed(c, qj), qj);
+    u64* r = a + j * n;
+    for (std::size_t i = 0; i < n; ++i) r[i] = math::mul_shoup(r[i], w, qj.value());
+  });
+}
+
 BgvDelta::BgvDelta(const Context& ctx, const u64* x_last, const math::Modulus& ql, u64 ql_inv_t, std::int64_t* c_buf,
                    std::int64_t* k_buf)
     : n_(ctx.n()), ql_(ql.value()), c_(c_buf), k_(k_buf) {
@@ -69,10 +79,7 @@ BgvDelta::BgvDelta(const Context& ctx, const u64* x_last, const math::Modulus& q
 
 void BgvDelta::mod(const math::Modulus& r, u64* out) const {
   const u64 ql_r = r.reduce(ql_);
-  auto red = [&](std::int64_t v) {
-    return v >= 0 ? r.reduce(static_cast<u64>(v)) : r.neg(r.reduce(static_cast<u64>(-v)));
-  };
-  for (std::size_t i = 0; i < n_; ++i) out[i] = r.add(red(c_[i]), r.mul(red(k_[i]), ql_r));
+  for (std::size_t i = 0; i < n_; ++i) out[i] = r.add(math::reduce_signed(c_[i], r), r.mul(math::reduce_signed(k_[i], r), ql_r));
 }
 
 namespace {

@@ -16,6 +16,8 @@ void ntt_inverse_poly(const Context& ctx, u64* poly, std::size_t num_primes);
 void add_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t num_primes);
 void sub_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t num_primes);
 void negate_poly(const Context& ctx, const u64* a, u64* out, std::size_t num_primes);
+// a *= c for a signed integer c, every residue word (either form). Cost: k N Shoup products.
+void mul_scalar_poly(const Context& ctx, u64* a, std::int64_t c, std::size_t num_primes);
 // Slot-wise product (both in NTT form).
 void mul_poly(const Context& ctx, const u64* a, const u64* b, u64* out, std::size_t num_primes);
 // out += a * b (NTT form).

@@ -19,6 +19,7 @@ namespace hecnn::wire {
 namespace {
 
 namespace t = testing;
+using t::rotate_rows;
 using Slots = std::vector<std::uint64_t>;
 
 const std::vector<std::string> kBgv{"--scheme", "bgv", "--n", "8192", "--steps", "0,1,-1,3,4"};
@@ -51,13 +52,6 @@ Bgv load() {
   return b;
 }
 
-Slots rotate_rows(const Slots& v, int step) {
-  const std::size_t h = v.size() / 2;
-  Slots out(v.size());
-  for (std::size_t r = 0; r < 2; ++r)
-    for (std::size_t i = 0; i < h; ++i) out[r * h + i] = v[r * h + (i + h + std::size_t(h + step) % h) % h];
-  return out;
-}
 template <typename F>
 Slots zip(const Slots& a, const Slots& b, F f) {
   Slots out(a.size());
@@ -67,20 +61,7 @@ Slots zip(const Slots& a, const Slots& b, F f) {
 
 std::vector<nlohmann::json> node_decrypt_many(const Bgv& b, const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& items,
                                               const std::string& sk = "") {
-  std::string list;
-  for (const auto& [name, bytes] : items) {
-    const auto p = t::scratch_dir() / name;
-    t::write_file(p, bytes);
-    list += (list.empty() ? "" : ",") + p.string();
-  }
-  std::vector<std::string> args{"decryptmany", "--dir", b.dir.string(), "--files", list};
-  if (!sk.empty()) args.insert(args.end(), {"--sk", sk});
-  const auto r = t::run_oracle(args);
-  EXPECT_TRUE(r.json.value("ok", false)) << r.out;
-  std::vector<nlohmann::json> out;
-  if (r.json.contains("results")) out = r.json["results"].get<std::vector<nlohmann::json>>();
-  out.resize(items.size(), nlohmann::json::object());
-  return out;
+  return t::node_decrypt_many(b.dir, items, sk);
 }
 
 TEST(BgvInterop, HecnnDecryptsNodeSealCiphertextsAndResults) {

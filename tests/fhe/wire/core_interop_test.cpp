@@ -56,37 +56,17 @@ nlohmann::json node_decrypt(const Fixture& f, const std::string& name, const std
   return r.json;
 }
 
-// Decrypts several results in one node process (each node start costs ~1 s).
+// Decrypts several results in one node process.
 std::vector<nlohmann::json> node_decrypt_many(const Fixture& f,
                                               const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& items,
                                               const std::string& sk = "") {
-  std::string list;
-  for (const auto& [name, bytes] : items) {
-    const auto p = t::scratch_dir() / name;
-    t::write_file(p, bytes);
-    list += (list.empty() ? "" : ",") + p.string();
-  }
-  std::vector<std::string> args{"decryptmany", "--dir", f.dir.string(), "--files", list};
-  if (!sk.empty()) args.insert(args.end(), {"--sk", sk});
-  const auto r = t::run_oracle(args);
-  EXPECT_TRUE(r.json.value("ok", false)) << r.out;
-  std::vector<nlohmann::json> out;
-  if (r.json.contains("results")) out = r.json["results"].get<std::vector<nlohmann::json>>();
-  out.resize(items.size(), nlohmann::json::object());
-  return out;
+  return t::node_decrypt_many(f.dir, items, sk);
 }
 
 std::vector<std::uint64_t> ints(const nlohmann::json& j) { return j.get<std::vector<std::uint64_t>>(); }
 std::vector<double> reals(const nlohmann::json& j) { return j.get<std::vector<double>>(); }
 
-// BFV slot matrix 2 x N/2: rotate both rows left by `step`.
-std::vector<std::uint64_t> rotate_rows(const std::vector<std::uint64_t>& v, int step) {
-  const std::size_t h = v.size() / 2;
-  std::vector<std::uint64_t> out(v.size());
-  for (std::size_t r = 0; r < 2; ++r)
-    for (std::size_t i = 0; i < h; ++i) out[r * h + i] = v[r * h + (i + h + step) % h];
-  return out;
-}
+using t::rotate_rows;
 
 // One seal-eval step: op on the named operands ("ct" = node-seal's first ciphertext,
 // "ct2" its second, independent one, "prev" = the previous step's result).

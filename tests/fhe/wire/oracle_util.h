@@ -139,4 +139,35 @@ inline fs::path scratch_dir() {
   return s.path;
 }
 
+// Writes each item to the scratch folder and has node-seal decrypt them all in one process
+// (each node start costs ~1 s), with the fixture folder's secret key or `sk`. One JSON per
+// item (empty objects where node failed, with a test failure).
+inline std::vector<nlohmann::json> node_decrypt_many(const fs::path& dir,
+                                                     const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& items,
+                                                     const std::string& sk = "") {
+  std::string list;
+  for (const auto& [name, bytes] : items) {
+    const auto p = scratch_dir() / name;
+    write_file(p, bytes);
+    list += (list.empty() ? "" : ",") + p.string();
+  }
+  std::vector<std::string> args{"decryptmany", "--dir", dir.string(), "--files", list};
+  if (!sk.empty()) args.insert(args.end(), {"--sk", sk});
+  const auto r = run_oracle(args);
+  EXPECT_TRUE(r.json.value("ok", false)) << r.out;
+  std::vector<nlohmann::json> out;
+  if (r.json.contains("results")) out = r.json["results"].get<std::vector<nlohmann::json>>();
+  out.resize(items.size(), nlohmann::json::object());
+  return out;
+}
+
+// The batch slot matrix 2 x N/2 (BFV, BGV): both rows rotated left by `step`.
+inline std::vector<std::uint64_t> rotate_rows(const std::vector<std::uint64_t>& v, int step) {
+  const std::size_t h = v.size() / 2;
+  std::vector<std::uint64_t> out(v.size());
+  for (std::size_t r = 0; r < 2; ++r)
+    for (std::size_t i = 0; i < h; ++i) out[r * h + i] = v[r * h + (i + h + step) % h];
+  return out;
+}
+
 }  // namespace hecnn::wire::testing
