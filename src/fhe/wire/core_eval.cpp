@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "fhe/bgv/evaluator.h"
 #include "fhe/bfv/evaluator.h"
 #include "fhe/bfv/level_tables.h"
 #include "fhe/ckks/evaluator.h"
@@ -22,7 +23,8 @@ EvalContext::EvalContext(std::span<const std::uint8_t> parameters, bool enforce_
     : wire_(read_parameters(parameters, ValidationOptions{enforce_128bit_security}).parms,
             ValidationOptions{enforce_128bit_security}),
       core_(make_core_context(wire_, enforce_128bit_security)),
-      bfv_(wire_.scheme() == Scheme::bfv ? bfv::make_tables(core_) : nullptr) {}
+      bfv_(wire_.scheme() == Scheme::bfv ? bfv::make_tables(core_) : nullptr),
+      bgv_(wire_.scheme() == Scheme::bgv ? bgv::make_tables(core_) : nullptr) {}
 
 EvalResult evaluate(const EvalInputs& in, const EvalRequest& req) {
   return evaluate(EvalContext(in.parameters, req.enforce_128bit_security), in, req);
@@ -65,8 +67,8 @@ EvalResult evaluate(const EvalContext& ectx, const EvalInputs& in, const EvalReq
   };
   rlwe::Ciphertext& a = cts[0];
 
-  if (wctx.scheme() == Scheme::bfv) {
-    const bfv::Evaluator ev(ectx.bfv_tables());
+  // BFV and BGV share the operation names and the evaluator interface.
+  auto integer_op = [&](const auto& ev, const char* scheme) {
     auto bfv_plain = [&] { return bfv::Plaintext{bfv_plain_to_core(wctx, plain())}; };
     if (op == "add") ev.add_inplace(a, second());
     else if (op == "sub") ev.sub_inplace(a, second());
@@ -81,7 +83,12 @@ EvalResult evaluate(const EvalContext& ectx, const EvalInputs& in, const EvalReq
     else if (op == "rotate_rows" || op == "rotate") ev.rotate_rows_inplace(a, req.step, galois());
     else if (op == "rotate_columns") ev.rotate_columns_inplace(a, galois());
     else if (op == "mod_switch") ev.mod_switch_to_next_inplace(a);
-    else throw std::invalid_argument("seal-eval: unknown BFV operation '" + op + "'");
+    else throw std::invalid_argument(std::string("seal-eval: unknown ") + scheme + " operation '" + op + "'");
+  };
+  if (wctx.scheme() == Scheme::bfv) {
+    integer_op(bfv::Evaluator(ectx.bfv_tables()), "BFV");
+  } else if (wctx.scheme() == Scheme::bgv) {
+    integer_op(bgv::Evaluator(ectx.bgv_tables()), "BGV");
   } else {
     const ckks::Evaluator ev(ectx.core());
     auto ckks_plain = [&] {

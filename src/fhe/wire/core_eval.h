@@ -5,7 +5,7 @@
 // the result is a SEAL ciphertext written with the version of the first input
 // ciphertext (echoed to the client) and its compression unless overridden.
 //
-// Operations (BFV / CKKS):
+// Operations (BFV and BGV alike / CKKS):
 //   add, sub              two ciphertexts
 //   multiply              two ciphertexts; relinearized when relin keys are given;
 //                         CKKS: then rescaled if `rescale`
@@ -14,9 +14,10 @@
 //   negate
 //   add_plain, multiply_plain   needs a plaintext (BFV: coefficient form mod t;
 //                         CKKS: NTT form at the ciphertext's level)
-//   rotate_rows (BFV) / rotate (CKKS)  by `step`, needs Galois keys
-//   rotate_columns (BFV) / conjugate (CKKS)  needs the Galois key 2N-1
-//   mod_switch            drop the last data prime (CKKS: scale unchanged)
+//   rotate_rows (BFV, BGV) / rotate (CKKS)  by `step`, needs Galois keys
+//   rotate_columns (BFV, BGV) / conjugate (CKKS)  needs the Galois key 2N-1
+//   mod_switch            drop the last data prime (CKKS: scale unchanged; BGV: the
+//                         correction factor follows)
 //   rescale               CKKS only: divide by the last data prime
 // Errors: FormatError for malformed input, std::invalid_argument for a
 // request that does not fit (missing key, wrong level, unknown operation).
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "fhe/bfv/level_tables.h"
+#include "fhe/bgv/tables.h"
 #include "fhe/rlwe/params.h"
 #include "fhe/wire/objects.h"
 
@@ -66,11 +68,13 @@ class EvalContext {
   const Context& wire() const { return wire_; }
   const rlwe::ContextPtr& core() const { return core_; }
   const bfv::BfvTablesPtr& bfv_tables() const { return bfv_; }  // BFV only
+  const bgv::BgvTablesPtr& bgv_tables() const { return bgv_; }  // BGV only
 
  private:
   Context wire_;
   rlwe::ContextPtr core_;
   bfv::BfvTablesPtr bfv_;
+  bgv::BgvTablesPtr bgv_;
 };
 
 // `in.parameters` is ignored here: the context's parameters apply.

@@ -12,6 +12,7 @@
 #include "fhe/bgv/evaluator.h"
 #include "fhe/rlwe/keygen.h"
 #include "fhe/wire/core_convert.h"
+#include "fhe/wire/core_eval.h"
 #include "math/prng.h"
 #include "oracle_util.h"
 
@@ -156,6 +157,48 @@ TEST(BgvInterop, NodeSealDecryptsHecnnResultsUnderItsKeys) {
     ASSERT_TRUE(d[i].contains("values")) << items[i].first << ": " << d[i].dump().substr(0, 300);
     EXPECT_EQ(d[i]["values"].get<Slots>(), want[i]) << items[i].first;
     EXPECT_GT(d[i].value("noise_budget", 0), 0) << items[i].first;
+  }
+}
+
+// `hecnn seal-eval`'s library call on BGV files: node-seal's ciphertexts and keys in, SEAL
+// bytes out, node-seal decrypts.
+TEST(BgvInterop, SealEvalOnBgvFiles) {
+  HECNN_REQUIRE_ORACLE();
+  const Bgv b = load();
+  const auto ct = b.file("ct.full.none.bin"), ct2 = b.file("ct2.seeded.zstd.bin");
+  const auto rk = b.file("rk.seeded.none.bin"), gk = b.file("gk.seeded.zlib.bin");
+  const Slots v = b.values("values"), v2 = b.values("values2");
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> items;
+  std::vector<Slots> want;
+  for (const std::string op : {"multiply", "rotate_rows", "mod_switch", "sub"}) {
+    EvalInputs in;
+    in.parameters = b.params;
+    in.ciphertexts = {ct};
+    if (op == "multiply" || op == "sub") in.ciphertexts.push_back(ct2);
+    in.relin_keys = std::span<const std::uint8_t>(rk);
+    in.galois_keys = std::span<const std::uint8_t>(gk);
+    EvalRequest req;
+    req.op = op;
+    req.step = 3;
+    items.emplace_back("seal-eval.bgv." + op, evaluate(in, req).bytes);
+  }
+  want.push_back(zip(v, v2, [&](std::uint64_t x, std::uint64_t y) { return b.tm.mul(x, y); }));
+  want.push_back(rotate_rows(v, 3));
+  want.push_back(v);
+  want.push_back(zip(v, v2, [&](std::uint64_t x, std::uint64_t y) { return b.tm.sub(x, y); }));
+  const auto d = node_decrypt_many(b, items);
+  for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(d[i]["values"].get<Slots>(), want[i]) << items[i].first;
+  // A CKKS-only operation names the scheme.
+  EvalInputs in;
+  in.parameters = b.params;
+  in.ciphertexts = {ct};
+  EvalRequest req;
+  req.op = "rescale";
+  try {
+    evaluate(in, req);
+    ADD_FAILURE() << "rescale on BGV was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown BGV operation 'rescale'"), std::string::npos) << e.what();
   }
 }
 
