@@ -162,7 +162,7 @@ void setup(CLI::App& app) {
       ->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
   app.add_option("--combiner", a->combiners, "combiners: mean, weighted, poly-softmax (comma list)")->delimiter(',');
   app.add_option("--dataset", a->dataset, "dataset (test part)");
-  app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate; ranges calibrated on 512 training images)");
+  app.add_option("--scheme", a->scheme, "bfv (exact, default), bgv (exact) or ckks (approximate; ranges calibrated on 512 training images)");
   app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; BFV default: chosen, see --agreement-target; CKKS 8)");
   app.add_option("--weight-bits", a->weight_bits, "signed bits per weight, every layer (BFV default: chosen per layer; CKKS 12 where that needs no larger N or more primes, else 10)");
   app.add_option("--agreement-target", a->agreement_target,

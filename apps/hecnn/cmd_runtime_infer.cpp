@@ -248,7 +248,7 @@ void setup(CLI::App& app) {
   app.add_option("--count", a->count, "number of test images (1..10000000; default 8192, --mode single 100)")->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
   app.add_option("--offset", a->offset, "first test image")->check(CLI::Range(std::size_t(0), std::size_t(100000000)));
   app.add_option("--batch", a->batch, "images per encrypted batch (default: N slots)")->check(CLI::Range(std::size_t(1), std::size_t(1) << 20));
-  app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks (approximate)");
+  app.add_option("--scheme", a->scheme, "bfv (exact, default), bgv (exact; mod switches keep the noise down) or ckks (approximate)");
   app.add_option("--ckks-precision", a->ckks_precision, "CKKS: bits kept above the noise, relative to the calibrated value ranges (8..40, default 20)");
   app.add_option("--calibrate", a->calibrate,
                  "training images that calibrate the plan: CKKS value ranges (default 512; 0: worst-case bounds), BFV quantization "

@@ -49,7 +49,7 @@ struct GroupTerm {
 }  // namespace
 
 std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_primes, bool ntt_form,
-                                            const std::vector<std::vector<ScalarTerm>>& rows) {
+                                            const std::vector<std::vector<ScalarTerm>>& rows, std::uint64_t folded_factor) {
   static const MacFn mac = pick_mac();
   const std::size_t n = ctx.n(), level = num_primes;
   if (level < 1 || level > ctx.key_primes()) throw std::invalid_argument("linear combination: bad prime count");
@@ -60,7 +60,7 @@ std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_
       if (!t.ct) throw std::invalid_argument("linear combination: null ciphertext");
       const Ciphertext& ct = *t.ct;
       if (factor == 0) factor = ct.correction_factor;
-      if (ct.correction_factor != factor) {
+      if (folded_factor == 0 && ct.correction_factor != factor) {
         throw std::invalid_argument("linear combination: BGV inputs have different correction factors (" + std::to_string(factor) +
                                     " and " + std::to_string(ct.correction_factor) + "); balance them first");
       }
@@ -75,7 +75,7 @@ std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_
   std::vector<Ciphertext> out(outs);
   for (auto& ct : out) {
     ct = Ciphertext(n, level, parts, ntt_form);
-    ct.correction_factor = factor == 0 ? 1 : factor;
+    ct.correction_factor = folded_factor != 0 ? folded_factor : factor == 0 ? 1 : factor;
     ctx.stamp(ct);
   }
 

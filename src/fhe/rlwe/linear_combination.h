@@ -29,7 +29,10 @@ struct ScalarTerm {
 // primes (parms_id checked) and in `ntt_form`; outputs have the largest input size (at
 // least 2 polynomials), that level and form, scale 1 and the inputs' common BGV correction
 // factor (inputs with different factors are refused). Throws std::invalid_argument otherwise.
+// folded_factor != 0 (BGV): the caller has folded the inputs' factors into the weights
+// (w_t cf_t = w'_t folded_factor mod t); the inputs' factors are then not compared and the
+// outputs carry folded_factor.
 std::vector<Ciphertext> linear_combinations(const Context& ctx, std::size_t num_primes, bool ntt_form,
-                                            const std::vector<std::vector<ScalarTerm>>& rows);
+                                            const std::vector<std::vector<ScalarTerm>>& rows, std::uint64_t folded_factor = 0);
 
 }  // namespace hecnn::rlwe

@@ -14,12 +14,20 @@
 
 namespace hecnn::nn::compiler {
 
-const char* scheme_name(Scheme s) { return s == Scheme::ckks ? "CKKS" : "BFV"; }
+const char* scheme_name(Scheme s) {
+  switch (s) {
+    case Scheme::bfv: return "BFV";
+    case Scheme::ckks: return "CKKS";
+    case Scheme::bgv: return "BGV";
+  }
+  return "unknown";
+}
 
 Scheme parse_scheme(const std::string& s) {
   if (s == "bfv" || s == "BFV") return Scheme::bfv;
   if (s == "ckks" || s == "CKKS") return Scheme::ckks;
-  throw CompileError("unknown scheme '" + s + "' (bfv, ckks)");
+  if (s == "bgv" || s == "BGV") return Scheme::bgv;
+  throw CompileError("unknown scheme '" + s + "' (bfv, bgv, ckks)");
 }
 
 const char* op_name(OpKind k) {
@@ -579,9 +587,10 @@ Program compile(std::span<const Model> members, const EnsembleOptions& ens, cons
     char b[640];
     std::snprintf(b, sizeof b,
                   "%s cannot run this network exactly: at %s (multiplicative depth %d of the network's %d) a quantized constant "
-                  "needs %.0f bits, more than the %d bits the integer program holds; BFV scales multiply with depth. Use "
+                  "needs %.0f bits, more than the %d bits the integer program holds; %s scales multiply with depth. Use "
                   "--scheme ckks (it rescales: depth costs levels, not bits), or lower --weight-bits / --coeff-bits / --input-bits",
-                  opt.scheme == Scheme::ckks ? "the CKKS lowering" : "BFV", e.where.c_str(), at, depth, e.bits, e.limit_bits);
+                  opt.scheme == Scheme::ckks ? "the CKKS lowering" : scheme_name(opt.scheme), e.where.c_str(), at, depth, e.bits,
+                  e.limit_bits, opt.scheme == Scheme::bgv ? "BGV" : "BFV");
     throw CompileError(b);
   }
   if (opt.lazy_relinearize) place_relinearizations(prog);

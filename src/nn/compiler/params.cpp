@@ -34,7 +34,104 @@ double switch_budget(const NoiseModel& m, double b, int from, int to) {
 }
 }  // namespace
 
+namespace {
+
+// log2(2^a + 2^b)
+double log2_add(double a, double b) {
+  const double hi = std::max(a, b), lo = std::min(a, b);
+  return hi + std::log2(1.0 + std::exp2(lo - hi));
+}
+
+// BGV phase bounds (log2 |m + t e|). Fresh public-key encryption: t (e0 + u e + e1 s)
+// plus the message; a mod switch adds t (d0 + d1 s) with |d| <= 1/2; key switching with
+// a special prime at least as large as the data primes adds t (L digits of e / P) +
+// rounding. Constants are high-probability bounds (6 sigma, sigma = 3.2).
+double bgv_fresh(const NoiseModel& m) { return m.log2_t + 0.5 * std::log2(double(m.n)) + 5.0; }
+double bgv_switch_floor(const NoiseModel& m) { return m.log2_t + 0.5 * std::log2(double(m.n)) + 8.0; }
+double bgv_keyswitch(const NoiseModel& m, int level) {
+  return m.log2_t + 0.5 * std::log2(double(m.n)) + 5.0 + std::log2(double(std::max(level, 1)));
+}
+
+// A correction factor as the exponents of q_j^-1 mod t it is made of (exact, not a
+// value mod one t: equal exponents mean equal factors for every CRT prime).
+using CfExponents = std::vector<int>;
+
+double simulate_budget_bgv(const Program& prog, const NoiseModel& m, std::vector<double>* per) {
+  const std::size_t count = prog.instrs.size();
+  const std::size_t data = m.primes.size() - 1;
+  std::vector<double> v(count, 0.0);        // log2 |phase|
+  std::vector<CfExponents> cf(count, CfExponents(data, 0));
+  const double log2_n = std::log2(double(m.n));
+  // A phase x with factor *e switched from `from` down to `to` primes, one prime at a time.
+  auto switch_down = [&](double x, int from, int to, CfExponents* e) {
+    for (int l = from; l > to; --l) {
+      x = log2_add(x - std::log2(double(m.primes[std::size_t(l - 1)])), bgv_switch_floor(m));
+      if (e) ++(*e)[std::size_t(l - 1)];
+    }
+    return x;
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const Instr& ins = prog.instrs[i];
+    // The operation runs where its inputs meet (the lowest of their levels); a drop planned
+    // at this instruction (ins.level below that) switches its result down afterwards, as the
+    // mod_switch instruction it becomes does.
+    int at = ins.level;
+    if (!ins.inputs.empty()) {
+      at = prog.instrs[std::size_t(ins.inputs[0])].level;
+      for (int t : ins.inputs) at = std::min(at, prog.instrs[std::size_t(t)].level);
+    }
+    auto input = [&](int t, CfExponents* e) {
+      *e = cf[std::size_t(t)];
+      return switch_down(v[std::size_t(t)], prog.instrs[std::size_t(t)].level, at, e);
+    };
+    double x = 0;
+    CfExponents e(data, 0);
+    switch (ins.op) {
+      case OpKind::input: x = bgv_fresh(m); break;
+      case OpKind::linear: {
+        double in = kNegInf;
+        std::vector<CfExponents> groups;  // distinct factors among the inputs
+        for (std::size_t k = 0; k < ins.inputs.size(); ++k) {
+          CfExponents ek;
+          in = std::max(in, input(ins.inputs[k], &ek));
+          if (std::find(groups.begin(), groups.end(), ek) == groups.end()) groups.push_back(std::move(ek));
+        }
+        if (!groups.empty()) e = groups[0];
+        // Each further factor is merged with multipliers of about sqrt(t) (the runtime's
+        // rational reconstruction), at most t / 2 in all.
+        const double fold = std::min(double(groups.size() > 1 ? groups.size() - 1 : 0) * (0.5 * m.log2_t + 0.5), m.log2_t - 1.0);
+        x = log2_add(in + std::max(0.0, ins.log2_weight_norm) + fold + 0.5, m.log2_t);  // + the bias, below t
+        break;
+      }
+      case OpKind::square:
+      case OpKind::multiply: {
+        CfExponents eb;
+        const int a = ins.inputs.at(0), b = ins.op == OpKind::square ? a : ins.inputs.at(1);
+        const double va = input(a, &e), vb = input(b, &eb);
+        for (std::size_t j = 0; j < data; ++j) e[j] += eb[j];
+        // Product of two phases: sqrt(N) growth with a high-probability margin (measured on
+        // CryptoNets at N = 16384: the model stays several bits below the real budget).
+        x = va + vb + 0.5 * log2_n + 3.0;
+        break;
+      }
+      case OpKind::relinearize: x = log2_add(input(ins.inputs.at(0), &e), bgv_keyswitch(m, at)); break;
+      case OpKind::mod_switch: x = input(ins.inputs.at(0), &e); break;
+    }
+    v[i] = switch_down(x, at, ins.level, &e);
+    cf[i] = std::move(e);
+  }
+  std::vector<double> b(count);
+  for (std::size_t i = 0; i < count; ++i) b[i] = m.log2_q(prog.instrs[i].level) - 1.0 - v[i];
+  double out = std::numeric_limits<double>::infinity();
+  for (const auto& o : prog.outputs) out = std::min(out, b[std::size_t(o.tensor)]);
+  if (per) *per = std::move(b);
+  return out;
+}
+
+}  // namespace
+
 double simulate_budget(const Program& prog, const NoiseModel& m, std::vector<double>* per) {
+  if (m.bgv) return simulate_budget_bgv(prog, m, per);
   std::vector<double> b(prog.instrs.size(), kNegInf);
   const double mul_loss = m.log2_t + std::log2(double(m.n)) + kMulExtra;
   for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
@@ -89,7 +186,12 @@ double unit_cost(const Program& prog, std::size_t n) {
   return c;
 }
 
-bool can_drop_after(OpKind k) { return k == OpKind::input || k == OpKind::square || k == OpKind::multiply || k == OpKind::relinearize; }
+// BFV: drop after the products (the budget a product costs does not depend on the level);
+// BGV also before them (after the linear instruction that feeds a product: a smaller
+// phase going into the product is a smaller phase coming out).
+bool can_drop_after(OpKind k, bool bgv) {
+  return k == OpKind::input || k == OpKind::square || k == OpKind::multiply || k == OpKind::relinearize || (bgv && k == OpKind::linear);
+}
 
 struct Candidate {
   std::size_t n = 0;
@@ -102,6 +204,7 @@ struct Candidate {
 }  // namespace
 
 void choose_parameters(Program& prog, const CompileOptions& opt) {
+  const bool bgv = prog.scheme == Scheme::bgv;
   double need = 0;  // log2 of the largest output bound
   for (const auto& o : prog.outputs) need = std::max(need, prog.instrs[o.tensor].log2_bound);
   Candidate best;
@@ -128,17 +231,35 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
       }
       --bits;
       if (c.plain.empty()) continue;
-      NoiseModel model{n, coeff, std::log2(double(c.plain[0]))};
+      NoiseModel model{n, coeff, std::log2(double(c.plain[0])), bgv};
       c.drop.assign(prog.instrs.size(), 0);
       assign_levels(prog, top, c.drop);
       c.budget = simulate_budget(prog, model);
+      if (bgv && opt.mod_switch) {
+        // BGV needs its switches to stay feasible at depth. First every free drop, in
+        // program order: one whose prime the phase exceeds by more than the switching floor
+        // (the budget stays, the phase and every later product's cost shrink).
+        std::vector<double> per;
+        for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+          if (!can_drop_after(prog.instrs[i].op, true)) continue;
+          while (prog.instrs[i].level > 1) {
+            simulate_budget(prog, model, &per);
+            const int l = prog.instrs[i].level;
+            const double phase = model.log2_q(l) - 1.0 - per[i];
+            if (phase - std::log2(double(coeff[std::size_t(l - 1)])) < bgv_switch_floor(model) + 1.0) break;
+            ++c.drop[i];
+            assign_levels(prog, top, c.drop);
+          }
+        }
+        c.budget = simulate_budget(prog, model);
+      }
       tried += "  N=" + std::to_string(n) + ", " + std::to_string(m) + " x " + std::to_string(bits) +
                "-bit plaintext primes: predicted budget " + std::to_string(int(std::floor(c.budget))) + " bits\n";
       if (c.budget < opt.budget_margin_bits) continue;
       if (opt.mod_switch) {
         // Greedy, in program order: drop primes as early as the rest of the program allows.
         for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
-          if (!can_drop_after(prog.instrs[i].op)) continue;
+          if (!can_drop_after(prog.instrs[i].op, bgv)) continue;
           while (prog.instrs[i].level > 1) {
             ++c.drop[i];
             assign_levels(prog, top, c.drop);
@@ -159,7 +280,7 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
   }
   if (best.n == 0) {
     std::ostringstream os;
-    os << "no 128-bit secure BFV parameters found: the outputs need " << int(std::ceil(need + 2))
+    os << "no 128-bit secure " << scheme_name(prog.scheme) << " parameters found: the outputs need " << int(std::ceil(need + 2))
        << " bits of plaintext modulus and the noise budget (margin " << opt.budget_margin_bits
        << " bits) does not allow it; try lower --input-bits / --weight-bits / --coeff-bits.\n"
        << tried;
@@ -210,7 +331,7 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
   prog.params.poly_degree = best.n;
   prog.params.coeff_modulus = best.coeff;
   prog.params.plain_moduli = best.plain;
-  NoiseModel model{best.n, best.coeff, std::log2(double(best.plain[0]))};
+  NoiseModel model{best.n, best.coeff, std::log2(double(best.plain[0])), bgv};
   prog.predicted_final_budget = simulate_budget(prog, model);
   prog.keys.clear();
   bool relin = false;
@@ -276,7 +397,9 @@ struct CountOps {
 }  // namespace
 
 double predicted_cost_per_image(const Program& prog) {
-  if (prog.scheme != Scheme::bfv || prog.params.poly_degree == 0) throw CompileError("predicted_cost_per_image: not a BFV program with parameters");
+  if (!integer_scheme(prog.scheme) || prog.params.poly_degree == 0) {
+    throw CompileError("predicted_cost_per_image: not a BFV or BGV program with parameters");
+  }
   const std::size_t n = prog.params.poly_degree;
   return double(prog.params.plain_moduli.size()) * unit_cost(prog, n) / double(n);
 }
@@ -410,7 +533,7 @@ std::string cost_report(const Program& prog) {
   std::ostringstream os;
   const auto& p = prog.params;
   os << "program: " << prog.description << "\n";
-  os << "BFV parameters (128-bit security): N = " << p.poly_degree << ", log2 q = ";
+  os << scheme_name(prog.scheme) << " parameters (128-bit security): N = " << p.poly_degree << ", log2 q = ";
   double lq = 0;
   for (auto q : p.coeff_modulus) lq += std::log2(double(q));
   os << int(std::round(lq)) << " (" << p.coeff_modulus.size() - 1 << " data primes + special prime), plaintext modulus ";

@@ -149,7 +149,7 @@ void check_chain(std::size_t n, const std::vector<std::uint64_t>& q, const char*
 
 void validate_program(const Program& p) {
   const bool ckks = p.scheme == Scheme::ckks;
-  if (p.scheme != Scheme::bfv && !ckks) bad("unknown scheme");
+  if (!integer_scheme(p.scheme) && !ckks) bad("unknown scheme");
   if (p.description.size() > kMaxString) bad("description too long");
   if (p.input_shape.size() == 0) bad("empty input shape");
   check_finite(p.input_scale, "input_scale");
@@ -167,7 +167,7 @@ void validate_program(const Program& p) {
     check_finite(p.ckks.noise_log2, "noise_log2");
     data_primes = p.ckks.coeff_modulus.size() - 1;
   } else {
-    check_chain(p.params.poly_degree, p.params.coeff_modulus, "BFV parameters");
+    check_chain(p.params.poly_degree, p.params.coeff_modulus, p.scheme == Scheme::bgv ? "BGV parameters" : "BFV parameters");
     if (p.params.plain_moduli.empty() || p.params.plain_moduli.size() > 16) bad("BFV: 1 to 16 plaintext primes expected");
     for (auto t : p.params.plain_moduli)
       if (t < 3 || t >= (std::uint64_t(1) << 60) || (t - 1) % (2 * p.params.poly_degree) != 0 || !math::is_prime(t))
@@ -187,7 +187,7 @@ void validate_program(const Program& p) {
     if (ins.parts != 2 && ins.parts != 3) bad(at + ": ciphertext parts must be 2 or 3");
     if (ins.level < 1 || std::size_t(ins.level) > data_primes) bad(at + ": level " + std::to_string(ins.level) + " is outside the prime chain");
     if (ins.rescale < 0 || std::size_t(ins.rescale) > data_primes - std::size_t(ins.level)) bad(at + ": rescales go beyond the prime chain");
-    if (!ckks && ins.rescale != 0) bad(at + ": BFV instructions do not rescale");
+    if (!ckks && ins.rescale != 0) bad(at + ": BFV and BGV instructions do not rescale");
     if (ckks && ins.op == OpKind::mod_switch) bad(at + ": CKKS programs have no mod_switch instructions");
     for (double v : {ins.scale, ins.log2_bound, ins.log2_weight_norm, ins.factor, ins.log2_message}) check_finite(v, at + ": a scale or bound");
     if (!(ins.factor > 0) || !(ins.scale > 0)) bad(at + ": scale and factor must be positive");
@@ -334,7 +334,7 @@ Program parse_plan(std::span<const std::uint8_t> bytes) {
     p.member_weights = in.f64s("member_weights");
     p.temperature = in.f64("temperature");
     const auto scheme = in.r.u8("scheme");
-    if (scheme > std::uint8_t(Scheme::ckks)) bad("unknown scheme " + std::to_string(scheme));
+    if (scheme > std::uint8_t(Scheme::bgv)) bad("unknown scheme " + std::to_string(scheme) + " (0 BFV, 1 CKKS, 2 BGV)");
     p.scheme = Scheme(scheme);
     p.params.poly_degree = in.count("bfv poly_degree", 0, 1 << 20);
     p.params.coeff_modulus = in.u64s("bfv coeff_modulus", kMaxPrimes);

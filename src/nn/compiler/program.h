@@ -99,9 +99,15 @@ inline double ckks_log2_fit(const Instr& ins, double margin) {
   return std::min(ins.log2_bound, *ins.log2_calibrated + margin);
 }
 
-enum class Scheme : std::uint8_t { bfv, ckks };
-const char* scheme_name(Scheme s);
-Scheme parse_scheme(const std::string& s);  // "bfv" | "ckks"; throws CompileError
+// BFV and BGV run the same integer program (exact arithmetic modulo t, CRT over
+// several plaintext primes); they differ in the ciphertexts (BGV keeps the message
+// in the low bits, so mod switching shrinks the noise) and in where the compiler
+// places the mod switches. CKKS runs the real-number program.
+enum class Scheme : std::uint8_t { bfv = 0, ckks = 1, bgv = 2 };  // values are stored in plan files
+const char* scheme_name(Scheme s);          // "BFV" | "CKKS" | "BGV"
+Scheme parse_scheme(const std::string& s);  // "bfv" | "ckks" | "bgv"; throws CompileError
+// BFV or BGV: an exact integer program with BfvParams.
+inline bool integer_scheme(Scheme s) { return s == Scheme::bfv || s == Scheme::bgv; }
 
 // What the client must provide and what the server runs with.
 struct BfvParams {
@@ -159,7 +165,7 @@ struct Program {
   std::vector<double> member_weights;   // ensemble: the weights actually used (after rounding)
   double temperature = 0;               // poly-softmax: T
   Scheme scheme = Scheme::bfv;
-  BfvParams params;                     // scheme == bfv
+  BfvParams params;                     // scheme == bfv or bgv
   CkksParams ckks;                      // scheme == ckks
   double predicted_precision_bits = 0;  // CKKS: predicted bits of the outputs' worst-case bound above the noise
   double predicted_final_budget = 0.0;  // noise budget (bits) predicted at the outputs
@@ -167,7 +173,7 @@ struct Program {
   // BLAKE2b-256 (hex) of each member's model (model_fingerprint, plan_io.h): a saved plan
   // is run only with the models it was compiled from.
   std::vector<std::string> member_digests;
-  QuantizationChoice quantization;      // BFV
+  QuantizationChoice quantization;      // BFV and BGV
 
   std::size_t poly_degree() const { return scheme == Scheme::ckks ? ckks.poly_degree : params.poly_degree; }
   // Images in one encrypted batch.

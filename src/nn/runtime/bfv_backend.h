@@ -1,7 +1,9 @@
-// BFV backend: the client (keys, encryption, decryption; the only code holding
-// the secret key) and the server (evaluation with public evaluation keys only).
+// BFV and BGV backend (the exact integer programs): the client (keys, encryption,
+// decryption; the only code holding the secret key) and the server (evaluation with
+// public evaluation keys only). The scheme is the program's (Program::scheme); BGV
+// ciphertexts are in NTT form and carry a correction factor, which decryption removes.
 //
-// One BFV context per CRT plaintext prime ("residue"); the program runs once per
+// One context per CRT plaintext prime ("residue"); the program runs once per
 // residue. The server runs the interpreter loop (compiler/executor.h) layer by layer
 // (or streaming) and frees every tensor after its last use, so memory stays near the
 // compiler's peak estimate for one residue.
@@ -18,6 +20,8 @@
 #include "fhe/bfv/batch_encoder.h"
 #include "fhe/bfv/encryptor.h"
 #include "fhe/bfv/evaluator.h"
+#include "fhe/bgv/encryptor.h"
+#include "fhe/bgv/evaluator.h"
 #include "fhe/rlwe/keygen.h"
 #include "math/prng.h"
 #include "nn/compiler/parts.h"
@@ -35,7 +39,8 @@ struct BfvEvaluationKeys {
 class BfvClient {
  public:
   // Generates one secret key per plaintext prime from `prng` (a SystemPrng outside tests).
-  BfvClient(const compiler::BfvParams& params, bool need_relin, math::Prng& prng);
+  // scheme: bfv or bgv (std::invalid_argument otherwise).
+  BfvClient(const compiler::BfvParams& params, bool need_relin, math::Prng& prng, compiler::Scheme scheme = compiler::Scheme::bfv);
   ~BfvClient();
   std::size_t residues() const;
   std::size_t slot_count() const;
@@ -50,9 +55,11 @@ class BfvClient {
   // secret key, so they decrypt the same): about half the bytes. Spreads over the cores.
   std::vector<std::vector<std::uint8_t>> serialize_seeded(std::size_t residue, const EncryptedTensor& cts) const;
   std::uint64_t plain_modulus(std::size_t residue) const;
+  compiler::Scheme scheme() const { return scheme_; }
 
  private:
   struct Residue;
+  compiler::Scheme scheme_;
   std::vector<std::unique_ptr<Residue>> res_;
   math::Prng& prng_;          // must outlive the client; each encrypt draws one stream key from it
   mutable std::mutex prng_mu_;
@@ -60,7 +67,8 @@ class BfvClient {
 
 class BfvServer {
  public:
-  // Checks that the keys' parameters are the program's; throws std::invalid_argument otherwise.
+  // Checks that the keys' parameters (and scheme) are the program's; throws
+  // std::invalid_argument otherwise.
   BfvServer(const compiler::Program& prog, BfvEvaluationKeys keys);
   ~BfvServer();
   // Runs the whole program on one residue's encrypted input. Returns the outputs in
@@ -86,8 +94,11 @@ class BfvServer {
   const compiler::Program& prog_;
   BfvEvaluationKeys keys_;
   bool streaming_ = false;
-  std::vector<bfv::BfvTablesPtr> tables_;
+  bool bgv_ = false;
+  std::vector<bfv::BfvTablesPtr> tables_;            // BFV
   std::vector<std::unique_ptr<bfv::Evaluator>> eval_;
+  std::vector<bgv::BgvTablesPtr> bgv_tables_;        // BGV
+  std::vector<std::unique_ptr<bgv::Evaluator>> bgv_eval_;
 };
 
 }  // namespace hecnn::nn::runtime

@@ -19,7 +19,7 @@ Client::Client(const compiler::Program& prog, math::Prng& prng) : prog_(prog) {
     throw std::invalid_argument(std::string("Client: ") + e.what());
   }
   if (is_ckks(prog)) ckks_ = std::make_unique<CkksClient>(prog, prng);
-  else bfv_ = std::make_unique<BfvClient>(prog.params, !prog.keys.empty(), prng);
+  else bfv_ = std::make_unique<BfvClient>(prog.params, !prog.keys.empty(), prng, prog.scheme);
 }
 
 Client::~Client() = default;
@@ -97,7 +97,10 @@ Server::Server(const compiler::Program& prog, EvaluationKeys keys) : prog_(prog)
   } catch (const compiler::PlanError& e) {
     throw std::invalid_argument(std::string("Server: ") + e.what());
   }
-  if (keys.scheme != prog.scheme) throw std::invalid_argument("Server: the evaluation keys are for the other scheme");
+  if (keys.scheme != prog.scheme) {
+    throw std::invalid_argument(std::string("Server: the evaluation keys are for ") + compiler::scheme_name(keys.scheme) + ", the plan is " +
+                                compiler::scheme_name(prog.scheme));
+  }
   if (is_ckks(prog)) ckks_ = std::make_unique<CkksServer>(prog, std::move(keys.ckks));
   else bfv_ = std::make_unique<BfvServer>(prog, std::move(keys.bfv));
 }

@@ -72,7 +72,7 @@ void tally_quantized(OutputReport& r, int pred, int quant_pred, int label) {
 // `batch`: images per encrypted batch.
 InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span<const Model> members, std::size_t count,
                          std::size_t image_size, const InferOptions& opt, std::size_t& batch) {
-  if (prog.scheme != scheme) {
+  if (prog.scheme != scheme && !(compiler::integer_scheme(scheme) && compiler::integer_scheme(prog.scheme))) {
     throw std::invalid_argument(std::string("run_") + (scheme == compiler::Scheme::ckks ? "ckks" : "bfv") +
                                 ": the program was compiled for " + compiler::scheme_name(prog.scheme));
   }
@@ -83,7 +83,7 @@ InferReport start_report(const Program& prog, compiler::Scheme scheme, std::span
   }
   if (members.size() != std::size_t(prog.members)) throw std::invalid_argument("member count does not match the program");
   InferReport rep;
-  rep.scheme = compiler::scheme_name(scheme);
+  rep.scheme = compiler::scheme_name(prog.scheme);
   const std::size_t cap = prog.batch_capacity();
   batch = opt.batch ? std::min(opt.batch, cap) : cap;
   rep.images = count;
@@ -162,7 +162,7 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
   auto t0 = Clock::now();
   math::SystemPrng prng;
   bool need_relin = !prog.keys.empty();
-  BfvClient client(prog.params, need_relin, prng);
+  BfvClient client(prog.params, need_relin, prng, prog.scheme);
   // Model holders + coordinator: evaluation keys only.
   BfvServer server(prog, client.evaluation_keys());
   rep.keygen_s = since(t0);

@@ -25,6 +25,7 @@ void check_tensor(const compiler::Program& prog, int t, const EncryptedTensor& c
   if (t < 0 || std::size_t(t) >= prog.instrs.size()) throw std::invalid_argument("tensor " + std::to_string(t) + " is not in the plan");
   const compiler::Instr& ins = prog.instrs[std::size_t(t)];
   const bool ckks = prog.scheme == compiler::Scheme::ckks;
+  const bool ntt = prog.scheme != compiler::Scheme::bfv;  // CKKS and BGV ciphertexts are in NTT form
   const std::string what = t == 0 ? std::string("encrypted input") : "encrypted tensor " + ins.label;
   if (cts.size() != ins.size) {
     throw std::invalid_argument(what + " has " + std::to_string(cts.size()) + " ciphertexts, the plan expects " + std::to_string(ins.size) +
@@ -32,9 +33,9 @@ void check_tensor(const compiler::Program& prog, int t, const EncryptedTensor& c
   }
   const std::size_t parts = t == 0 ? 2 : std::size_t(ins.parts);
   for (const auto& ct : cts) {
-    if (ct.n != n || ct.num_primes != std::size_t(ins.level) || ct.size != parts || ct.ntt_form != ckks ||
+    if (ct.n != n || ct.num_primes != std::size_t(ins.level) || ct.size != parts || ct.ntt_form != ntt ||
         ct.data.size() != ct.n * ct.num_primes * ct.size) {
-      throw std::invalid_argument(what + " does not match the plan: expected " + std::string(ckks ? "CKKS" : "BFV") + " ciphertexts with N = " +
+      throw std::invalid_argument(what + " does not match the plan: expected " + std::string(compiler::scheme_name(prog.scheme)) + " ciphertexts with N = " +
                                   std::to_string(n) + ", " + std::to_string(parts) + " parts at " + std::to_string(ins.level) +
                                   " data primes; got N = " + std::to_string(ct.n) + ", " + std::to_string(ct.size) + " parts at " +
                                   std::to_string(ct.num_primes));

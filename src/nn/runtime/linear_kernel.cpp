@@ -14,7 +14,7 @@ namespace hecnn::nn::runtime {
 using u64 = std::uint64_t;
 
 std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compiler::Instr& ins,
-                                           const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs) {
+                                           const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs, std::uint64_t folded_factor) {
   if (ins.rows.size() != ins.size) throw std::invalid_argument("linear: malformed instruction");
   // Only the ciphertexts the rows read (streaming runs pass tensors with other elements absent).
   std::vector<std::vector<rlwe::ScalarTerm>> rows(ins.rows.size());
@@ -26,8 +26,8 @@ std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compi
       if (t.weight != 0) rows[o].push_back({&tensor[std::size_t(t.index)], t.weight});
     }
   }
-  // CKKS ciphertexts are in NTT form, BFV ones in coefficient form.
-  return rlwe::linear_combinations(ctx, std::size_t(ins.level + ins.rescale), ctx.scheme() == rlwe::Scheme::ckks, rows);
+  // CKKS and BGV ciphertexts are in NTT form, BFV ones in coefficient form.
+  return rlwe::linear_combinations(ctx, std::size_t(ins.level + ins.rescale), ctx.scheme() != rlwe::Scheme::bfv, rows, folded_factor);
 }
 
 std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const compiler::Instr& ins,

@@ -17,8 +17,9 @@ namespace hecnn::nn::runtime {
 // srcs[i] is the tensor of ins.inputs[i], all at level ins.level + ins.rescale
 // (the level before the instruction's rescales). Result: ins.size ciphertexts at
 // that level with max(input parts) polynomials, in the inputs' form, scale 1.
+// folded_factor: see rlwe::linear_combinations (BGV, weights already folded).
 std::vector<rlwe::Ciphertext> linear_terms(const rlwe::Context& ctx, const compiler::Instr& ins,
-                                           const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs);
+                                           const std::vector<const std::vector<rlwe::Ciphertext>*>& srcs, std::uint64_t folded_factor = 0);
 
 // BFV: the weighted sums plus the bias (encoded as a constant plaintext).
 std::vector<rlwe::Ciphertext> linear_combine(const bfv::BfvTables& tables, const compiler::Instr& ins,

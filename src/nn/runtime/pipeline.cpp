@@ -118,7 +118,7 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
     }
     return prog;
   };
-  if (opt.scheme == compiler::Scheme::bfv) {
+  if (compiler::integer_scheme(opt.scheme)) {
     if (training_need(members, req) == TrainingNeed::optional && training && training->count() > 0) {
       QuantizationRequest q;
       q.target = req.agreement_target;

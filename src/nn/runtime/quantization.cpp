@@ -153,7 +153,7 @@ const std::vector<double>& layer_weights(std::span<const Model> members, const c
 
 compiler::Program choose_quantization(std::span<const Model> members, const compiler::EnsembleOptions& ens,
                                       const CompileOptions& base, const Dataset& calibration, const QuantizationRequest& req) {
-  if (base.scheme != compiler::Scheme::bfv) throw std::invalid_argument("choose_quantization: BFV programs only");
+  if (!compiler::integer_scheme(base.scheme)) throw std::invalid_argument("choose_quantization: BFV and BGV programs only");
   if (!(req.target > 0 && req.target <= 1)) throw std::invalid_argument("agreement target must lie in (0, 1] (e.g. 0.999 for 99.9%)");
   if (!(req.unseen_factor >= 1)) throw std::invalid_argument("choose_quantization: unseen_factor must be at least 1");
   if (members.empty()) throw std::invalid_argument("no model given");

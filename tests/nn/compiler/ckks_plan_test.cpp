@@ -527,8 +527,17 @@ TEST(CkksPlanScheme, ParseAndName) {
   EXPECT_EQ(parse_scheme("ckks"), Scheme::ckks);
   EXPECT_EQ(parse_scheme("CKKS"), Scheme::ckks);
   EXPECT_EQ(parse_scheme("bfv"), Scheme::bfv);
+  EXPECT_EQ(parse_scheme("bgv"), Scheme::bgv);
   EXPECT_STREQ(scheme_name(Scheme::ckks), "CKKS");
-  EXPECT_THROW(parse_scheme("tfhe"), CompileError);
+  EXPECT_STREQ(scheme_name(Scheme::bgv), "BGV");
+  EXPECT_TRUE(integer_scheme(Scheme::bgv));
+  EXPECT_FALSE(integer_scheme(Scheme::ckks));
+  try {
+    parse_scheme("tfhe");
+    ADD_FAILURE() << "tfhe accepted";
+  } catch (const CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("bfv, bgv, ckks"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The plan file (plan_io.h): round trips for both schemes and ensembles, and every
+// The plan file (plan_io.h): round trips for the three schemes and ensembles, and every
 // kind of damage a file can carry (truncation, flipped bytes, hostile counts with a
 // valid checksum, invalid programs, insecure parameters) refused with a PlanError
 // that names the problem.
@@ -110,7 +110,8 @@ TEST_P(PlanRoundTrip, BytesAndFieldsSurvive) {
 
 INSTANTIATE_TEST_SUITE_P(Plans, PlanRoundTrip,
                          ::testing::Values(RoundTripCase{"bfv_one_model", Scheme::bfv, 1}, RoundTripCase{"ckks_one_model", Scheme::ckks, 1},
-                                           RoundTripCase{"bfv_ensemble_3", Scheme::bfv, 3}, RoundTripCase{"ckks_ensemble_2", Scheme::ckks, 2}),
+                                           RoundTripCase{"bfv_ensemble_3", Scheme::bfv, 3}, RoundTripCase{"ckks_ensemble_2", Scheme::ckks, 2},
+                                           RoundTripCase{"bgv_one_model", Scheme::bgv, 1}, RoundTripCase{"bgv_ensemble_2", Scheme::bgv, 2}),
                          [](const auto& info) { return info.param.name; });
 
 TEST(PlanFile, BfvBiasBeyond64BitsSurvives) {

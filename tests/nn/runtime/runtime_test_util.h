@@ -20,11 +20,12 @@ inline std::vector<std::vector<std::int64_t>> quantized_batch(const compiler::Pr
   return to_slots(imgs);
 }
 
-// BFV: every tensor of the HE run decrypts to the simulator's values mod t, at its level,
-// and the measured noise budget is at least the compiler's (pessimistic) prediction.
+// BFV and BGV: every tensor of the HE run decrypts to the simulator's values mod t, at
+// its level, and the measured noise budget is at least the compiler's (pessimistic)
+// prediction.
 inline void expect_layer_by_layer(const compiler::Program& prog, std::size_t images) {
   math::DeterministicPrngForTests prng(7);
-  BfvClient client(prog.params, !prog.keys.empty(), prng);
+  BfvClient client(prog.params, !prog.keys.empty(), prng, prog.scheme);
   BfvServer server(prog, client.evaluation_keys());
   const auto slots = quantized_batch(prog, images, 11);
   for (std::size_t r = 0; r < client.residues(); ++r) {
