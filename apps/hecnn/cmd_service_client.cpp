@@ -39,7 +39,7 @@ void run(Args& a) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
   if (a.mode != "batch" && a.mode != "single") throw std::invalid_argument("--mode " + a.mode + ": use batch or single");
-  if (a.scheme != "bfv" && a.scheme != "ckks") throw std::invalid_argument("--scheme " + a.scheme + ": use bfv or ckks");
+  if (a.scheme != "bfv" && a.scheme != "bgv" && a.scheme != "ckks") throw std::invalid_argument("--scheme " + a.scheme + ": use bfv, bgv or ckks");
   const bool single = a.mode == "single";
   if (single && a.scheme_given && a.scheme != "ckks") throw std::invalid_argument("--mode single is CKKS only (drop --scheme " + a.scheme + ")");
   if (single && a.batch) throw std::invalid_argument("--batch applies to --mode batch; --mode single takes --images-per-ciphertext");
@@ -109,7 +109,7 @@ void run(Args& a) {
   }
   const double total = std::chrono::duration<double>(Clock::now() - t_start).count();
   nlohmann::json j;
-  j["scheme"] = a.scheme == "ckks" ? "CKKS" : "BFV";
+  j["scheme"] = a.scheme == "ckks" ? "CKKS" : a.scheme == "bgv" ? "BGV" : "BFV";
   j["mode"] = a.mode;
   j["plan_id"] = client.plan_id();
   j["program"] = client.description();
@@ -194,7 +194,7 @@ void setup(CLI::App& app) {
                  "how --image files become input: auto (default: PGM as it is, PNG / JPEG converted as MNIST was made: "
                  "gray, polarity, 20x20 box, centre of mass at (14, 14)), mnist (always convert), none (as it is)")
       ->check(CLI::IsMember({"auto", "mnist", "none"}));
-  app.add_option("--scheme", a->scheme, "bfv (exact, default) or ckks");
+  app.add_option("--scheme", a->scheme, "bfv (exact, default), bgv (exact) or ckks");
   app.add_option("--mode", a->mode, "batch (default: thousands of images per ciphertext) or single (CKKS, one request per image: low latency)");
   app.add_option("--images-per-ciphertext", a->images_per_ciphertext, "--mode single: images stacked in one request (a power of two, default 1)")
       ->check(CLI::Range(std::size_t(1), std::size_t(1024)));

@@ -45,7 +45,8 @@ PlanContexts plan_contexts(const nn::compiler::Program& prog) {
   for (std::size_t r = 0; r < residues(prog); ++r) {
     rlwe::ParamsLiteral lit = is_ckks(prog)
                                   ? rlwe::ParamsLiteral{rlwe::Scheme::ckks, prog.ckks.poly_degree, prog.ckks.coeff_modulus, 0, rlwe::Security::tc128}
-                                  : rlwe::ParamsLiteral{rlwe::Scheme::bfv, prog.params.poly_degree, prog.params.coeff_modulus,
+                                  : rlwe::ParamsLiteral{prog.scheme == nn::compiler::Scheme::bgv ? rlwe::Scheme::bgv : rlwe::Scheme::bfv,
+                                                        prog.params.poly_degree, prog.params.coeff_modulus,
                                                         prog.params.plain_moduli[r], rlwe::Security::tc128};
     c.core.push_back(rlwe::Context::create(lit));
     c.wire.emplace_back(wire::to_wire(lit));

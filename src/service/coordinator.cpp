@@ -438,13 +438,14 @@ class Coordinator::Impl final : public v1::Inference::Service {
     nn::runtime::EncryptedResult r;
     r.images = images;
     const bool ckks = prog.scheme == nn::compiler::Scheme::ckks;
+    const bool ntt = prog.scheme != nn::compiler::Scheme::bfv;  // CKKS and BGV ciphertexts are in NTT form
     const PlanContexts ctx = plan_contexts(prog);
     r.residues.assign(residues(prog), std::vector<nn::runtime::EncryptedTensor>(prog.outputs.size()));
     for (std::size_t k = 0; k < prog.outputs.size(); ++k) {
       if (prog.outputs[k].member != member) continue;
       const auto& ins = prog.instrs[std::size_t(prog.outputs[k].tensor)];
       for (std::size_t res = 0; res < r.residues.size(); ++res) {
-        rlwe::Ciphertext z(prog.poly_degree(), std::size_t(ins.level), std::size_t(ins.parts), ckks);
+        rlwe::Ciphertext z(prog.poly_degree(), std::size_t(ins.level), std::size_t(ins.parts), ntt);
         z.scale = ckks ? ins.factor : 1.0;
         z.parms_id = ctx.core[res]->parms_id(std::size_t(ins.level));
         r.residues[res][k].assign(ins.size, z);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The service as users run it (issue 13): three model holders and a coordinator as
 # processes on loopback, the client over gRPC. Tiny models (8x8 inputs) keep it fast.
-#   - BFV: every decrypted score equals the embedded `hecnn infer` run's; CKKS: the same predictions
+#   - BFV and BGV: every decrypted score equals the embedded `hecnn infer` run's; CKKS: the same predictions
 #   - tokens: a client without a valid token is refused
 #   - TLS: the coordinator serves TLS with a self-signed certificate made here; the client checks it
 #   - policy: --insecure-loopback refuses a non-loopback address; no TLS and no flag is refused
@@ -101,6 +101,20 @@ for oa, ob in zip(a["outputs"], b["outputs"]):
     assert oa["predictions_first_100"] == ob["predictions_first_100"], oa["name"]
 PY
 else bad "CKKS client"; cat "$tmp/svc.err"; fi
+
+# ---- BGV: every decrypted score equals the embedded BGV run's (and the BFV scores) ----
+"$hecnn" infer --model "$tmp/m0.hecnn" --model "$tmp/m1.hecnn" --model "$tmp/m2.hecnn" --combiner mean --scheme bgv "${imgs[@]}" --json \
+  >"$tmp/embedded_bgv.json" 2>"$tmp/embedded.err" || { bad "embedded BGV infer"; cat "$tmp/embedded.err"; }
+if client --token client-token-aaaaaaaaaaaa --scheme bgv "${imgs[@]}" --json >"$tmp/svc_bgv.json" 2>"$tmp/svc.err"; then
+  python3 - "$tmp/svc_bgv.json" "$tmp/embedded_bgv.json" "$tmp/embedded.json" <<'PY' && ok "BGV over the service: every decrypted score equals the embedded BGV run's and BFV's" || bad "BGV scores differ"
+import json, sys
+a, b, c = (json.load(open(f)) for f in sys.argv[1:4])
+assert a["scheme"] == "BGV" and b["scheme"] == "BGV", (a["scheme"], b["scheme"])
+for oa, ob, oc in zip(a["outputs"], b["outputs"], c["outputs"]):
+    assert oa["scores_first_100"] == ob["scores_first_100"], oa["name"] + ": service and embedded BGV differ"
+    assert oa["scores_first_100"] == oc["scores_first_100"], oa["name"] + ": BGV and BFV scores differ"
+PY
+else bad "BGV client"; cat "$tmp/svc.err"; fi
 
 # ---- single-image mode: one request per image, the members' outputs added ----
 "$hecnn" infer --mode single --model "$tmp/m0.hecnn" --model "$tmp/m1.hecnn" --model "$tmp/m2.hecnn" --combiner mean --calibrate 0 "${imgs[@]}" --json \
