@@ -1,6 +1,11 @@
 // SEAL counterpart of bench/bfv_ops_bench.cpp: same operations, parameters and names.
 // Built by scripts/bench-vs-seal.sh against a SEAL checkout outside this repository;
-// not part of the CMake build.
+// not part of the CMake build. seal_bgv_bench.cpp is this file for SEAL's BGV.
+#ifndef HECNN_SEAL_SCHEME
+#define HECNN_SEAL_SCHEME bfv
+#endif
+#define HECNN_STR2(x) #x
+#define HECNN_STR(x) HECNN_STR2(x)
 #include <benchmark/benchmark.h>
 #include <seal/seal.h>
 #include <map>
@@ -12,7 +17,7 @@ struct F {
   std::unique_ptr<BatchEncoder> enc; std::unique_ptr<Encryptor> encr; std::unique_ptr<Decryptor> decr; std::unique_ptr<Evaluator> ev;
   std::vector<uint64_t> slots; Plaintext pt; Ciphertext ct, ct2, ct3;
   explicit F(size_t n) {
-    EncryptionParameters p(scheme_type::bfv); p.set_poly_modulus_degree(n);
+    EncryptionParameters p(scheme_type::HECNN_SEAL_SCHEME); p.set_poly_modulus_degree(n);
     p.set_coeff_modulus(CoeffModulus::BFVDefault(n)); p.set_plain_modulus(PlainModulus::Batching(n, 20));
     ctx = std::make_unique<SEALContext>(p); kg = std::make_unique<KeyGenerator>(*ctx);
     kg->create_public_key(pk); kg->create_relin_keys(rk); kg->create_galois_keys(std::vector<int>{1}, gk);
@@ -44,7 +49,7 @@ int main(int argc, char **argv) {
   std::pair<const char *, void (*)(benchmark::State &)> ops[] = {{"ntt_forward", ntt_forward}, {"ntt_inverse", ntt_inverse}, {"encode", encode}, {"decode", decode}, {"encrypt", encrypt}, {"decrypt", decrypt}, {"add", add}, {"multiply_plain", multiply_plain}, {"multiply", multiply}, {"relinearize", relinearize}, {"mul_relin", mul_relin}, {"rotate_rows", rotate_rows}, {"mod_switch", mod_switch}, {"copy_baseline", copy_baseline}};
   std::pair<int, int> sizes[] = {{4096, 109}, {8192, 218}, {16384, 438}};
   for (auto [n, lq] : sizes) for (auto [name, fn] : ops) {
-    std::string full = std::string("bfv/") + name + "/N=" + std::to_string(n) + "/logq=" + std::to_string(lq);
+    std::string full = std::string(HECNN_STR(HECNN_SEAL_SCHEME)) + "/" + name + "/N=" + std::to_string(n) + "/logq=" + std::to_string(lq);
     benchmark::RegisterBenchmark(full.c_str(), fn)->Arg(n)->Unit(benchmark::kMicrosecond); }
   benchmark::Initialize(&argc, argv); benchmark::RunSpecifiedBenchmarks(); return 0;
 }

@@ -1,5 +1,7 @@
 #include "fhe/rlwe/keyswitch.h"
 
+#include "fhe/rlwe/bgv_switch_ifma.h"
+
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -85,12 +87,20 @@ void mod_down_add(const Context& ctx, u64* acc, Ciphertext& ct) {
   const auto& p = ctx.special_prime();
   const u64 half = p.value() >> 1;
   std::vector<BgvDelta> delta;
-  std::int64_t* cb = bgv ? math::scratch<struct BgvModDownCTag, std::int64_t>(2 * n) : nullptr;
-  std::int64_t* kb = bgv ? math::scratch<struct BgvModDownKTag, std::int64_t>(2 * n) : nullptr;
+  // BGV with t, P and every q_i below 2^50: delta by the IFMA kernels (bgv_switch_ifma.h).
+  bool vector = bgv && n % 8 == 0 && ctx.plain_modulus().bits() <= 50 && p.bits() <= 50 && math::cpu_has_ifma();
+  for (std::size_t i = 0; vector && i < k; ++i) vector = ctx.key_base()[i].bits() <= 50;
+  const bool scalar_bgv = bgv && !vector;
+  std::int64_t* cb = scalar_bgv ? math::scratch<struct BgvModDownCTag, std::int64_t>(2 * n) : nullptr;
+  std::int64_t* kb = scalar_bgv ? math::scratch<struct BgvModDownKTag, std::int64_t>(2 * n) : nullptr;
+  u64* kv = vector ? math::scratch<struct BgvModDownKVecTag, u64>(2 * n) : nullptr;
+  const u64 t = ctx.plain_modulus().value();
   for (std::size_t c = 0; c < 2; ++c) {
     u64* ap = acc_at(c, k);
     math::ntt_inverse(ap, ctx.ntt(p_index));
-    if (bgv) {
+    if (vector) {
+      detail::bgv_delta_k_ifma(ap, kv + c * n, n, p.value(), t, ctx.inv_last_mod_t(p_index + 1));
+    } else if (bgv) {
       delta.emplace_back(ctx, ap, p, ctx.inv_last_mod_t(p_index + 1), cb + c * n, kb + c * n);
     } else {
       for (std::size_t i = 0; i < n; ++i) ap[i] = p.add(ap[i], half);
@@ -103,7 +113,9 @@ void mod_down_add(const Context& ctx, u64* acc, Ciphertext& ct) {
     const u64* ap = acc_at(c, k);
     u64* ai = acc_at(c, i);
     u64* tmp = math::scratch<struct ModDownTag, u64>(n);
-    if (bgv) {
+    if (vector) {
+      detail::bgv_delta_mod_ifma(ap, kv + c * n, tmp, n, p.value(), t, q);
+    } else if (bgv) {
       delta[c].mod(qi, tmp);
     } else {
       const u64 half_mod = qi.reduce(half);

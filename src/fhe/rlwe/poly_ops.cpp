@@ -1,5 +1,7 @@
 #include "fhe/rlwe/poly_ops.h"
 
+#include "fhe/rlwe/bgv_switch_ifma.h"
+
 #include <vector>
 
 #include "math/parallel.h"
@@ -60,26 +62,42 @@ void mul_scalar_poly(const Context& ctx, u64* a, std::int64_t c, std::size_t k) 
   });
 }
 
+namespace {
+// Branch-free helpers (the signs are random: branches would mispredict half the time).
+inline u64 neg_mask(std::int64_t v) { return static_cast<u64>(v >> 63); }               // all ones if v < 0
+inline u64 abs_u(std::int64_t v) { const u64 m = neg_mask(v); return (static_cast<u64>(v) ^ m) - m; }
+inline u64 negate_if(u64 a, u64 q, u64 mask) { return a + ((q - 2 * a) & mask); }     // a or q - a, in [0, q]
+inline u64 sub_if_ge(u64 v, u64 q) { return v - (q & (u64{0} - static_cast<u64>(v >= q))); }
+}  // namespace
+
 BgvDelta::BgvDelta(const Context& ctx, const u64* x_last, const math::Modulus& ql, u64 ql_inv_t, std::int64_t* c_buf,
                    std::int64_t* k_buf)
     : n_(ctx.n()), ql_(ql.value()), c_(c_buf), k_(k_buf) {
   const auto& t = ctx.plain_modulus();
-  const u64 half_q = ql.value() >> 1, half_t = t.value() >> 1;
-  const auto tv = static_cast<std::int64_t>(t.value());
+  const u64 q = ql.value(), half_q = q >> 1, tv = t.value(), half_t = tv >> 1;
+  const math::ShoupOperand one(1, t), inv(ql_inv_t, t);
   for (std::size_t i = 0; i < n_; ++i) {
     const u64 x = x_last[i];
-    const bool neg = x > half_q;
-    const u64 mag = neg ? ql.value() - x : x;  // |c|
-    c_buf[i] = neg ? -static_cast<std::int64_t>(mag) : static_cast<std::int64_t>(mag);
-    const u64 c_mod_t = neg ? t.neg(t.reduce(mag)) : t.reduce(mag);
-    const u64 kk = t.mul(t.neg(c_mod_t), ql_inv_t);
-    k_buf[i] = kk > half_t ? static_cast<std::int64_t>(kk) - tv : static_cast<std::int64_t>(kk);
+    const u64 neg = u64{0} - static_cast<u64>(x > half_q);
+    const std::int64_t c = static_cast<std::int64_t>(x - (q & neg));  // centred: x or x - q
+    c_buf[i] = c;
+    const u64 c_mod_t = sub_if_ge(negate_if(math::mul_shoup(abs_u(c), one, tv), tv, neg), tv);
+    const u64 kk = math::mul_shoup(sub_if_ge(tv - c_mod_t, tv), inv, tv);  // -c q_l^-1 mod t
+    k_buf[i] = static_cast<std::int64_t>(kk) - static_cast<std::int64_t>(tv & (u64{0} - static_cast<u64>(kk > half_t)));
   }
 }
 
 void BgvDelta::mod(const math::Modulus& r, u64* out) const {
-  const u64 ql_r = r.reduce(ql_);
-  for (std::size_t i = 0; i < n_; ++i) out[i] = r.add(math::reduce_signed(c_[i], r), r.mul(math::reduce_signed(k_[i], r), ql_r));
+  // delta = c + k q_l with |c| < q_l / 2 and |k| <= t / 2: both parts by Shoup products
+  // (x * 1 reduces any 64-bit x), no 128-bit reduction, no branches.
+  const u64 q = r.value();
+  const math::ShoupOperand one(1, r), ql_r(r.reduce(ql_), r);
+  for (std::size_t i = 0; i < n_; ++i) {
+    const std::int64_t c = c_[i], k = k_[i];
+    const u64 a = negate_if(math::mul_shoup(abs_u(c), one, q), q, neg_mask(c));
+    const u64 b = negate_if(math::mul_shoup(abs_u(k), ql_r, q), q, neg_mask(k));
+    out[i] = sub_if_ge(sub_if_ge(a + b, q), q);
+  }
 }
 
 namespace {
@@ -88,6 +106,21 @@ void divide_by_last_bgv(const Context& ctx, u64* a, std::size_t k, bool ntt_form
   const std::size_t n = ctx.n(), last = k - 1;
   u64* a_last = a + last * n;
   if (ntt_form) math::ntt_inverse(a_last, ctx.ntt(last));
+  const u64 t = ctx.plain_modulus().value(), ql = ctx.key_base()[last].value();
+  bool vector = n % 8 == 0 && ctx.plain_modulus().bits() <= 50 && ctx.key_base()[last].bits() <= 50 && math::cpu_has_ifma();
+  for (std::size_t j = 0; j < last; ++j) vector = vector && ctx.key_base()[j].bits() <= 50;
+  if (vector) {
+    u64* kk = math::scratch<struct BgvDivKVecTag, u64>(n);
+    detail::bgv_delta_k_ifma(a_last, kk, n, ql, t, ctx.inv_last_mod_t(k));
+    math::parallel_for(last, [&](std::size_t j) {
+      const auto& qj = ctx.key_base()[j];
+      u64* tmp = math::scratch<struct BgvDivTmpTag, u64>(n);
+      detail::bgv_delta_mod_ifma(a_last, kk, tmp, n, ql, t, qj.value());
+      if (ntt_form) math::ntt_forward(tmp, ctx.ntt(j));
+      detail::bgv_sub_scale_ifma(a + j * n, tmp, n, qj.value(), ctx.inv_last(k, j).operand);
+    });
+    return;
+  }
   const BgvDelta delta(ctx, a_last, ctx.key_base()[last], ctx.inv_last_mod_t(k),
                        math::scratch<struct BgvDivCTag, std::int64_t>(n), math::scratch<struct BgvDivKTag, std::int64_t>(n));
   math::parallel_for(last, [&](std::size_t j) {

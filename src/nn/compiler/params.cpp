@@ -165,7 +165,13 @@ void assign_levels(Program& prog, int top, const std::vector<int>& drop) {
   }
 }
 
+// Relative cost of one run of the program (one CRT prime) at degree n. Weights per
+// operation from bench/bfv_ops_bench and bench/bgv_ops_bench (single thread, N = 8192):
+// a BGV product is a tensor product in NTT form (about 20x cheaper than BFV's), its mod
+// switch needs NTTs (BFV's divides coefficients).
 double unit_cost(const Program& prog, std::size_t n) {
+  const bool bgv = prog.scheme == Scheme::bgv;
+  const double w_mul = bgv ? 24.0 : 700.0, w_relin = bgv ? 50.0 : 42.0, w_switch = bgv ? 40.0 : 10.0;  // w_switch: also choose_parameters
   double c = 0;
   for (const auto& ins : prog.instrs) {
     const double l = ins.level;
@@ -178,9 +184,9 @@ double unit_cost(const Program& prog, std::size_t n) {
         break;
       }
       case OpKind::square:
-      case OpKind::multiply: c += double(ins.size) * 700.0 * l * double(n); break;
-      case OpKind::relinearize: c += double(ins.size) * 42.0 * l * (l + 1) * double(n); break;
-      case OpKind::mod_switch: c += double(ins.size) * 10.0 * l * ins.parts * double(n); break;
+      case OpKind::multiply: c += double(ins.size) * w_mul * l * double(n); break;
+      case OpKind::relinearize: c += double(ins.size) * w_relin * l * (l + 1) * double(n); break;
+      case OpKind::mod_switch: c += double(ins.size) * w_switch * l * ins.parts * double(n); break;
     }
   }
   return c;
@@ -274,7 +280,14 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
         }
       }
       const double batch = opt.batch_images ? double(opt.batch_images) : double(n);
-      c.cost = double(m) * unit_cost(prog, n) * std::ceil(batch / double(n)) / batch;
+      // BGV: the planned drops become mod_switch instructions (one prime each, with NTTs)
+      // when materialised. (BFV's switches are cheap coefficient divisions, left out.)
+      double switches = 0;
+      const double w_switch = 40.0;
+      for (std::size_t i = 0; bgv && i < prog.instrs.size(); ++i)
+        for (int d = 0; d < c.drop[i]; ++d)
+          switches += double(prog.instrs[i].size) * w_switch * double(prog.instrs[i].level + d + 1) * prog.instrs[i].parts * double(n);
+      c.cost = double(m) * (unit_cost(prog, n) + switches) * std::ceil(batch / double(n)) / batch;
       if (c.cost < best.cost) best = c;
     }
   }

@@ -179,21 +179,16 @@ std::vector<EncryptedTensor> BfvServer::evaluate_all(std::size_t residue, Encryp
 
 namespace {
 
-// The BFV backend of the interpreter loop (compiler/executor.h): one residue's evaluator.
-struct BfvOps {
+// What the BFV and BGV backends share: products, relinearization, nothing after an
+// instruction (Ev: bfv::Evaluator or bgv::Evaluator).
+template <class Ev>
+struct IntegerOps {
   using Value = rlwe::Ciphertext;
   static constexpr bool kHasLevels = true;
   static constexpr bool kParallel = true;
-  const bfv::BfvTables& tables;
-  const bfv::Evaluator& ev;
+  const Ev& ev;
   const rlwe::RelinKeys* rk;
 
-  void align(Value& x, std::size_t level) const {
-    while (x.num_primes > level) ev.mod_switch_to_next_inplace(x);
-  }
-  std::vector<Value> linear(const Instr& ins, const std::vector<const std::vector<Value>*>& srcs) const {
-    return linear_combine(tables, ins, srcs);
-  }
   void product(const Instr&, std::vector<Value>& a, const std::vector<Value>* b) const {
     math::parallel_for(a.size(), [&](std::size_t e) {
       if (b) ev.multiply_inplace(a[e], (*b)[e]);
@@ -209,16 +204,23 @@ struct BfvOps {
   void finish(const Instr&, std::vector<Value>&) const {}
 };
 
+// The BFV backend of the interpreter loop (compiler/executor.h): one residue's evaluator.
+struct BfvOps : IntegerOps<bfv::Evaluator> {
+  const bfv::BfvTables& tables;
+
+  void align(Value& x, std::size_t level) const {
+    while (x.num_primes > level) ev.mod_switch_to_next_inplace(x);
+  }
+  std::vector<Value> linear(const Instr& ins, const std::vector<const std::vector<Value>*>& srcs) const {
+    return linear_combine(tables, ins, srcs);
+  }
+};
+
 // The BGV backend: the same operations on NTT-form ciphertexts with correction factors.
 // A linear instruction whose inputs carry different factors folds the ratios into its
 // weights (the compiler's noise model charges for it); biases are added times the
 // output's factor.
-struct BgvOps {
-  using Value = rlwe::Ciphertext;
-  static constexpr bool kHasLevels = true;
-  static constexpr bool kParallel = true;
-  const bgv::Evaluator& ev;
-  const rlwe::RelinKeys* rk;
+struct BgvOps : IntegerOps<bgv::Evaluator> {
 
   void align(Value& x, std::size_t level) const {
     if (x.num_primes > level) ev.mod_switch_to_inplace(x, level);
@@ -286,19 +288,6 @@ struct BgvOps {
     });
     return out;
   }
-  void product(const Instr&, std::vector<Value>& a, const std::vector<Value>* b) const {
-    math::parallel_for(a.size(), [&](std::size_t e) {
-      if (b) ev.multiply_inplace(a[e], (*b)[e]);
-      else ev.square_inplace(a[e]);
-    });
-  }
-  void relinearize(const Instr&, std::vector<Value>& a) const {
-    if (!rk) throw std::invalid_argument("no relinearization keys");
-    math::parallel_for(a.size(), [&](std::size_t e) {
-      if (a[e].size == 3) ev.relinearize_inplace(a[e], *rk);
-    });
-  }
-  void finish(const Instr&, std::vector<Value>&) const {}
 };
 
 }  // namespace
@@ -324,10 +313,10 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
   const compiler::Schedule sch = compiler::make_schedule(prog_, streaming_, keep_all);
   std::vector<EncryptedTensor> val;
   if (bgv_) {
-    const BgvOps ops{*bgv_eval_[residue], rk};
+    const BgvOps ops{{*bgv_eval_[residue], rk}};
     val = compiler::execute(prog_, sch, ops, std::move(input), {keep_all, timings, progress});
   } else {
-    const BfvOps ops{*tables_[residue], *eval_[residue], rk};
+    const BfvOps ops{{*eval_[residue], rk}, *tables_[residue]};
     val = compiler::execute(prog_, sch, ops, std::move(input), {keep_all, timings, progress});
   }
   if (keep_all) return val;
@@ -344,10 +333,10 @@ std::vector<EncryptedTensor> BfvServer::evaluate_part(std::size_t residue, const
   const compiler::Schedule sch = compiler::restrict_schedule(compiler::make_schedule(prog_, streaming_, false), part);
   std::vector<EncryptedTensor> val;
   if (bgv_) {
-    const BgvOps ops{*bgv_eval_[residue], rk};
+    const BgvOps ops{{*bgv_eval_[residue], rk}};
     val = compiler::execute_given(prog_, sch, ops, std::move(given), {false, timings, progress});
   } else {
-    const BfvOps ops{*tables_[residue], *eval_[residue], rk};
+    const BfvOps ops{{*eval_[residue], rk}, *tables_[residue]};
     val = compiler::execute_given(prog_, sch, ops, std::move(given), {false, timings, progress});
   }
   std::vector<EncryptedTensor> outs;
