@@ -114,11 +114,10 @@ TEST(Compiler, ModSwitchLowersLaterLayers) {
   EXPECT_EQ(full.instrs[full.outputs[0].tensor].level, full.params.data_primes());
 }
 
-// BGV: the same integer program as BFV; the compiler switches down right after each
-// product (a free drop: the phase exceeds the dropped prime, so the budget stays and the
-// next product starts from a small phase), and without mod switching the depth-2 network
-// does not fit N = 8192 at all.
-TEST(Compiler, BgvSwitchesAfterProductsAndNeedsThem) {
+// BGV: the same integer program as BFV; the compiler places mod switches around the
+// products (a product starts from a small phase), one per product level at least, and
+// without mod switching the depth-2 network does not fit N = 8192 at all.
+TEST(Compiler, BgvSwitchesAroundProductsAndNeedsThem) {
   const Model m = testing::small_cryptonets(4);
   CompileOptions opt;
   opt.scheme = Scheme::bgv;
@@ -128,10 +127,9 @@ TEST(Compiler, BgvSwitchesAfterProductsAndNeedsThem) {
   const auto prog = compile(std::span(&m, 1), {}, opt);
   EXPECT_EQ(prog.scheme, Scheme::bgv);
   EXPECT_GE(prog.predicted_final_budget, opt.budget_margin_bits);
-  std::size_t after_products = 0;
-  for (const auto& ins : prog.instrs)
-    if (ins.op == OpKind::mod_switch && prog.instrs[std::size_t(ins.inputs[0])].op == OpKind::square) ++after_products;
-  EXPECT_EQ(after_products, 2u) << cost_report(prog);
+  std::size_t switches = 0;
+  for (const auto& ins : prog.instrs) switches += ins.op == OpKind::mod_switch;
+  EXPECT_GE(switches, 2u) << cost_report(prog);
   const std::string report = cost_report(prog);
   EXPECT_NE(report.find("BGV parameters (128-bit security)"), std::string::npos) << report;
   // The same program as BFV: identical instructions but for the mod switches.
