@@ -67,12 +67,15 @@ bool load_inputs(benchmark::State& state, const std::vector<std::string>& paths,
   return true;
 }
 
-void run_bench(benchmark::State& state, const std::vector<std::string>& paths) {
+// The integer schemes (BFV, BGV): one batch of N images per CRT prime's run.
+void run_bench(benchmark::State& state, const std::vector<std::string>& paths,
+               compiler::Scheme scheme = compiler::Scheme::bfv) {
   reset_peak_rss();
   Dataset test;
   std::vector<Model> members;
   if (!load_inputs(state, paths, test, members)) return;
   runtime::PlanRequest req;
+  req.scheme = scheme;
   req.input_bits = int(state.range(0));
   req.weight_bits = int(state.range(1));
   const auto prog = runtime::make_plan(members, req, nullptr);
@@ -81,7 +84,7 @@ void run_bench(benchmark::State& state, const std::vector<std::string>& paths) {
   for (std::size_t i = 0; i < images; ++i) imgs.push_back(prog.quantize_input(test.image(i), test.image_size()));
   const auto slots = runtime::to_slots(imgs);
   hecnn::math::SystemPrng prng;
-  runtime::BfvClient client(prog.params, !prog.keys.empty(), prng);
+  runtime::BfvClient client(prog.params, !prog.keys.empty(), prng, prog.scheme);
   runtime::BfvServer server(prog, client.evaluation_keys());
   std::vector<runtime::EncryptedTensor> inputs;
   for (std::size_t r = 0; r < client.residues(); ++r) inputs.push_back(client.encrypt(r, slots, prog.instrs[0].level));
@@ -173,6 +176,7 @@ void run_ckks_bench(benchmark::State& state, const std::vector<std::string>& pat
 }
 
 void BM_cryptonets(benchmark::State& state) { run_bench(state, {"models/cryptonets-x2-mnist.hecnn"}); }
+void BM_cryptonets_bgv(benchmark::State& state) { run_bench(state, {"models/cryptonets-x2-mnist.hecnn"}, compiler::Scheme::bgv); }
 void BM_cryptonets_ckks_complex(benchmark::State& state) {
   run_ckks_bench(state, {"models/cryptonets-x2-mnist.hecnn"}, true);
 }
@@ -188,6 +192,7 @@ void BM_ensemble3(benchmark::State& state) {
 
 // Args: input bits, weight bits.
 BENCHMARK(BM_cryptonets)->Name("nn/cryptonets/bfv/128bit")->Args({4, 5})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_cryptonets_bgv)->Name("nn/cryptonets/bgv/128bit")->Args({4, 5})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_ensemble3)->Name("nn/ensemble3/bfv/128bit")->Args({4, 5})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 // Args: input bits, weight bits, activation coefficient bits, precision bits, calibration images
 // (0: precision relative to the worst-case bounds; 8/10/12/20/512 are hecnn infer --scheme ckks's defaults).

@@ -183,14 +183,14 @@ void run(const Args& a) {
                           {"input_bytes", c.input_bytes}, {"output_bytes", c.output_bytes}, {"keys", prog.keys},
                           {"predicted_noise_budget_bits", prog.predicted_final_budget}};
       if (!ckks) j["quantization"] = quantization_json(prog);
-      if (ckks) {
-        j["streaming_peak_bytes"] = nn::compiler::schedule_peak_bytes(prog, true);
-        j["key_bytes"] = c.key_bytes;
-        std::vector<int> levels;
-        for (const auto& ins : prog.instrs)
-          if (ins.is_layer_end) levels.push_back(ins.level);
-        j["levels_per_layer"] = levels;
-      }
+      // Data primes at the end of each layer (all schemes); CKKS also streaming memory.
+      std::vector<int> levels;
+      for (const auto& ins : prog.instrs)
+        if (ins.is_layer_end) levels.push_back(ins.level);
+      j["levels_per_layer"] = levels;
+      j["mod_switches"] = c.mod_switches;
+      j["key_bytes"] = c.key_bytes;
+      if (ckks) j["streaming_peak_bytes"] = nn::compiler::schedule_peak_bytes(prog, true);
       std::cout << j.dump(2) << "\n";
     }
     return;

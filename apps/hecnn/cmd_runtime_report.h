@@ -116,6 +116,16 @@ inline nlohmann::json report_json(const nn::compiler::Program& prog, const nn::r
     j["predicted_noise_budget_bits"] = prog.predicted_final_budget;
     j["quantization"] = quantization_json(prog);
   }
+  // The plan's levels: data primes from each instruction where they change (mod switches,
+  // CKKS rescales), in program order.
+  j["levels"] = nlohmann::json::array();
+  for (std::size_t i = 0, last = 0; i < prog.instrs.size(); ++i) {
+    const auto& ins = prog.instrs[i];
+    if (i == 0 || ins.level != prog.instrs[last].level) {
+      j["levels"].push_back({{"instruction", ins.label}, {"level", ins.level}});
+      last = i;
+    }
+  }
   j["images"] = r.images;
   j["batches"] = r.batches;
   j["depth"] = c.depth;

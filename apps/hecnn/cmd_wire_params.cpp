@@ -2,6 +2,7 @@
 // `inspect --params` and node-seal's EncryptionParameters.load read).
 //
 //   hecnn seal-params --scheme bfv --n 8192 --out parms.bin           (SEAL's BFVDefault primes, t for batching)
+//   hecnn seal-params --scheme bgv --n 8192 --out parms.bin           (the same for BGV)
 //   hecnn seal-params --scheme ckks --n 16384 --bits 60,40,40,60 --out parms.bin
 // The primes are the ones SEAL's CoeffModulus::Create picks for the bit sizes.
 // Parameters beyond SEAL's 128-bit table are refused unless --allow-insecure.
@@ -41,13 +42,13 @@ std::vector<std::uint64_t> ckks_default(std::uint64_t n) {
 
 void setup(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  app.add_option("--scheme", o->scheme, "bfv or ckks")->required()->check(CLI::IsMember({"bfv", "ckks"}));
+  app.add_option("--scheme", o->scheme, "bfv, bgv or ckks")->required()->check(CLI::IsMember({"bfv", "bgv", "ckks"}));
   app.add_option("--n", o->n, "polynomial modulus degree N (1024..32768, a power of two)")
       ->check(CLI::IsMember({1024, 2048, 4096, 8192, 16384, 32768}));
   app.add_option("--bits", o->bits, "bit sizes of the coefficient primes, last = special prime (default: 128-bit defaults)")
       ->delimiter(',')
       ->check(CLI::Range(2, 60));
-  app.add_option("--plain-bits", o->plain_bits, "BFV: bits of the batching plain modulus t (default 20)")
+  app.add_option("--plain-bits", o->plain_bits, "BFV and BGV: bits of the batching plain modulus t (default 20)")
       ->check(CLI::Range(2, 60));
   app.add_option("--compression", o->compression, "none, zlib or zstd")->check(CLI::IsMember({"none", "zlib", "zstd"}));
   app.add_option("--out", o->out, "output file")->required();
@@ -55,11 +56,12 @@ void setup(CLI::App& app) {
   app.callback([o] {
     if (o->bits.size() > wire::kMaxPrimeCount) throw std::invalid_argument("--bits: at most 64 primes");
     wire::EncryptionParameters p;
-    p.scheme = o->scheme == "bfv" ? wire::Scheme::bfv : wire::Scheme::ckks;
+    p.scheme = o->scheme == "bfv" ? wire::Scheme::bfv : o->scheme == "bgv" ? wire::Scheme::bgv : wire::Scheme::ckks;
+    const bool integer = p.scheme != wire::Scheme::ckks;
     p.poly_modulus_degree = o->n;
     if (!o->bits.empty()) p.coeff_modulus = wire::create_coeff_modulus(o->n, o->bits);
-    else p.coeff_modulus = p.scheme == wire::Scheme::bfv ? wire::bfv_default_coeff_modulus(o->n) : ckks_default(o->n);
-    if (p.scheme == wire::Scheme::bfv) p.plain_modulus = wire::batching_plain_modulus(o->n, o->plain_bits);
+    else p.coeff_modulus = integer ? wire::bfv_default_coeff_modulus(o->n) : ckks_default(o->n);
+    if (integer) p.plain_modulus = wire::batching_plain_modulus(o->n, o->plain_bits);
     wire::validate(p, wire::ValidationOptions{!o->insecure});  // FormatError naming the problem
     const auto bytes = wire::write_parameters(p, wire::WriteOptions{wire::kVersion41, wire::compression_from_string(o->compression)});
     hecnn::app::write_wire_file(o->out, bytes);

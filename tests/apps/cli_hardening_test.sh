@@ -110,6 +110,10 @@ if [ -e "$tmp/out.ct" ]; then echo "FAIL: seal-eval wrote an output after an err
 truncate -s 100000000 "$tmp/huge.bin"  # sparse: no disk used
 expect_refused "seal-eval: an input larger than any object" "is more than the limit" seal-eval --params "$tmp/p16k.bin" --op negate --in "$tmp/huge.bin" --out "$tmp/out.ct"
 expect_refused "seal-params below 128-bit security" "128-bit" seal-params --scheme ckks --n 4096 --bits 60,60 --out "$tmp/weak.bin"
+if "$hecnn" seal-params --scheme bgv --n 8192 --out "$tmp/bgv.bin" >/dev/null && "$hecnn" inspect "$tmp/bgv.bin" > "$tmp/bgv.txt" 2>&1 &&
+   grep -q "scheme: BGV" "$tmp/bgv.txt" && grep -q "plain modulus: [0-9]" "$tmp/bgv.txt"; then
+  echo "ok: seal-params --scheme bgv writes BGV parameters with a batching t"
+else echo "FAIL: seal-params --scheme bgv"; cat "$tmp/bgv.txt"; fail=1; fi
 
 # Options that would be silently ignored are refused; outside the repository the errors say
 # where data and models were looked for (issue 16's small defects).
