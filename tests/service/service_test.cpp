@@ -216,7 +216,7 @@ TEST(Service, UnknownPlansAndModesAreRefused) {
   auto& d = deployment();
   ServiceClient a(d.client(kTokenA));
   try {
-    a.open("bgv", 2);
+    a.open("tfhe", 2);
     ADD_FAILURE() << "unknown scheme accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("INVALID_ARGUMENT"), std::string::npos) << e.what();
