@@ -17,6 +17,15 @@ void mul_add_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const 
 void add_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q);
 void sub_mod_vec(const u64* a, const u64* b, u64* out, std::size_t n, const Modulus& q);
 
+// The tensor product of two 2-part ciphertext residues (x0 + x1 X)(y0 + y1 X):
+// d0 = x0 y0, d1 = x0 y1 + x1 y0, d2 = x1 y1. Each word of x and y is read before the same
+// position of d is written, so d0 may alias x0 and d1 x1 (in place); d2 must not alias an
+// input. The square: d0 = x0^2, d1 = 2 x0 x1, d2 = x1^2, under the same rule. One pass with
+// IFMA (q < 2^50), else portable loops.
+void tensor_mod_vec(const u64* x0, const u64* x1, const u64* y0, const u64* y1, u64* d0, u64* d1, u64* d2, std::size_t n,
+                    const Modulus& q);
+void square_tensor_mod_vec(const u64* x0, const u64* x1, u64* d0, u64* d1, u64* d2, std::size_t n, const Modulus& q);
+
 // True when the vector kernels are used for this modulus and length.
 bool vec_ops_use_ifma(const Modulus& q, std::size_t n);
 // Without IFMA: products by the AVX2 kernel when the CPU has it and q < 2^31.
@@ -25,6 +34,10 @@ bool vec_ops_use_avx2(const Modulus& q, std::size_t n);
 namespace detail {
 void mul_mod_ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, int bits, u64 mu, bool accumulate);
 void add_sub_mod_ifma(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, bool subtract);
+// tensor_mod_vec / square_tensor_mod_vec's IFMA kernels (n a multiple of 8, q < 2^50;
+// mu = ifma::barrett_factor52(q)); square when y0 and y1 are null.
+void tensor_mod_ifma(const u64* x0, const u64* x1, const u64* y0, const u64* y1, u64* d0, u64* d1, u64* d2, std::size_t n,
+                     u64 q, int bits, u64 mu);
 // n a multiple of 4, q < 2^31, inputs reduced; only call when the CPU has AVX2.
 void mul_mod_avx2(const u64* a, const u64* b, u64* out, std::size_t n, u64 q, int bits, bool accumulate);
 }  // namespace detail

@@ -36,6 +36,43 @@ TEST_P(VecOps, MatchScalarArithmetic) {
   for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], q.sub(a[i], b[i])) << i;
 }
 
+// The tensor products, out of place and in place (d0 = x0, d1 = x1), against scalar arithmetic.
+TEST_P(VecOps, TensorProductsMatchScalarArithmetic) {
+  const int bits = GetParam();
+  const Modulus q(ntt_primes(bits, 1024, 1)[0]);
+  const std::size_t n = 1024;
+  std::mt19937_64 rng(bits * 7 + 1);
+  std::vector<u64> x0(n), x1(n), y0(n), y1(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x0[i] = rng() % q.value();
+    x1[i] = rng() % q.value();
+    y0[i] = rng() % q.value();
+    y1[i] = rng() % q.value();
+  }
+  x0[0] = x1[0] = y0[0] = y1[0] = q.value() - 1;
+  x0[1] = 0;
+  for (bool in_place : {false, true}) {
+    std::vector<u64> d0(n), d1(n), d2(n), s0(n), s1(n), s2(n);
+    if (in_place) {
+      d0 = x0;
+      d1 = x1;
+      s0 = x0;
+      s1 = x1;
+    }
+    tensor_mod_vec(in_place ? d0.data() : x0.data(), in_place ? d1.data() : x1.data(), y0.data(), y1.data(), d0.data(), d1.data(),
+                   d2.data(), n, q);
+    square_tensor_mod_vec(in_place ? s0.data() : x0.data(), in_place ? s1.data() : x1.data(), s0.data(), s1.data(), s2.data(), n, q);
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(d0[i], q.mul(x0[i], y0[i])) << i << (in_place ? " in place" : "");
+      ASSERT_EQ(d1[i], q.add(q.mul(x0[i], y1[i]), q.mul(x1[i], y0[i]))) << i;
+      ASSERT_EQ(d2[i], q.mul(x1[i], y1[i])) << i;
+      ASSERT_EQ(s0[i], q.mul(x0[i], x0[i])) << i;
+      ASSERT_EQ(s1[i], q.add(q.mul(x0[i], x1[i]), q.mul(x0[i], x1[i]))) << i;
+      ASSERT_EQ(s2[i], q.mul(x1[i], x1[i])) << i;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Bits, VecOps, ::testing::Values(20, 27, 30, 31, 36, 44, 49, 50, 55, 60),
                          [](const auto& info) { return "bits" + std::to_string(info.param); });
 

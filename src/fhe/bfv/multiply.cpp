@@ -13,6 +13,7 @@
 
 #include "fhe/bfv/evaluator.h"
 #include "fhe/bfv/multiply_ifma.h"
+#include "math/vec_ops.h"
 #include "math/parallel.h"
 #include "math/scratch.h"
 
@@ -128,7 +129,7 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
     u64* d1 = d.poly(1) + r * n;
     u64* d2 = d.poly(2) + r * n;
     if (L.ifma) {
-      detail::tensor_ifma(x0, x1, y0, y1, d0, d1, d2, n, m.value(), m.bits(), L.barrett52[r]);
+      math::detail::tensor_mod_ifma(x0, x1, y0, y1, d0, d1, d2, n, m.value(), m.bits(), L.barrett52[r]);
       return;
     }
     for (std::size_t i = 0; i < n; ++i) {

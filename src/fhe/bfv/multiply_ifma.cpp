@@ -1,11 +1,6 @@
-// AVX-512 IFMA kernels for the two coefficient-wise steps of BFV multiplication
-// (multiply.cpp): the tensor product and the scaling by t/Q. Taken when every
-// prime of Q and of the auxiliary base P is below 2^50 (LevelTables::ifma).
-//
-// Tensor: x y mod m for x, y < m < 2^50 by Barrett in 52-bit limbs: with
-// L = bits(m), c = floor(x y / 2^(L-1)) < 2^51 and mu = floor(2^(L+51) / m),
-// qhat = floor(c mu / 2^52) undershoots the quotient by at most 2, so
-// x y - qhat m lies in [0, 3m) < 2^52 and two conditional subtractions finish.
+// AVX-512 IFMA kernel for the scaling step of BFV multiplication (multiply.cpp; the
+// tensor product is math::detail::tensor_mod_ifma). Taken when every prime of Q and of
+// the auxiliary base P is below 2^50 (LevelTables::ifma).
 // Scale: as the portable scale_round, with 52-bit Shoup multiplies and the
 // fractions theta_i in two 52-bit words (error below 2^-90 per term).
 #include "fhe/bfv/multiply_ifma.h"
@@ -15,19 +10,6 @@ namespace hecnn::bfv::detail {
 
 using math::ifma::reduce_once;
 using math::ifma::set1;
-
-HECNN_IFMA void tensor_ifma(const u64* x0, const u64* x1, const u64* y0, const u64* y1, u64* d0, u64* d1, u64* d2,
-                            std::size_t n, u64 modulus, int bits, u64 mu) {
-  const math::ifma::Barrett52 b = math::ifma::barrett52(modulus, bits, mu);
-  for (std::size_t i = 0; i < n; i += 8) {
-    const __m512i a0 = _mm512_loadu_si512(x0 + i), a1 = _mm512_loadu_si512(x1 + i);
-    const __m512i b0 = _mm512_loadu_si512(y0 + i), b1 = _mm512_loadu_si512(y1 + i);
-    _mm512_storeu_si512(d0 + i, math::ifma::mul_barrett(a0, b0, b));
-    const __m512i cross = _mm512_add_epi64(math::ifma::mul_barrett(a0, b1, b), math::ifma::mul_barrett(a1, b0, b));
-    _mm512_storeu_si512(d1 + i, reduce_once(cross, b.q));
-    _mm512_storeu_si512(d2 + i, math::ifma::mul_barrett(a1, b1, b));
-  }
-}
 
 HECNN_IFMA void scale_round_ifma(const LevelTables& L, const rlwe::Context& ctx, const u64* d, u64* z, std::size_t n,
                                  std::size_t c0, std::size_t c1) {

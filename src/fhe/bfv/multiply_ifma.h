@@ -7,9 +7,7 @@
 
 namespace hecnn::bfv::detail {
 
-// d0 = x0 y0, d1 = x0 y1 + x1 y0, d2 = x1 y1 mod m (one residue of n words).
-void tensor_ifma(const u64* x0, const u64* x1, const u64* y0, const u64* y1, u64* d0, u64* d1, u64* d2,
-                 std::size_t n, u64 modulus, int bits, u64 mu);
+// (The tensor product is math::detail::tensor_mod_ifma, shared with BGV and CKKS.)
 // z = round(t d / Q) mod P for coefficients [c0, c1) of d (over Q u P).
 void scale_round_ifma(const LevelTables& L, const rlwe::Context& ctx, const u64* d, u64* z, std::size_t n,
                       std::size_t c0, std::size_t c1);

@@ -1,7 +1,5 @@
 #include "fhe/bgv/evaluator.h"
 
-#include "fhe/bfv/multiply_ifma.h"
-#include "math/ifma_constants.h"
 #include "math/vec_ops.h"
 
 #include <cmath>
@@ -192,9 +190,13 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
   // out_m = sum_{i + j = m} a_i b_j, prime by prime (NTT form: slot-wise products).
   math::parallel_for(k, [&](std::size_t r) {
     const auto& q = ctx.key_base()[r];
-    if (sa == 2 && sb == 2 && math::vec_ops_use_ifma(q, n)) {  // one pass, no accumulation
-      bfv::detail::tensor_ifma(a.residue(0, r), a.residue(1, r), b.residue(0, r), b.residue(1, r), out.residue(0, r), out.residue(1, r),
-                               out.residue(2, r), n, q.value(), q.bits(), math::ifma::barrett_factor52(q));
+    if (sa == 2 && sb == 2) {  // one pass, no accumulation
+      if (&a == &b) {
+        math::square_tensor_mod_vec(a.residue(0, r), a.residue(1, r), out.residue(0, r), out.residue(1, r), out.residue(2, r), n, q);
+      } else {
+        math::tensor_mod_vec(a.residue(0, r), a.residue(1, r), b.residue(0, r), b.residue(1, r), out.residue(0, r), out.residue(1, r),
+                             out.residue(2, r), n, q);
+      }
       return;
     }
     for (std::size_t i = 0; i < sa; ++i)

@@ -220,11 +220,7 @@ void Evaluator::multiply_inplace(Ciphertext& a, const Ciphertext& b) const {
       u64* a2 = a.residue(2, j);
       const u64* b0 = b.residue(0, j);
       const u64* b1 = b.residue(1, j);
-      // Order matters: each input word is read before it is overwritten.
-      math::mul_mod_vec(a1, b1, a2, n, q);      // c2 = a1 b1
-      math::mul_mod_vec(a1, b0, a1, n, q);      // c1 = a1 b0
-      math::mul_add_mod_vec(a0, b1, a1, n, q);  //    + a0 b1
-      math::mul_mod_vec(a0, b0, a0, n, q);      // c0 = a0 b0
+      math::tensor_mod_vec(a0, a1, b0, b1, a0, a1, a2, n, q);  // in place: c0 = a0 b0, c1 = a0 b1 + a1 b0, c2 = a1 b1
     });
   } else {
     const std::size_t sa = a.size, sb = b.size, sr = sa + sb - 1;
@@ -263,10 +259,7 @@ void Evaluator::square_inplace(Ciphertext& a) const {
     u64* a0 = a.residue(0, j);
     u64* a1 = a.residue(1, j);
     u64* a2 = a.residue(2, j);
-    math::mul_mod_vec(a1, a1, a2, n, q);  // c2 = a1^2
-    math::mul_mod_vec(a0, a1, a1, n, q);  // a0 a1
-    math::add_mod_vec(a1, a1, a1, n, q);  // c1 = 2 a0 a1
-    math::mul_mod_vec(a0, a0, a0, n, q);  // c0 = a0^2
+    math::square_tensor_mod_vec(a0, a1, a0, a1, a2, n, q);  // in place: a0^2, 2 a0 a1, a1^2
   });
   a.scale = scale;
 }
