@@ -3,8 +3,10 @@
 // 52-bit Shoup multiplication: for x < 2^52 and w < q < 2^50 with
 // wq = floor(w 2^52 / q), qhat = hi52(x wq) and r = lo52(x w - qhat q) lies in
 // [0, 2q). Harvey's lazy butterflies keep values below 4q < 2^52. Stages with
-// butterfly distance t >= 8 work on contiguous vectors; t = 4, 2, 1 regroup two
-// vectors with permutes so that one register holds the X and one the Y operands.
+// butterfly distance t >= 8 work on contiguous vectors, two stages per pass where both
+// distances allow it (radix 4: four vectors in registers, half the memory passes);
+// t = 4, 2, 1 regroup two vectors with permutes so that one register holds the X and one
+// the Y operands.
 // Compiled with target attributes; called only when the CPU has AVX-512 IFMA.
 #include "math/ifma.h"
 #include "math/ntt.h"
@@ -91,10 +93,33 @@ HECNN_IFMA void ntt_forward_ifma(u64* a, const NttTables& tab) {
   const Consts c = consts(q);
   const u64* w = tab.ifma_roots().data();
   const u64* wq = tab.ifma_roots_quot().data();
-  std::size_t t = n;
-  for (std::size_t m = 1; m < n; m <<= 1) {
-    t >>= 1;
-    if (t >= 8) {
+  std::size_t m = 1;
+  while (m < n) {
+    const std::size_t t = n / (2 * m);  // butterfly distance of stage m
+    if (t >= 16) {
+      // Two stages per pass (radix 4): stage m pairs (e0, e2), (e1, e3) of each 2t block,
+      // stage 2m then (e0, e1) and (e2, e3); half the passes over memory.
+      const std::size_t h = t / 2;
+      for (std::size_t i = 0; i < m; ++i) {
+        const __m512i w1 = ifma::set1(w[m + i]), w1q = ifma::set1(wq[m + i]);
+        const __m512i w2 = ifma::set1(w[2 * m + 2 * i]), w2q = ifma::set1(wq[2 * m + 2 * i]);
+        const __m512i w3 = ifma::set1(w[2 * m + 2 * i + 1]), w3q = ifma::set1(wq[2 * m + 2 * i + 1]);
+        u64* e = a + 2 * i * t;
+        for (std::size_t j = 0; j < h; j += 8) {
+          __m512i e0 = _mm512_loadu_si512(e + j), e1 = _mm512_loadu_si512(e + h + j);
+          __m512i e2 = _mm512_loadu_si512(e + t + j), e3 = _mm512_loadu_si512(e + t + h + j);
+          ct_butterfly(e0, e2, w1, w1q, c);
+          ct_butterfly(e1, e3, w1, w1q, c);
+          ct_butterfly(e0, e1, w2, w2q, c);
+          ct_butterfly(e2, e3, w3, w3q, c);
+          _mm512_storeu_si512(e + j, e0);
+          _mm512_storeu_si512(e + h + j, e1);
+          _mm512_storeu_si512(e + t + j, e2);
+          _mm512_storeu_si512(e + t + h + j, e3);
+        }
+      }
+      m <<= 2;
+    } else if (t >= 8) {
       for (std::size_t i = 0; i < m; ++i) {
         const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w[m + i]));
         const __m512i vwq = _mm512_set1_epi64(static_cast<long long>(wq[m + i]));
@@ -108,8 +133,10 @@ HECNN_IFMA void ntt_forward_ifma(u64* a, const NttTables& tab) {
           _mm512_storeu_si512(y + j, vy);
         }
       }
+      m <<= 1;
     } else {
       short_stage<true>(a, n, m, t, w, wq, c);
+      m <<= 1;
     }
   }
   for (std::size_t i = 0; i < n; i += 8) {
@@ -125,25 +152,53 @@ HECNN_IFMA void ntt_inverse_ifma(u64* a, const NttTables& tab) {
   const Consts c = consts(q);
   const u64* w = tab.ifma_inv_roots().data();
   const u64* wq = tab.ifma_inv_roots_quot().data();
-  std::size_t t = 1;
-  for (std::size_t m = n >> 1; m >= 1; m >>= 1, t <<= 1) {
+  std::size_t m = n >> 1, t = 1;
+  while (m >= 1) {
     if (t < 8) {
       short_stage<false>(a, n, m, t, w, wq, c);
+      m >>= 1;
+      t <<= 1;
       continue;
     }
-    for (std::size_t i = 0; i < m; ++i) {
-      const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w[m + i]));
-      const __m512i vwq = _mm512_set1_epi64(static_cast<long long>(wq[m + i]));
-      u64* x = a + 2 * i * t;
-      u64* y = x + t;
-      for (std::size_t j = 0; j < t; j += 8) {
-        __m512i vx = _mm512_loadu_si512(x + j);
-        __m512i vy = _mm512_loadu_si512(y + j);
-        gs_butterfly(vx, vy, vw, vwq, c);
-        _mm512_storeu_si512(x + j, vx);
-        _mm512_storeu_si512(y + j, vy);
+    if (m >= 2) {
+      // Two stages per pass (radix 4): stage m pairs (e0, e1), (e2, e3) of each 4t block,
+      // stage m / 2 then (e0, e2) and (e1, e3).
+      for (std::size_t g = 0; g < m / 2; ++g) {
+        const __m512i w1 = ifma::set1(w[m + 2 * g]), w1q = ifma::set1(wq[m + 2 * g]);
+        const __m512i w2 = ifma::set1(w[m + 2 * g + 1]), w2q = ifma::set1(wq[m + 2 * g + 1]);
+        const __m512i w3 = ifma::set1(w[m / 2 + g]), w3q = ifma::set1(wq[m / 2 + g]);
+        u64* e = a + 4 * g * t;
+        for (std::size_t j = 0; j < t; j += 8) {
+          __m512i e0 = _mm512_loadu_si512(e + j), e1 = _mm512_loadu_si512(e + t + j);
+          __m512i e2 = _mm512_loadu_si512(e + 2 * t + j), e3 = _mm512_loadu_si512(e + 3 * t + j);
+          gs_butterfly(e0, e1, w1, w1q, c);
+          gs_butterfly(e2, e3, w2, w2q, c);
+          gs_butterfly(e0, e2, w3, w3q, c);
+          gs_butterfly(e1, e3, w3, w3q, c);
+          _mm512_storeu_si512(e + j, e0);
+          _mm512_storeu_si512(e + t + j, e1);
+          _mm512_storeu_si512(e + 2 * t + j, e2);
+          _mm512_storeu_si512(e + 3 * t + j, e3);
+        }
       }
+      m >>= 2;
+      t <<= 2;
+      continue;
     }
+    // The last stage alone (m == 1).
+    const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w[m]));
+    const __m512i vwq = _mm512_set1_epi64(static_cast<long long>(wq[m]));
+    u64* x = a;
+    u64* y = x + t;
+    for (std::size_t j = 0; j < t; j += 8) {
+      __m512i vx = _mm512_loadu_si512(x + j);
+      __m512i vy = _mm512_loadu_si512(y + j);
+      gs_butterfly(vx, vy, vw, vwq, c);
+      _mm512_storeu_si512(x + j, vx);
+      _mm512_storeu_si512(y + j, vy);
+    }
+    m >>= 1;
+    t <<= 1;
   }
   // Multiply by 1/N and reduce fully.
   const u64 inv_n = tab.inv_n().operand;

@@ -131,7 +131,8 @@ TEST_P(NttIfma, MatchesScalarKernels) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, NttIfma,
-                         ::testing::Values(NttCase{16, 30}, NttCase{32, 40}, NttCase{1024, 27}, NttCase{4096, 36},
+                         ::testing::Values(NttCase{16, 30}, NttCase{32, 40}, NttCase{64, 40}, NttCase{128, 44}, NttCase{1024, 27},
+                                           NttCase{2048, 44}, NttCase{4096, 36},
                                            NttCase{8192, 44}, NttCase{16384, 49}, NttCase{32768, 50}),
                          [](const auto& info) {
                            return "N" + std::to_string(info.param.n) + "_bits" + std::to_string(info.param.bits);
