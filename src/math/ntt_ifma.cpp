@@ -64,24 +64,47 @@ HECNN_IFMA inline Pattern pattern(std::size_t t) {
           _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), 8};
 }
 
+// One short stage (distance t, stage index m) on a 16-element block held in (va, vb).
 template <bool Forward>
-HECNN_IFMA inline void short_stage(u64* a, std::size_t n, std::size_t m, std::size_t t, const u64* w, const u64* wq,
-                                   const Consts& c) {
-  const Pattern p = pattern(t);
-  for (std::size_t base = 0, g = 0; base < n; base += 16, g += p.groups) {
+HECNN_IFMA inline void short_stage_regs(__m512i& va, __m512i& vb, const Pattern& p, std::size_t base, std::size_t m, std::size_t t,
+                                        const u64* w, const u64* wq, const Consts& c) {
+  __m512i x = _mm512_permutex2var_epi64(va, p.take_x, vb);
+  __m512i y = _mm512_permutex2var_epi64(va, p.take_y, vb);
+  const std::size_t g = base / (2 * t);
+  const __m512i ww = _mm512_permutexvar_epi64(p.widx, _mm512_loadu_si512(w + m + g));
+  const __m512i wwq = _mm512_permutexvar_epi64(p.widx, _mm512_loadu_si512(wq + m + g));
+  if constexpr (Forward) {
+    ct_butterfly(x, y, ww, wwq, c);
+  } else {
+    gs_butterfly(x, y, ww, wwq, c);
+  }
+  va = _mm512_permutex2var_epi64(x, p.put_a, y);
+  vb = _mm512_permutex2var_epi64(x, p.put_b, y);
+}
+
+// The three short stages (t = 4, 2, 1) of each 16-element block at once, in registers:
+// forward t = 4, 2, 1 then the final reduction to [0, q); inverse t = 1, 2, 4. The stage
+// index of t = 4 is n / 8; those of t = 2 and t = 1 are n / 4 and n / 2.
+template <bool Forward>
+HECNN_IFMA inline void short_stages(u64* a, std::size_t n, const u64* w, const u64* wq, const Consts& c) {
+  const std::size_t m4 = n / 8;
+  const Pattern p4 = pattern(4), p2 = pattern(2), p1 = pattern(1);
+  for (std::size_t base = 0; base < n; base += 16) {
     __m512i va = _mm512_loadu_si512(a + base);
     __m512i vb = _mm512_loadu_si512(a + base + 8);
-    __m512i x = _mm512_permutex2var_epi64(va, p.take_x, vb);
-    __m512i y = _mm512_permutex2var_epi64(va, p.take_y, vb);
-    const __m512i ww = _mm512_permutexvar_epi64(p.widx, _mm512_loadu_si512(w + m + g));
-    const __m512i wwq = _mm512_permutexvar_epi64(p.widx, _mm512_loadu_si512(wq + m + g));
     if constexpr (Forward) {
-      ct_butterfly(x, y, ww, wwq, c);
+      short_stage_regs<true>(va, vb, p4, base, m4, 4, w, wq, c);
+      short_stage_regs<true>(va, vb, p2, base, 2 * m4, 2, w, wq, c);
+      short_stage_regs<true>(va, vb, p1, base, 4 * m4, 1, w, wq, c);
+      va = reduce_once(reduce_once(va, c.two_q), c.q);
+      vb = reduce_once(reduce_once(vb, c.two_q), c.q);
     } else {
-      gs_butterfly(x, y, ww, wwq, c);
+      short_stage_regs<false>(va, vb, p1, base, 4 * m4, 1, w, wq, c);
+      short_stage_regs<false>(va, vb, p2, base, 2 * m4, 2, w, wq, c);
+      short_stage_regs<false>(va, vb, p4, base, m4, 4, w, wq, c);
     }
-    _mm512_storeu_si512(a + base, _mm512_permutex2var_epi64(x, p.put_a, y));
-    _mm512_storeu_si512(a + base + 8, _mm512_permutex2var_epi64(x, p.put_b, y));
+    _mm512_storeu_si512(a + base, va);
+    _mm512_storeu_si512(a + base + 8, vb);
   }
 }
 
@@ -135,14 +158,10 @@ HECNN_IFMA void ntt_forward_ifma(u64* a, const NttTables& tab) {
       }
       m <<= 1;
     } else {
-      short_stage<true>(a, n, m, t, w, wq, c);
-      m <<= 1;
+      // t == 4: the three short stages and the final reduction in one pass.
+      short_stages<true>(a, n, w, wq, c);
+      return;
     }
-  }
-  for (std::size_t i = 0; i < n; i += 8) {
-    __m512i v = _mm512_loadu_si512(a + i);
-    v = reduce_once(reduce_once(v, c.two_q), c.q);
-    _mm512_storeu_si512(a + i, v);
   }
 }
 
@@ -152,21 +171,25 @@ HECNN_IFMA void ntt_inverse_ifma(u64* a, const NttTables& tab) {
   const Consts c = consts(q);
   const u64* w = tab.ifma_inv_roots().data();
   const u64* wq = tab.ifma_inv_roots_quot().data();
-  std::size_t m = n >> 1, t = 1;
+  // 1/N is folded into the last stage: its sums are multiplied by 1/N, its differences by
+  // w / N (one product, as before), then reduced to [0, q).
+  const u64 inv_n = tab.inv_n().operand;
+  const __m512i vn = ifma::set1(inv_n), vnq = ifma::set1(ifma::shoup_quotient52(inv_n, q));
+  const Modulus& mq = tab.modulus();
+  const u64 w_last = mq.mul(w[1], inv_n);
+  const __m512i wl = ifma::set1(w_last), wlq = ifma::set1(ifma::shoup_quotient52(w_last, q));
+  // The three short stages (t = 1, 2, 4) in one pass, then t >= 8.
+  short_stages<false>(a, n, w, wq, c);
+  std::size_t m = n >> 4, t = 8;
   while (m >= 1) {
-    if (t < 8) {
-      short_stage<false>(a, n, m, t, w, wq, c);
-      m >>= 1;
-      t <<= 1;
-      continue;
-    }
     if (m >= 2) {
       // Two stages per pass (radix 4): stage m pairs (e0, e1), (e2, e3) of each 4t block,
       // stage m / 2 then (e0, e2) and (e1, e3).
+      const bool last = m == 2;
       for (std::size_t g = 0; g < m / 2; ++g) {
         const __m512i w1 = ifma::set1(w[m + 2 * g]), w1q = ifma::set1(wq[m + 2 * g]);
         const __m512i w2 = ifma::set1(w[m + 2 * g + 1]), w2q = ifma::set1(wq[m + 2 * g + 1]);
-        const __m512i w3 = ifma::set1(w[m / 2 + g]), w3q = ifma::set1(wq[m / 2 + g]);
+        const __m512i w3 = last ? wl : ifma::set1(w[m / 2 + g]), w3q = last ? wlq : ifma::set1(wq[m / 2 + g]);
         u64* e = a + 4 * g * t;
         for (std::size_t j = 0; j < t; j += 8) {
           __m512i e0 = _mm512_loadu_si512(e + j), e1 = _mm512_loadu_si512(e + t + j);
@@ -175,6 +198,12 @@ HECNN_IFMA void ntt_inverse_ifma(u64* a, const NttTables& tab) {
           gs_butterfly(e2, e3, w2, w2q, c);
           gs_butterfly(e0, e2, w3, w3q, c);
           gs_butterfly(e1, e3, w3, w3q, c);
+          if (last) {
+            e0 = ifma::mul_shoup(e0, vn, vnq, c.q, c.neg_q);
+            e1 = ifma::mul_shoup(e1, vn, vnq, c.q, c.neg_q);
+            e2 = reduce_once(e2, c.q);
+            e3 = reduce_once(e3, c.q);
+          }
           _mm512_storeu_si512(e + j, e0);
           _mm512_storeu_si512(e + t + j, e1);
           _mm512_storeu_si512(e + 2 * t + j, e2);
@@ -185,29 +214,18 @@ HECNN_IFMA void ntt_inverse_ifma(u64* a, const NttTables& tab) {
       t <<= 2;
       continue;
     }
-    // The last stage alone (m == 1).
-    const __m512i vw = _mm512_set1_epi64(static_cast<long long>(w[m]));
-    const __m512i vwq = _mm512_set1_epi64(static_cast<long long>(wq[m]));
+    // The last stage alone (m == 1), with 1/N folded in.
     u64* x = a;
     u64* y = x + t;
     for (std::size_t j = 0; j < t; j += 8) {
       __m512i vx = _mm512_loadu_si512(x + j);
       __m512i vy = _mm512_loadu_si512(y + j);
-      gs_butterfly(vx, vy, vw, vwq, c);
-      _mm512_storeu_si512(x + j, vx);
-      _mm512_storeu_si512(y + j, vy);
+      gs_butterfly(vx, vy, wl, wlq, c);
+      _mm512_storeu_si512(x + j, ifma::mul_shoup(vx, vn, vnq, c.q, c.neg_q));
+      _mm512_storeu_si512(y + j, reduce_once(vy, c.q));
     }
     m >>= 1;
     t <<= 1;
-  }
-  // Multiply by 1/N and reduce fully.
-  const u64 inv_n = tab.inv_n().operand;
-  const __m512i vw = _mm512_set1_epi64(static_cast<long long>(inv_n));
-  const __m512i vwq = ifma::set1(ifma::shoup_quotient52(inv_n, q));
-  for (std::size_t i = 0; i < n; i += 8) {
-    __m512i v = _mm512_loadu_si512(a + i);
-    v = ifma::mul_shoup_lazy(v, vw, vwq, c.neg_q);
-    _mm512_storeu_si512(a + i, reduce_once(v, c.q));
   }
 }
 
