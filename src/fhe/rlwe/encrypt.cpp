@@ -1,9 +1,11 @@
 #include "fhe/rlwe/encrypt.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "fhe/rlwe/poly_ops.h"
 #include "math/parallel.h"
+#include "math/vec_ops.h"
 #include "math/sampling.h"
 #include "math/scratch.h"
 #include "math/secure.h"
@@ -82,6 +84,17 @@ void encrypt_zero_public(const Context& ctx, const PublicKey& pk, std::size_t k,
 void secret_dot(const Context& ctx, const SecretKey& sk, const Ciphertext& ct, u64* out) {
   const std::size_t n = ctx.n(), k = ct.num_primes;
   const std::size_t words = n * k;
+  if (ct.size == 2 && ct.ntt_form) {
+    // The common case (CKKS, BGV): out = c0 + c1 s slot-wise, straight into out (no scratch
+    // holding a product with the secret, nothing to wipe).
+    math::parallel_for(k, [&](std::size_t j) {
+      const auto& q = ctx.key_base()[j];
+      u64* o = out + j * n;
+      if (o != ct.poly(0) + j * n) std::copy(ct.poly(0) + j * n, ct.poly(0) + (j + 1) * n, o);
+      math::mul_add_mod_vec(ct.poly(1) + j * n, sk.data.data() + j * n, o, n, q);
+    });
+    return;
+  }
   u64* acc = math::scratch<struct DotAccTag, u64>(words);
   u64* term = math::scratch<struct DotTermTag, u64>(words);
   u64* spow = math::scratch<struct DotPowTag, u64>(words);
