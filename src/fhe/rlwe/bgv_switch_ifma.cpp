@@ -58,4 +58,11 @@ HECNN_IFMA void bgv_sub_scale_ifma(u64* a, const u64* d, std::size_t n, u64 q, u
   }
 }
 
+HECNN_IFMA void reduce_add_ifma(const u64* x, u64* out, std::size_t n, u64 q, u64 add) {
+  const ReduceBy rq(q);
+  const __m512i va = set1(add);
+  for (std::size_t i = 0; i < n; i += 8)
+    _mm512_storeu_si512(out + i, math::ifma::reduce_once(_mm512_add_epi64(rq(_mm512_loadu_si512(x + i)), va), rq.q));
+}
+
 }  // namespace hecnn::rlwe::detail

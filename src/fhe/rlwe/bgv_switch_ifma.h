@@ -1,7 +1,8 @@
-// IFMA kernels of BGV's division by the last prime (poly_ops.cpp: divide_and_round_by_last
-// under BGV), 8 coefficients at a time. Call only when math::cpu_has_ifma(), n is a
-// multiple of 8 and q_last, t and the target prime are below 2^50. Results are the
-// scalar path's, word for word (delta = c + k q_last with c and k centred).
+// IFMA kernels of the division by the last prime (poly_ops.cpp: divide_and_round_by_last;
+// BGV's exact division and CKKS's rounded rescale), 8 coefficients at a time. Call only
+// when math::cpu_has_ifma(), n is a multiple of 8 and q_last, t and the target prime are
+// below 2^50. Results are the scalar path's, word for word (BGV: delta = c + k q_last with
+// c and k centred).
 #pragma once
 
 #include <cstddef>
@@ -16,5 +17,7 @@ void bgv_delta_k_ifma(const u64* x, u64* k, std::size_t n, u64 q_last, u64 t, u6
 // a[i] <- (a[i] - d[i]) q_last^-1 mod q, d = the NTT of delta mod q: see bgv_delta_mod_ifma.
 void bgv_delta_mod_ifma(const u64* x, const u64* k, u64* delta, std::size_t n, u64 q_last, u64 t, u64 q);
 void bgv_sub_scale_ifma(u64* a, const u64* d, std::size_t n, u64 q, u64 q_last_inv_q);
+// out[i] = (x[i] mod q + add) mod q for x[i] < 2^52, add < q (the rounding's shifted last residue).
+void reduce_add_ifma(const u64* x, u64* out, std::size_t n, u64 q, u64 add);
 
 }  // namespace hecnn::rlwe::detail

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include "fhe/rlwe/bgv_switch_ifma.h"
@@ -61,7 +62,13 @@ TEST_P(BgvSwitchKernels, IfmaEqualsScalar) {
 INSTANTIATE_TEST_SUITE_P(Chains, BgvSwitchKernels,
                          ::testing::Values(SwitchCase{4096, 20}, SwitchCase{8192, 20}, SwitchCase{8192, 33}, SwitchCase{16384, 47},
                                            SwitchCase{16384, 30}),
-                         [](const auto& info) { return "N" + std::to_string(info.param.n) + "_t" + std::to_string(info.param.t_bits); });
+                         [](const auto& info) {
+                           std::string name = "N";  // (appended: GCC 12 warns on "N" + to_string(...))
+                           name += std::to_string(info.param.n);
+                           name += "_t";
+                           name += std::to_string(info.param.t_bits);
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace hecnn::rlwe
