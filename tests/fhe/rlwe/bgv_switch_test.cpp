@@ -1,6 +1,6 @@
-// BGV's division by the last prime: the IFMA kernels (bgv_switch_ifma.h) give the scalar
-// path's words (BgvDelta) on random residues, for every prime of the chain, with t and
-// q_last of the sizes the compiler picks (20 to 49 bits).
+// The division by the last prime: the IFMA kernels (bgv_switch_ifma.h) give the scalar
+// path's words (BgvDelta; the rounding's reduction) on random residues, for every prime of
+// the chain, with t and q_last of the sizes the compiler picks (20 to 49 bits).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -55,6 +55,25 @@ TEST_P(BgvSwitchKernels, IfmaEqualsScalar) {
       detail::bgv_sub_scale_ifma(a.data(), delta.data(), n, qj.value(), ctx->inv_last(k, j).operand);
       for (std::size_t i = 0; i < n; ++i)
         ASSERT_EQ(a[i], qj.mul(qj.sub(b[i], ref[i]), ctx->inv_last(k, j).operand)) << "prime " << j << ", coefficient " << i;
+    }
+  }
+}
+
+// The rounded division's kernel (CKKS rescale): (x mod q + add) mod q for every prime.
+TEST_P(BgvSwitchKernels, ReduceAddEqualsScalar) {
+  if (!math::cpu_has_ifma()) GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
+  const auto [n, t_bits] = GetParam();
+  std::mt19937_64 rng(std::uint64_t(n) + std::uint64_t(t_bits) * 7);
+  const auto primes = math::ntt_primes(t_bits + 20, n, 3);
+  for (u64 qv : primes) {
+    const math::Modulus q(qv);
+    std::vector<u64> x(n), out(n);
+    for (auto& v : x) v = rng() % (u64{1} << 50);
+    x[0] = (u64{1} << 50) - 1;
+    x[1] = 0;
+    for (u64 add : {u64{0}, qv - 1, rng() % qv}) {
+      detail::reduce_add_ifma(x.data(), out.data(), n, qv, add);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], q.add(q.reduce(x[i]), add)) << i;
     }
   }
 }
