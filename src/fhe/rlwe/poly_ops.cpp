@@ -149,22 +149,19 @@ void divide_and_round_by_last(const Context& ctx, u64* a, std::size_t k, bool nt
   // Adding floor(q_last / 2) turns the floor of the exact division into rounding.
   const u64 half = ql.value() >> 1;
   for (std::size_t i = 0; i < n; ++i) a_last[i] = ql.add(a_last[i], half);
-  bool vector = ntt_form && n % 8 == 0 && ql.bits() <= 50 && math::cpu_has_ifma();
-  for (std::size_t j = 0; vector && j < last; ++j) vector = ctx.key_base()[j].bits() <= 50;
-  if (vector) {  // the same words by the IFMA kernels (bgv_switch_ifma.h)
-    math::parallel_for(last, [&](std::size_t j) {
-      const auto& qj = ctx.key_base()[j];
-      const u64 q = qj.value();
+  // NTT form with q_last below 2^50: each prime below 2^50 takes the IFMA kernels
+  // (bgv_switch_ifma.h; the same words), the others the scalar loop below.
+  const bool vector = ntt_form && n % 8 == 0 && ql.bits() <= 50 && math::cpu_has_ifma();
+  math::parallel_for(last, [&](std::size_t j) {
+    const auto& qj = ctx.key_base()[j];
+    const u64 q = qj.value();
+    if (vector && qj.bits() <= 50) {
       u64* tmp = math::scratch<struct DivRoundVecTag, u64>(n);
       detail::reduce_add_ifma(a_last, tmp, n, q, (q - qj.reduce(half)) % q);
       math::ntt_forward(tmp, ctx.ntt(j));
       detail::bgv_sub_scale_ifma(a + j * n, tmp, n, q, ctx.inv_last(k, j).operand);
-    });
-    return;
-  }
-  math::parallel_for(last, [&](std::size_t j) {
-    const auto& qj = ctx.key_base()[j];
-    const u64 q = qj.value();
+      return;
+    }
     // (a_j - (a_last - half)) * q_last^-1, with a_last - half reduced mod q_j: add
     // q - (half mod q) instead of subtracting, and let the Shoup product absorb
     // values below 4q (a_j < q, reduce(a_last) < q, q - half_mod <= q).
