@@ -23,9 +23,25 @@ void lift_plain_ntt(const rlwe::Context& ctx, const Plaintext& pt, u64 multiplie
   math::parallel_for(k, [&](std::size_t j) {
     const auto& qj = ctx.key_base()[j];
     u64* dst = out + j * n;
-    for (std::size_t i = 0; i < n; ++i) {
-      const u64 v = multiplier == 1 ? pt.coeffs[i] : tm.mul(pt.coeffs[i], multiplier);
-      dst[i] = v > half_t ? qj.neg(qj.reduce(t - v)) : qj.reduce(v);
+    const u64 q = qj.value();
+    if (t < q) {
+      // v < t < q needs no reduction; the centred lift v or v - t (+ q) without a branch
+      // (the comparison is random: a branch would mispredict half the time).
+      const u64 shift = q - t;
+      const u64* src = pt.coeffs.data();
+      if (multiplier != 1) {
+        for (std::size_t i = 0; i < n; ++i) dst[i] = tm.mul(src[i], multiplier);
+        src = dst;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const u64 v = src[i];
+        dst[i] = v + (shift & (u64{0} - static_cast<u64>(v > half_t)));
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        const u64 v = multiplier == 1 ? pt.coeffs[i] : tm.mul(pt.coeffs[i], multiplier);
+        dst[i] = v > half_t ? qj.neg(qj.reduce(t - v)) : qj.reduce(v);
+      }
     }
     math::ntt_forward(dst, ctx.ntt(j));
   });
