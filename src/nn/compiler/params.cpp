@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -171,9 +170,11 @@ void assign_levels(Program& prog, int top, const std::vector<int>& drop) {
 // operation from bench/bfv_ops_bench and bench/bgv_ops_bench (single thread, N = 8192):
 // a BGV product is a tensor product in NTT form (about 20x cheaper than BFV's), its mod
 // switch needs NTTs (BFV's divides coefficients).
+constexpr double kBgvSwitchWeight = 40.0;  // a BGV mod switch per prime, part and prime dropped
+
 double unit_cost(const Program& prog, std::size_t n) {
   const bool bgv = prog.scheme == Scheme::bgv;
-  const double w_mul = bgv ? 24.0 : 700.0, w_relin = bgv ? 50.0 : 42.0, w_switch = bgv ? 40.0 : 10.0;  // w_switch: also choose_parameters
+  const double w_mul = bgv ? 24.0 : 700.0, w_relin = bgv ? 50.0 : 42.0, w_switch = bgv ? kBgvSwitchWeight : 10.0;
   double c = 0;
   for (const auto& ins : prog.instrs) {
     const double l = ins.level;
@@ -199,6 +200,74 @@ double unit_cost(const Program& prog, std::size_t n) {
 // phase going into the product is a smaller phase coming out).
 bool can_drop_after(OpKind k, bool bgv) {
   return k == OpKind::input || k == OpKind::square || k == OpKind::multiply || k == OpKind::relinearize || (bgv && k == OpKind::linear);
+}
+
+// BGV needs its switches to stay feasible at depth: fills drop (levels assigned). First
+// every free drop, in program order: one whose prime the phase exceeds by more than the
+// switching floor (the budget stays, the phase and every later product's cost shrink).
+// Then local search (steepest ascent): add one drop, remove one, or move one to another
+// point, whichever gives the outputs the best budget (the lowest, then their sum: ensemble
+// members improve one at a time), until none helps (at most 64 rounds).
+void plan_bgv_drops(Program& prog, const NoiseModel& model, int top, std::vector<int>& drop) {
+  std::vector<double> per;
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
+    if (!can_drop_after(prog.instrs[i].op, true)) continue;
+    while (prog.instrs[i].level > 1) {
+      simulate_budget(prog, model, &per);
+      const int l = prog.instrs[i].level;
+      const double phase = model.log2_q(l) - 1.0 - per[i];
+      if (phase - std::log2(double(model.primes[std::size_t(l - 1)])) < bgv_switch_floor(model) + 1.0) break;
+      ++drop[i];
+      assign_levels(prog, top, drop);
+    }
+  }
+  auto score = [&](const std::vector<int>& d) {
+    assign_levels(prog, top, d);
+    simulate_budget(prog, model, &per);
+    double lo = std::numeric_limits<double>::infinity(), sum = 0;
+    for (const auto& o : prog.outputs) {
+      lo = std::min(lo, per[std::size_t(o.tensor)]);
+      sum += per[std::size_t(o.tensor)];
+    }
+    return std::pair(lo, sum);
+  };
+  auto better = [](const std::pair<double, double>& a, const std::pair<double, double>& b) {
+    return a.first > b.first + 0.25 || (a.first >= b.first - 0.25 && a.second > b.second + 0.25);
+  };
+  std::vector<std::size_t> points;
+  for (std::size_t i = 0; i < prog.instrs.size(); ++i)
+    if (can_drop_after(prog.instrs[i].op, true)) points.push_back(i);
+  auto cur = score(drop);
+  for (int round = 0; round < 64; ++round) {
+    auto best = cur;
+    std::vector<int> best_drop;
+    auto consider = [&](const std::vector<int>& d) {
+      const auto sc = score(d);
+      if (better(sc, best)) {
+        best = sc;
+        best_drop = d;
+      }
+    };
+    for (std::size_t a : points) {
+      std::vector<int> d = drop;
+      ++d[a];
+      consider(d);  // add at a
+      if (drop[a] == 0) continue;
+      d = drop;
+      --d[a];
+      consider(d);  // remove at a
+      for (std::size_t b : points) {
+        if (b == a) continue;
+        ++d[b];
+        consider(d);  // move from a to b
+        --d[b];
+      }
+    }
+    if (best_drop.empty()) break;
+    drop = std::move(best_drop);
+    cur = best;
+  }
+  assign_levels(prog, top, drop);
 }
 
 struct Candidate {
@@ -244,77 +313,7 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
       assign_levels(prog, top, c.drop);
       c.budget = simulate_budget(prog, model);
       if (bgv && opt.mod_switch) {
-        // BGV needs its switches to stay feasible at depth. First every free drop, in
-        // program order: one whose prime the phase exceeds by more than the switching floor
-        // (the budget stays, the phase and every later product's cost shrink).
-        std::vector<double> per;
-        for (std::size_t i = 0; i < prog.instrs.size(); ++i) {
-          if (!can_drop_after(prog.instrs[i].op, true)) continue;
-          while (prog.instrs[i].level > 1) {
-            simulate_budget(prog, model, &per);
-            const int l = prog.instrs[i].level;
-            const double phase = model.log2_q(l) - 1.0 - per[i];
-            if (phase - std::log2(double(coeff[std::size_t(l - 1)])) < bgv_switch_floor(model) + 1.0) break;
-            ++c.drop[i];
-            assign_levels(prog, top, c.drop);
-          }
-        }
-        // Then local search on the drops (steepest ascent): add one, remove one, or move one
-        // to another point, whichever gives the outputs the best budget (the lowest, then
-        // their sum: ensemble members improve one at a time), until none helps.
-        auto score = [&] {
-          simulate_budget(prog, model, &per);
-          double lo = std::numeric_limits<double>::infinity(), sum = 0;
-          for (const auto& o : prog.outputs) {
-            lo = std::min(lo, per[std::size_t(o.tensor)]);
-            sum += per[std::size_t(o.tensor)];
-          }
-          return std::pair(lo, sum);
-        };
-        auto better = [](const std::pair<double, double>& a, const std::pair<double, double>& b) {
-          return a.first > b.first + 0.25 || (a.first >= b.first - 0.25 && a.second > b.second + 0.25);
-        };
-        std::vector<std::size_t> points;
-        for (std::size_t i = 0; i < prog.instrs.size(); ++i)
-          if (can_drop_after(prog.instrs[i].op, true)) points.push_back(i);
-        auto cur = score();
-        for (int round = 0; round < 64; ++round) {
-          auto best = cur;
-          std::vector<int> best_drop;
-          auto consider = [&] {
-            assign_levels(prog, top, c.drop);
-            bool ok = true;
-            for (std::size_t p : points) ok = ok && prog.instrs[p].level >= 1;
-            const auto sc = score();
-            if (better(sc, best)) {
-              best = sc;
-              best_drop = c.drop;
-            }
-          };
-          const std::vector<int> base_drop = c.drop;
-          for (std::size_t a : points) {
-            // add at a
-            c.drop = base_drop;
-            ++c.drop[a];
-            consider();
-            if (base_drop[a] == 0) continue;
-            // remove at a, or move from a to b
-            c.drop = base_drop;
-            --c.drop[a];
-            consider();
-            for (std::size_t b : points) {
-              if (b == a) continue;
-              c.drop = base_drop;
-              --c.drop[a];
-              ++c.drop[b];
-              consider();
-            }
-          }
-          c.drop = best_drop.empty() ? base_drop : best_drop;
-          assign_levels(prog, top, c.drop);
-          if (best_drop.empty()) break;
-          cur = best;
-        }
+        plan_bgv_drops(prog, model, top, c.drop);
         c.budget = simulate_budget(prog, model);
       }
       tried += "  N=" + std::to_string(n) + ", " + std::to_string(m) + " x " + std::to_string(bits) +
@@ -341,10 +340,9 @@ void choose_parameters(Program& prog, const CompileOptions& opt) {
       // BGV: the planned drops become mod_switch instructions (one prime each, with NTTs)
       // when materialised. (BFV's switches are cheap coefficient divisions, left out.)
       double switches = 0;
-      const double w_switch = 40.0;
       for (std::size_t i = 0; bgv && i < prog.instrs.size(); ++i)
         for (int d = 0; d < c.drop[i]; ++d)
-          switches += double(prog.instrs[i].size) * w_switch * double(prog.instrs[i].level + d + 1) * prog.instrs[i].parts * double(n);
+          switches += double(prog.instrs[i].size) * kBgvSwitchWeight * double(prog.instrs[i].level + d + 1) * prog.instrs[i].parts * double(n);
       c.cost = double(m) * (unit_cost(prog, n) + switches) * std::ceil(batch / double(n)) / batch;
       if (c.cost < best.cost) best = c;
     }

@@ -292,6 +292,15 @@ struct BgvOps : IntegerOps<bgv::Evaluator> {
 
 }  // namespace
 
+// The interpreter loop on this residue's backend (BFV or BGV, the program's scheme).
+std::vector<EncryptedTensor> BfvServer::execute_given(std::size_t residue, const compiler::Schedule& sch,
+                                                      std::vector<std::pair<int, EncryptedTensor>> given,
+                                                      const compiler::ExecOptions& opt) const {
+  const rlwe::RelinKeys* rk = residue < keys_.relin.size() ? &keys_.relin[residue] : nullptr;
+  if (bgv_) return compiler::execute_given(prog_, sch, BgvOps{{*bgv_eval_[residue], rk}}, std::move(given), opt);
+  return compiler::execute_given(prog_, sch, BfvOps{{*eval_[residue], rk}, *tables_[residue]}, std::move(given), opt);
+}
+
 std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor input, bool keep_all,
                                             std::vector<LayerTiming>* timings, const Progress& progress) const {
   if (residue >= keys_.contexts.size()) throw std::invalid_argument("residue index out of range");
@@ -309,16 +318,10 @@ std::vector<EncryptedTensor> BfvServer::run(std::size_t residue, EncryptedTensor
                                   std::to_string(in0.level) + " data primes");
     }
   }
-  const rlwe::RelinKeys* rk = residue < keys_.relin.size() ? &keys_.relin[residue] : nullptr;
   const compiler::Schedule sch = compiler::make_schedule(prog_, streaming_, keep_all);
-  std::vector<EncryptedTensor> val;
-  if (bgv_) {
-    const BgvOps ops{{*bgv_eval_[residue], rk}};
-    val = compiler::execute(prog_, sch, ops, std::move(input), {keep_all, timings, progress});
-  } else {
-    const BfvOps ops{{*eval_[residue], rk}, *tables_[residue]};
-    val = compiler::execute(prog_, sch, ops, std::move(input), {keep_all, timings, progress});
-  }
+  std::vector<std::pair<int, EncryptedTensor>> given;
+  given.emplace_back(0, std::move(input));
+  auto val = execute_given(residue, sch, std::move(given), {keep_all, timings, progress});
   if (keep_all) return val;
   return detail::collect_outputs(prog_, val);
 }
@@ -329,16 +332,8 @@ std::vector<EncryptedTensor> BfvServer::evaluate_part(std::size_t residue, const
   if (residue >= keys_.contexts.size()) throw std::invalid_argument("residue index out of range");
   const auto& ctx = *keys_.contexts[residue];
   for (const auto& [t, cts] : given) detail::check_tensor(prog_, t, cts, ctx.n());
-  const rlwe::RelinKeys* rk = residue < keys_.relin.size() ? &keys_.relin[residue] : nullptr;
   const compiler::Schedule sch = compiler::restrict_schedule(compiler::make_schedule(prog_, streaming_, false), part);
-  std::vector<EncryptedTensor> val;
-  if (bgv_) {
-    const BgvOps ops{{*bgv_eval_[residue], rk}};
-    val = compiler::execute_given(prog_, sch, ops, std::move(given), {false, timings, progress});
-  } else {
-    const BfvOps ops{{*eval_[residue], rk}, *tables_[residue]};
-    val = compiler::execute_given(prog_, sch, ops, std::move(given), {false, timings, progress});
-  }
+  const auto val = execute_given(residue, sch, std::move(given), {false, timings, progress});
   std::vector<EncryptedTensor> outs;
   for (int k : part.outputs) outs.push_back(val[std::size_t(prog_.outputs[std::size_t(k)].tensor)]);
   return outs;

@@ -25,6 +25,7 @@
 #include "fhe/rlwe/keygen.h"
 #include "math/prng.h"
 #include "nn/compiler/parts.h"
+#include "nn/compiler/executor.h"
 #include "nn/compiler/program.h"
 #include "nn/runtime/interpreter.h"
 
@@ -91,6 +92,8 @@ class BfvServer {
  private:
   std::vector<EncryptedTensor> run(std::size_t residue, EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,
                                    const Progress& progress) const;
+  std::vector<EncryptedTensor> execute_given(std::size_t residue, const compiler::Schedule& sch,
+                                             std::vector<std::pair<int, EncryptedTensor>> given, const compiler::ExecOptions& opt) const;
   const compiler::Program& prog_;
   BfvEvaluationKeys keys_;
   bool streaming_ = false;
