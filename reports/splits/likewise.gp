@@ -1,14 +1,18 @@
-# Drawn by scripts/plot-splits.py; render with: gnuplot likewise.gp
+# Drawn by hecnn; render with: gnuplot reports/splits/likewise.gp
 set terminal svg size 800,500 dynamic enhanced font 'sans,12' background rgb 'white'
-set output 'likewise.svg'
-set title 'likewise split (groups 068|2357|149): test accuracy against skew' noenhanced
-set xlabel 'setting (0: uniform ... 5: fully skewed)'
-set ylabel 'test accuracy (%)'
-set yrange [20:100]
-set xtics 1
+set output 'reports/splits/likewise.svg'
+set title 'likewise split: test accuracy by skew setting' noenhanced
+set xlabel 'setting (0: uniform ... 5: fully skewed)' noenhanced
+set ylabel 'test accuracy (%)' noenhanced
 set grid lc rgb '#dddddd'
-set key left bottom noenhanced
-plot 'likewise.dat' using 1:2 with linespoints lw 1.5 pt 4 lc rgb '#1f77b4' title 'member 0', \
-     'likewise.dat' using 1:3 with linespoints lw 1.5 pt 5 lc rgb '#d62728' title 'member 1', \
-     'likewise.dat' using 1:4 with linespoints lw 1.5 pt 6 lc rgb '#2ca02c' title 'member 2', \
-     'likewise.dat' using 1:5 with linespoints lw 3 pt 7 lc rgb '#000000' title 'ensemble (mean of scores)'
+set key outside right top noenhanced
+set border lc rgb '#555555'
+set yrange [21.000000:100.000000]
+set style line 1 lc rgb '#1f77b4' lw 3 dt 1 pt 1
+set style line 2 lc rgb '#d62728' lw 1.5 dt 1 pt 2
+set style line 3 lc rgb '#2ca02c' lw 1.5 dt 1 pt 3
+set style line 4 lc rgb '#ff7f0e' lw 1.5 dt 1 pt 4
+plot 'reports/splits/likewise.dat' index 0 using 1:2 with linespoints ls 1 title 'ensemble', \
+     'reports/splits/likewise.dat' index 1 using 1:2 with linespoints ls 2 title 'member 0 (068)', \
+     'reports/splits/likewise.dat' index 2 using 1:2 with linespoints ls 3 title 'member 1 (2357)', \
+     'reports/splits/likewise.dat' index 3 using 1:2 with linespoints ls 4 title 'member 2 (149)'

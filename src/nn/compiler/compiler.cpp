@@ -47,6 +47,8 @@ const char* combiner_name(Combiner c) {
     case Combiner::mean: return "mean";
     case Combiner::weighted_mean: return "weighted";
     case Combiner::poly_softmax: return "poly-softmax";
+    case Combiner::normalized: return "normalized";
+    case Combiner::stacked: return "stacked";
   }
   return "?";
 }
@@ -55,7 +57,9 @@ Combiner parse_combiner(const std::string& s) {
   if (s == "mean") return Combiner::mean;
   if (s == "weighted" || s == "weighted-mean" || s == "weighted_mean") return Combiner::weighted_mean;
   if (s == "poly-softmax" || s == "poly_softmax" || s == "softmax") return Combiner::poly_softmax;
-  throw CompileError("unknown ensemble combiner '" + s + "' (mean, weighted, poly-softmax)");
+  if (s == "normalized" || s == "normalised") return Combiner::normalized;
+  if (s == "stacked") return Combiner::stacked;
+  throw CompileError("unknown ensemble combiner '" + s + "' (mean, weighted, poly-softmax, normalized, stacked)");
 }
 
 std::vector<std::int64_t> Program::quantize_input(const std::uint8_t* raw, std::size_t bytes) const {
@@ -669,29 +673,85 @@ void lower_program(Program& prog, std::span<const Model> members, const Ensemble
         if (!L.ckks()) ens_scale.a += ens.weight_bits;
       }
       if (comb == Combiner::poly_softmax) {
-        // v_i = S (2T + z_i) = F_i Z_i + round(2 T S); y = sum v_i^2 = 4 T^2 S^2 sum (1 + z_i / 2T)^2.
-        double T = ens.temperature;
-        if (T <= 0) {
+        // v_i = a_i S (2T_i + z_i - mu_i) = a_i F_i Z_i + round(a_i S (2T_i - mu_i));
+        // y = sum v_i^2 = 4 S^2 sum_i a_i^2 T_i^2 (1 + (z_i - mu_i) / 2T_i)^2, a_i T_i = min T (per member).
+        const std::size_t M = member_outs.size();
+        std::vector<double> T(M, ens.temperature), mu(M, 0.0);
+        if (!ens.temperatures.empty()) {
+          if (ens.temperatures.size() != M || (!ens.temperature_shifts.empty() && ens.temperature_shifts.size() != M))
+            throw CompileError("poly-softmax: " + std::to_string(M) + " members need as many temperatures (and shifts)");
+          T = ens.temperatures;
+          if (!ens.temperature_shifts.empty()) mu = ens.temperature_shifts;
+        } else if (T[0] <= 0) {
           double zb = 0;
           for (const auto& o : member_outs) zb = std::max(zb, o.bound / L.real_scale(o.scale));
-          T = std::max(1.0, zb / 2);
+          std::fill(T.begin(), T.end(), std::max(1.0, zb / 2));
         }
-        const double S = L.real_scale(common);
-        prog.temperature = T;
+        double tmin = T[0];
+        for (std::size_t i = 0; i < M; ++i) {
+          if (!(T[i] > 0) || !std::isfinite(T[i]) || !std::isfinite(mu[i])) throw CompileError("poly-softmax: temperatures must be finite and > 0");
+          tmin = std::min(tmin, T[i]);
+        }
+        const bool uniform = std::all_of(T.begin(), T.end(), [&](double t) { return t == T[0]; });
+        // BFV: a_i = round(2^wb min T / T_i), the squares' scale (2^wb S)^2; all equal: a_i = 1.
+        const int wb = uniform ? 0 : ens.weight_bits;
+        Scale shifted = common;
+        if (!L.ckks()) shifted.a += wb;
+        const double S = L.real_scale(shifted);
+        prog.temperature = tmin;
         std::vector<Value> sq;
-        for (std::size_t i = 0; i < member_outs.size(); ++i) {
+        for (std::size_t i = 0; i < M; ++i) {
+          const double a_real = uniform ? 1.0 : tmin / T[i];
+          const std::int64_t a_int = uniform ? 1 : std::max<std::int64_t>(1, std::llround(std::ldexp(a_real, wb)));
+          const double a = L.ckks() ? a_real : std::ldexp(double(a_int), -wb);
           std::vector<std::vector<Term>> rows(classes);
-          for (std::size_t c = 0; c < classes; ++c) rows[c].push_back({0, int(c), factor[i], double(factor[i])});
-          Value v = L.linear({member_outs[i]}, std::move(rows), std::vector<double>(classes, 2 * T * S),
-                             common, Shape{int(classes), 1, 1}, -1, "ensemble/" + name + "/shift" + std::to_string(i));
+          for (std::size_t c = 0; c < classes; ++c) {
+            if (L.ckks()) rows[c].push_back({0, int(c), 0, a_real * double(factor[i])});
+            else rows[c].push_back({0, int(c), factor[i] * a_int, double(factor[i] * a_int)});
+          }
+          Value v = L.linear({member_outs[i]}, std::move(rows), std::vector<double>(classes, a * (2 * T[i] - mu[i]) * S),
+                             shifted, Shape{int(classes), 1, 1}, -1, "ensemble/" + name + "/shift" + std::to_string(i),
+                             uniform ? 0 : ens.weight_bits + 2);
           sq.push_back(L.square(v, -1, "ensemble/" + name + "/square" + std::to_string(i)));
         }
         std::vector<std::vector<Term>> rows(classes);
         for (std::size_t c = 0; c < classes; ++c)
           for (std::size_t i = 0; i < sq.size(); ++i) rows[c].push_back({int(i), int(c), 1, 1.0});
-        ens_scale = Scale{2 * common.p, 2 * common.a};
+        ens_scale = Scale{2 * shifted.p, 2 * shifted.a};
         y = L.linear(sq, std::move(rows), std::vector<double>(classes, 0.0), ens_scale, Shape{int(classes), 1, 1}, -1,
                      "ensemble/" + name);
+      } else if (comb == Combiner::normalized || comb == Combiner::stacked) {
+        const bool st = comb == Combiner::stacked;
+        const auto& W = st ? ens.stacked_weights : ens.normalized_weights;
+        const auto& B = st ? ens.stacked_bias : ens.normalized_bias;
+        const std::size_t K = member_outs.size() * classes;
+        if (W.size() != classes * K || B.size() != classes)
+          throw CompileError(name + " combiner: needs " + std::to_string(classes) + " x " + std::to_string(K) + " weights and " +
+                             std::to_string(classes) + " biases (fitted on validation images), got " + std::to_string(W.size()) +
+                             " and " + std::to_string(B.size()));
+        for (double v : B)
+          if (!std::isfinite(v)) throw CompileError(name + " combiner: bias is not finite");
+        if (ens.affine_weight_bits < 2 || ens.affine_weight_bits > 24) throw CompileError(name + " combiner: weight bits must be in 2..24");
+        const int k = L.ckks() ? 0 : weight_exponent(W, ens.affine_weight_bits, "ensemble/" + name);
+        if (!L.ckks()) ens_scale.a += k;
+        const double out_scale = L.real_scale(ens_scale);
+        std::vector<std::vector<Term>> rows(classes);
+        for (std::size_t c = 0; c < classes; ++c)
+          for (std::size_t i = 0; i < member_outs.size(); ++i)
+            for (std::size_t j = 0; j < classes; ++j) {
+              const double w = W[c * K + i * classes + j];
+              if (w == 0) continue;
+              if (L.ckks()) {
+                rows[c].push_back({int(i), int(j), 0, w / L.real_scale(member_outs[i].scale)});
+              } else {
+                const std::int64_t q = to_int(std::ldexp(w, k), "ensemble/" + name) * factor[i];
+                if (q != 0) rows[c].push_back({int(i), int(j), q, double(q)});
+              }
+            }
+        std::vector<double> bias(classes);
+        for (std::size_t c = 0; c < classes; ++c) bias[c] = B[c] * out_scale;
+        y = L.linear(member_outs, std::move(rows), bias, ens_scale, Shape{int(classes), 1, 1}, -1, "ensemble/" + name,
+                     ens.affine_weight_bits + 2);
       } else {
         std::vector<std::vector<Term>> rows(classes);
         for (std::size_t c = 0; c < classes; ++c)

@@ -26,9 +26,10 @@
 
 namespace hecnn::nn::compiler {
 
-enum class Combiner { mean, weighted_mean, poly_softmax };
+enum class Combiner { mean, weighted_mean, poly_softmax, normalized, stacked };
 const char* combiner_name(Combiner c);
-Combiner parse_combiner(const std::string& s);  // "mean" | "weighted" | "poly-softmax"
+// "mean" | "weighted" | "poly-softmax" | "normalized" | "stacked"
+Combiner parse_combiner(const std::string& s);
 
 struct EnsembleOptions {
   // One ensemble output per combiner (all computed from the same member outputs).
@@ -38,6 +39,15 @@ struct EnsembleOptions {
   // poly_softmax: mean over members of (1 + z / (2 T))^2 ~ exp(z / T); z clipped below at
   // -2T is where the square stops being monotone, so T comes from the logit bound.
   double temperature = 0.0;        // 0: chosen from the members' guaranteed logit bounds
+  // poly_softmax per member (runtime::fit_temperatures): (1 + (z_i - shift_i) / 2T_i)^2, scaled
+  // by min T / T_i so that members' terms share units. Empty: `temperature` for all, no shift.
+  std::vector<double> temperatures, temperature_shifts;
+  // normalized / stacked: y_c = bias[c] + sum_k weights[c * M * C + k] z_k over the members'
+  // concatenated real logits (k = member * C + class); runtime/combiners.h fits them on the
+  // coordinator's validation images. One linear layer: BFV/BGV no level (weights quantized
+  // at 2^k with |W| < 2^(affine_weight_bits - 1)), CKKS one rescale.
+  std::vector<double> normalized_weights, normalized_bias, stacked_weights, stacked_bias;
+  int affine_weight_bits = 10;
 };
 
 struct CompileOptions {

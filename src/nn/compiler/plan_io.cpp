@@ -240,7 +240,8 @@ void validate_program(const Program& p) {
     check_finite(o.scale, "output " + o.name + " scale");
     check_finite(o.log2_bound, "output " + o.name + " bound");
     if (!(o.scale > 0)) bad("output " + o.name + ": scale must be positive");
-    if (!o.combiner.empty() && o.combiner != "mean" && o.combiner != "weighted" && o.combiner != "poly-softmax")
+    if (!o.combiner.empty() && o.combiner != "mean" && o.combiner != "weighted" && o.combiner != "poly-softmax" &&
+        o.combiner != "normalized" && o.combiner != "stacked")
       bad("output " + o.name + ": unknown combiner '" + o.combiner + "'");
   }
   if (p.keys.size() > 16) bad("too many key names");

@@ -128,25 +128,50 @@ std::vector<std::vector<double>> float_reference(const Program& prog, std::span<
   std::vector<std::vector<double>> out;
   const std::size_t sz = members[0].input.shape.size();
   for (const auto& m : members) out.push_back(forward(m, prepare_input(m, std::span<const std::uint8_t>(image, sz))));
-  const std::size_t nm = members.size();
-  for (const auto& o : prog.outputs) {
-    if (o.combiner.empty()) continue;
-    std::vector<double> y(out[0].size(), 0.0);
-    for (std::size_t i = 0; i < nm; ++i) {
-      for (std::size_t c = 0; c < y.size(); ++c) {
-        const double z = out[i][c];
-        if (o.combiner == "poly-softmax") {
-          const double u = 1 + z / (2 * prog.temperature);
-          y[c] += u * u;
-        } else if (o.combiner == "weighted") {
-          y[c] += prog.member_weights.at(i) * z;
-        } else {
-          y[c] += z / double(nm);
-        }
-      }
+  if (members.size() == 1) return out;
+  // Combined outputs: the plan's combiner instructions (member -1) run in doubles on the
+  // members' float logits, with the weights the program uses, in real units.
+  std::vector<std::vector<double>> val(prog.instrs.size());
+  for (const auto& o : prog.outputs)
+    if (o.member >= 0) val.at(std::size_t(o.tensor)) = out.at(std::size_t(o.member));
+  const bool ckks = prog.scheme == compiler::Scheme::ckks;
+  for (std::size_t t = 0; t < prog.instrs.size(); ++t) {
+    const auto& ins = prog.instrs[t];
+    if (!val[t].empty() || ins.op == compiler::OpKind::input) continue;
+    bool ready = !ins.inputs.empty();
+    for (int u : ins.inputs) ready = ready && !val[std::size_t(u)].empty();
+    if (!ready) {
+      if (ins.member < 0) throw std::logic_error("float reference: combiner instruction " + ins.label + " reads a tensor of no member output");
+      continue;
     }
-    out.push_back(std::move(y));
+    if (ins.member >= 0 && ins.op != compiler::OpKind::relinearize && ins.op != compiler::OpKind::mod_switch) continue;
+    const auto& a = val[std::size_t(ins.inputs[0])];
+    std::vector<double> y(ins.size, 0.0);
+    switch (ins.op) {
+      case compiler::OpKind::linear:
+        for (std::size_t o = 0; o < ins.size; ++o) {
+          double acc = 0;
+          for (const auto& term : ins.rows[o]) {
+            const int u = ins.inputs[std::size_t(term.input)];
+            acc += term.real * val[std::size_t(u)][std::size_t(term.index)] * (ckks ? 1.0 : prog.instrs[std::size_t(u)].scale);
+          }
+          y[o] = ckks ? acc + (ins.bias_real.empty() ? 0.0 : ins.bias_real[o])
+                      : (acc + (ins.bias.empty() ? 0.0 : double(ins.bias[o]))) / ins.scale;
+        }
+        break;
+      case compiler::OpKind::square:
+        for (std::size_t i = 0; i < ins.size; ++i) y[i] = a[i] * a[i];
+        break;
+      case compiler::OpKind::multiply:
+        for (std::size_t i = 0; i < ins.size; ++i) y[i] = a[i] * val[std::size_t(ins.inputs.at(1))][i];
+        break;
+      default:
+        y = a;
+    }
+    val[t] = std::move(y);
   }
+  for (const auto& o : prog.outputs)
+    if (!o.combiner.empty()) out.push_back(val.at(std::size_t(o.tensor)));
   return out;
 }
 

@@ -62,8 +62,9 @@ struct InferReport {
   double images_per_second() const { return evaluate_s > 0 ? double(images) / evaluate_s : 0; }
 };
 
-// The float reference for one image: member logits and the combined scores, computed
-// like the program's combiner (mean, weighted, poly-softmax) in double precision.
+// The float reference for one image: member logits and the combined scores: the plan's
+// combiner instructions (any combiner) run in double precision on the float logits, in
+// the program's units (the mean combiner's scores are sums over the members).
 std::vector<std::vector<double>> float_reference(const compiler::Program& prog, std::span<const Model> members,
                                                  const std::uint8_t* image);
 

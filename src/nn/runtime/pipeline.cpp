@@ -1,9 +1,11 @@
 #include "nn/runtime/pipeline.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "nn/model/forward.h"
+#include "nn/runtime/combiners.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/interpreter.h"
 #include "nn/runtime/quantization.h"
@@ -25,24 +27,70 @@ compiler::CompileOptions compile_options(const PlanRequest& req) {
   return opt;
 }
 
-double calibrate_temperature(std::span<const Model> members, const Dataset& ds, std::size_t count) {
-  double zmin = 0;
-  for (std::size_t i = 0; i < std::min(count, ds.count()); ++i)
-    for (const auto& m : members) {
-      const auto z = forward(m, prepare_input(m, std::span<const std::uint8_t>(ds.image(i), ds.image_size())));
-      for (double v : z) zmin = std::min(zmin, v);
-    }
-  return std::max(1.0, -zmin / 2 * 1.25);
+namespace {
+bool wants(const PlanRequest& req, compiler::Combiner c) {
+  return std::find(req.combiners.begin(), req.combiners.end(), c) != req.combiners.end();
+}
+// BFV/BGV bits chosen on training images (when there are some).
+bool searches_bits(const PlanRequest& req) {
+  const bool all_fixed = req.input_bits && req.weight_bits && req.coeff_bits;
+  return compiler::integer_scheme(req.scheme) && req.agreement_target > 0 && req.quantization_images > 0 && !all_fixed;
+}
+}  // namespace
+
+bool fits_on_validation(std::span<const Model> members, const PlanRequest& req) {
+  if (members.size() < 2) return false;
+  return (wants(req, compiler::Combiner::poly_softmax) && req.temperature <= 0) || wants(req, compiler::Combiner::normalized) ||
+         wants(req, compiler::Combiner::stacked);
 }
 
 TrainingNeed training_need(std::span<const Model> members, const PlanRequest& req) {
   const bool ckks = req.scheme == compiler::Scheme::ckks;
-  const bool softmax = members.size() > 1 && req.temperature <= 0 &&
-                       std::find(req.combiners.begin(), req.combiners.end(), compiler::Combiner::poly_softmax) != req.combiners.end();
-  if ((ckks && req.calibrate > 0) || softmax) return TrainingNeed::required;
-  const bool all_fixed = req.input_bits && req.weight_bits && req.coeff_bits;
-  if (!ckks && req.agreement_target > 0 && req.quantization_images > 0 && !all_fixed) return TrainingNeed::optional;
+  if ((ckks && req.calibrate > 0) || fits_on_validation(members, req)) return TrainingNeed::required;
+  if (searches_bits(req)) return TrainingNeed::optional;
   return TrainingNeed::none;
+}
+
+std::pair<std::size_t, std::size_t> validation_range(const PlanRequest& req, const Dataset& training) {
+  if (req.validation_images == 0) throw std::invalid_argument("--validation-images must be at least 1");
+  if (req.validation_images > training.count())
+    throw std::invalid_argument("--validation-images " + std::to_string(req.validation_images) + ": the training part has only " +
+                                std::to_string(training.count()) + " images");
+  return {training.count() - req.validation_images, req.validation_images};
+}
+
+void fit_combiners(std::span<const Model> members, const PlanRequest& req, const Dataset& training, compiler::EnsembleOptions& ens,
+                   CombinerFitReport* report) {
+  if (!fits_on_validation(members, req)) return;
+  const auto [first, count] = validation_range(req, training);
+  const MemberLogits v = member_logits(members, training, first, count);
+  if (report) {
+    report->first = first;
+    report->count = count;
+  }
+  if (wants(req, compiler::Combiner::poly_softmax) && req.temperature <= 0) {
+    const auto t = fit_temperatures(v);
+    ens.temperatures = t.temperature;
+    ens.temperature_shifts = t.shift;
+  }
+  if (wants(req, compiler::Combiner::normalized)) {
+    const auto a = fit_normalization(v);
+    ens.normalized_weights = a.weights;
+    ens.normalized_bias = a.bias;
+    if (report) report->normalized_accuracy = combiner_accuracy(a, v);
+  }
+  if (wants(req, compiler::Combiner::stacked)) {
+    const auto f = fit_stacker(v);
+    ens.stacked_weights = f.combiner.weights;
+    ens.stacked_bias = f.combiner.bias;
+    if (report) report->stacked_accuracy = f.validation_accuracy;
+    if (req.log) {
+      char b[160];
+      std::snprintf(b, sizeof b, "stacked combiner: fitted on training images %zu..%zu, accuracy there %.2f%%, loss %.4f", first,
+                    first + count - 1, 100 * f.validation_accuracy, f.loss);
+      req.log(b);
+    }
+  }
 }
 
 Dataset load_training(std::span<const Model> members, const PlanRequest& req, const std::string& dataset) {
@@ -82,9 +130,11 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
         ens.weights.push_back(m.meta.test_accuracy);
       }
     }
-    if (has(compiler::Combiner::poly_softmax) && ens.temperature <= 0) {
-      if (!training || training->count() == 0) throw std::invalid_argument("combiner poly-softmax: give a temperature or training images to choose it");
-      ens.temperature = calibrate_temperature(members, *training, 500);
+    if (fits_on_validation(members, req)) {
+      if (!training || training->count() == 0)
+        throw std::invalid_argument("combiners poly-softmax (without a temperature), normalized and stacked are fitted on labelled "
+                                    "validation images: give the training images (or a poly-softmax temperature)");
+      fit_combiners(members, req, *training, ens, nullptr);
     }
   }
   auto build = [&](const compiler::CompileOptions& opt) {
@@ -119,7 +169,7 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
     return prog;
   };
   if (compiler::integer_scheme(opt.scheme)) {
-    if (training_need(members, req) == TrainingNeed::optional && training && training->count() > 0) {
+    if (searches_bits(req) && training && training->count() > 0) {
       QuantizationRequest q;
       q.target = req.agreement_target;
       q.images = req.quantization_images;

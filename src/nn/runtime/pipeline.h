@@ -14,6 +14,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/compiler/compiler.h"
@@ -43,7 +44,11 @@ struct PlanRequest {
   // Ensembles (ignored for one model).
   std::vector<compiler::Combiner> combiners = {compiler::Combiner::mean};
   std::vector<double> weights;        // weighted: one per member; empty: each model's recorded test accuracy
-  double temperature = 0;             // poly-softmax: 0 chooses T from the float logits of training images
+  double temperature = 0;             // poly-softmax: > 0 one T for all members; 0: one T per member fitted
+  // poly-softmax (temperature 0), normalized and stacked are fitted (runtime/combiners.h) on the
+  // last `validation_images` images of the training part: the coordinator's labelled
+  // validation set, never the images scored (hecnn report-splits withholds them from members).
+  std::size_t validation_images = 5000;
 };
 
 // The compiler options a request stands for (the scheme defaults filled in; CKKS weights
@@ -60,6 +65,20 @@ inline constexpr int kCkksFineWeightBits = 12;
 // Throws std::invalid_argument (bad request, missing weights or data) or CompileError.
 compiler::Program make_plan(std::span<const Model> members, const PlanRequest& req, const Dataset* training);
 
+// Whether a request fits combiners on validation images (an ensemble with poly-softmax
+// without a temperature, normalized or stacked).
+bool fits_on_validation(std::span<const Model> members, const PlanRequest& req);
+// [first, first + count) of the training part that serves as validation images; throws
+// std::invalid_argument when validation_images is 0 or more than the training part holds.
+std::pair<std::size_t, std::size_t> validation_range(const PlanRequest& req, const Dataset& training);
+struct CombinerFitReport {
+  std::size_t first = 0, count = 0;
+  double normalized_accuracy = -1, stacked_accuracy = -1;  // on the validation images; -1: not fitted
+};
+// Fills ens's fitted combiner parameters for req (nothing when none is fitted).
+void fit_combiners(std::span<const Model> members, const PlanRequest& req, const Dataset& training, compiler::EnsembleOptions& ens,
+                   CombinerFitReport* report);
+
 // What make_plan needs training images for: `required` (CKKS calibration, a poly-softmax
 // temperature to choose), `optional` (only the BFV bits: without them, the fixed bits), `none`.
 enum class TrainingNeed { none, optional, required };
@@ -69,8 +88,5 @@ TrainingNeed training_need(std::span<const Model> members, const PlanRequest& re
 // dataset that is missing throws when required; when optional it gives empty (req.log says why).
 Dataset load_training(std::span<const Model> members, const PlanRequest& req, const std::string& dataset);
 
-// Poly-softmax temperature from the members' float logits on `count` images: T such that
-// (1 + z / 2T)^2 stays monotone (z > -2T) with 25% headroom, at least 1.
-double calibrate_temperature(std::span<const Model> members, const Dataset& ds, std::size_t count);
 
 }  // namespace hecnn::nn::runtime

@@ -114,11 +114,14 @@ TEST(Pipeline, RefusesWhatItCannotDo) {
   EXPECT_THROW(make_plan(std::span(members.data(), 1), req, nullptr), std::invalid_argument);
   const Dataset wrong = random_training(4, 16, 1);      // 4x4 images for an 8x8 model
   EXPECT_THROW(make_plan(std::span(members.data(), 1), req, &wrong), std::invalid_argument);
-  // A poly-softmax temperature chosen from training data is positive and recorded.
+  // Poly-softmax temperatures are fitted on validation images: more than the training part holds is refused.
   req.scheme = compiler::Scheme::bfv;
   req.combiners = {compiler::Combiner::poly_softmax};
   const Dataset train = random_training(16, 64, 2);
-  EXPECT_GE(make_plan(members, req, &train).temperature, 1.0);
+  EXPECT_THROW(make_plan(members, req, &train), std::invalid_argument);  // 5,000 validation images by default
+  // Fitted on the last 16: positive, the smallest recorded.
+  req.validation_images = 16;
+  EXPECT_GT(make_plan(members, req, &train).temperature, 0.0);
 }
 
 // CryptoDL's ReLU approximation has a cubic coefficient of -2.7e-18: negligible over the
