@@ -53,6 +53,26 @@ const char* combiner_name(Combiner c) {
   return "?";
 }
 
+NoiseParameters dp_noise(const OutputPrivacy& p, double sensitivity) {
+  if (!(sensitivity > 0) || !std::isfinite(sensitivity)) throw CompileError("differential privacy: the sensitivity must be positive and finite");
+  if (!(p.epsilon > 0) || !std::isfinite(p.epsilon)) throw CompileError("differential privacy: epsilon must be positive");
+  NoiseParameters n;
+  if (p.mechanism == "laplace") {
+    n.scale = sensitivity / p.epsilon;
+    n.bound = 64 * std::log(2.0) * n.scale;  // P(|X| > B) = exp(-B / b) = 2^-64
+  } else if (p.mechanism == "gaussian") {
+    if (!(p.delta > 0 && p.delta < 1)) throw CompileError("differential privacy: the Gaussian mechanism needs delta in (0, 1)");
+    if (p.epsilon > 1)
+      throw CompileError("differential privacy: the Gaussian mechanism's sigma = S sqrt(2 ln(1.25/delta)) / epsilon holds for "
+                         "epsilon <= 1; use --dp-mechanism laplace for larger epsilon");
+    n.scale = sensitivity * std::sqrt(2 * std::log(1.25 / p.delta)) / p.epsilon;
+    n.bound = n.scale * std::sqrt(2 * 65 * std::log(2.0));  // 2 exp(-B^2 / 2 sigma^2) = 2^-64
+  } else {
+    throw CompileError("differential privacy: unknown mechanism '" + p.mechanism + "' (laplace, gaussian)");
+  }
+  return n;
+}
+
 Combiner parse_combiner(const std::string& s) {
   if (s == "mean") return Combiner::mean;
   if (s == "weighted" || s == "weighted-mean" || s == "weighted_mean") return Combiner::weighted_mean;
@@ -764,13 +784,34 @@ void lower_program(Program& prog, std::span<const Model> members, const Ensemble
         y = L.linear(member_outs, std::move(rows), std::vector<double>(classes, 0.0), ens_scale, Shape{int(classes), 1, 1}, -1,
                      "ensemble/" + name, comb == Combiner::weighted_mean ? ens.weight_bits + 2 : 0);
       }
+      NoiseParameters noise;
+      double sens = 0;
+      if (ens.privacy.active()) {
+        const auto it = ens.dp_sensitivity.find(comb);
+        if (it == ens.dp_sensitivity.end()) throw CompileError("differential privacy: no sensitivity given for the " + name + " combiner");
+        sens = it->second;
+        noise = dp_noise(ens.privacy, sens);
+        // Scores plus noise must fit: widen the output's guaranteed range.
+        const double grow = noise.bound * L.real_scale(y.scale);
+        for (auto& v : y.lo) v -= grow;
+        for (auto& v : y.hi) v += grow;
+        y.bound += grow;
+        prog.instrs[std::size_t(y.tensor)].log2_bound = L.log2_bound(y.bound);
+      }
       // Relinearize the final result (smaller download); members' outputs stay as they are.
       y = L.relinearized(y, -1, "ensemble/" + name);
       L.mark_layer_end(y.tensor);
-      prog.outputs.push_back({y.tensor, oname, -1, prog.instrs[y.tensor].scale, prog.instrs[y.tensor].log2_bound, name});
+      prog.outputs.push_back({y.tensor, oname, -1, prog.instrs[y.tensor].scale, prog.instrs[y.tensor].log2_bound, name, sens,
+                              noise.scale, noise.bound});
       names += (names.empty() ? "" : ", ") + name + (comb == Combiner::poly_softmax ? " T=" + fmt_double(prog.temperature) : "");
     }
     prog.description = std::to_string(members.size()) + "-member ensemble (" + names + ")";
+    if (ens.privacy.active()) {
+      prog.privacy = ens.privacy;
+      char b[96];
+      std::snprintf(b, sizeof b, ", %s DP epsilon %g", ens.privacy.mechanism.c_str(), ens.privacy.epsilon);
+      prog.description += b;
+    }
   } else {
     Value y = L.relinearized(outs[0], 0, "m0/output");
     L.mark_layer_end(y.tensor);

@@ -48,7 +48,22 @@ struct EnsembleOptions {
   // at 2^k with |W| < 2^(affine_weight_bits - 1)), CKKS one rescale.
   std::vector<double> normalized_weights, normalized_bias, stacked_weights, stacked_bias;
   int affine_weight_bits = 10;
+  // Differentially private combined outputs (program.h OutputPrivacy): each combiner's
+  // sensitivity in its score units (runtime/output_privacy.h measures it); its noise scale
+  // (Laplace b = S / epsilon; Gaussian sigma = S sqrt(2 ln(1.25 / delta)) / epsilon, epsilon
+  // <= 1) and truncation bound are added to the output's bound, so the plaintext modulus
+  // (BFV/BGV) or the CKKS headroom holds scores plus noise. A combiner without a
+  // sensitivity is refused while privacy is on.
+  OutputPrivacy privacy;
+  std::map<Combiner, double> dp_sensitivity;
 };
+
+// Noise scale and truncation bound (tail < 2^-64 per sample) of a mechanism; throws
+// CompileError on a bad epsilon / delta / sensitivity.
+struct NoiseParameters {
+  double scale = 0, bound = 0;
+};
+NoiseParameters dp_noise(const OutputPrivacy& p, double sensitivity);
 
 struct CompileOptions {
   Scheme scheme = Scheme::bfv;     // bfv: exact integers; ckks: approximate, see ckks_plan.h

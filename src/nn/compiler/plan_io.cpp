@@ -245,6 +245,21 @@ void validate_program(const Program& p) {
       bad("output " + o.name + ": unknown combiner '" + o.combiner + "'");
   }
   if (p.keys.size() > 16) bad("too many key names");
+  {
+    const auto& pr = p.privacy;
+    if (!pr.mechanism.empty() && pr.mechanism != "laplace" && pr.mechanism != "gaussian") bad("unknown privacy mechanism '" + pr.mechanism + "'");
+    check_finite(pr.epsilon, "privacy epsilon");
+    check_finite(pr.delta, "privacy delta");
+    if (pr.active() && !(pr.epsilon > 0)) bad("privacy epsilon must be positive");
+    if (pr.mechanism == "gaussian" && !(pr.delta > 0 && pr.delta < 1)) bad("privacy delta must lie in (0, 1)");
+    for (const auto& o : p.outputs) {
+      check_finite(o.dp_sensitivity, "output dp_sensitivity");
+      check_finite(o.dp_noise_scale, "output dp_noise_scale");
+      check_finite(o.dp_noise_bound, "output dp_noise_bound");
+      if (o.dp_sensitivity < 0 || o.dp_noise_scale < 0 || o.dp_noise_bound < 0) bad("output " + o.name + ": negative noise parameters");
+      if (o.dp_noise_scale > 0 && (!pr.active() || o.combiner.empty())) bad("output " + o.name + ": noise without a privacy mechanism or on a member output");
+    }
+  }
   if (!p.member_digests.empty() && p.member_digests.size() != std::size_t(p.members)) bad("member_digests does not have one digest per member");
   for (const auto& d : p.member_digests)
     if (d.size() != 64 || d.find_first_not_of("0123456789abcdef") != std::string::npos) bad("a member digest is not 64 hex digits");
@@ -319,11 +334,21 @@ std::vector<std::uint8_t> serialize_plan(const Program& p) {
   o.f64(q.default_cost);
   o.b(q.target_met);
   o.count(q.evaluations);
+  // Version 3: output privacy.
+  o.str(p.privacy.mechanism);
+  o.f64(p.privacy.epsilon);
+  o.f64(p.privacy.delta);
+  for (const auto& out : p.outputs) {
+    o.f64(out.dp_sensitivity);
+    o.f64(out.dp_noise_scale);
+    o.f64(out.dp_noise_bound);
+  }
   return detail::finish_framed(o);
 }
 
 Program parse_plan(std::span<const std::uint8_t> bytes) {
-  const auto payload = detail::open_framed(bytes, kMagic, kPlanFormatVersion, "plan", "HECNNPLN");
+  std::uint32_t version = 0;
+  const auto payload = detail::open_framed(bytes, kMagic, 2, kPlanFormatVersion, "plan", "HECNNPLN", version);
   Program p;
   try {
     In in{wire::ByteReader(payload, "plan")};
@@ -383,6 +408,16 @@ Program parse_plan(std::span<const std::uint8_t> bytes) {
     q.default_cost = in.f64("quantization default_cost");
     q.target_met = in.b("quantization target_met");
     q.evaluations = in.count("quantization evaluations", 0, std::size_t(1) << 40);
+    if (version >= 3) {
+      p.privacy.mechanism = in.str("privacy mechanism");
+      p.privacy.epsilon = in.f64("privacy epsilon");
+      p.privacy.delta = in.f64("privacy delta");
+      for (auto& o : p.outputs) {
+        o.dp_sensitivity = in.f64("output dp_sensitivity");
+        o.dp_noise_scale = in.f64("output dp_noise_scale");
+        o.dp_noise_bound = in.f64("output dp_noise_bound");
+      }
+    }
     in.r.expect_end();
   } catch (const wire::FormatError& e) {
     throw PlanError(e.what());

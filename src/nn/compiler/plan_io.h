@@ -27,7 +27,7 @@
 
 namespace hecnn::nn::compiler {
 
-inline constexpr std::uint32_t kPlanFormatVersion = 2;  // 2: quantization choice appended
+inline constexpr std::uint32_t kPlanFormatVersion = 3;  // 2: quantization choice appended; 3: output privacy
 inline constexpr std::size_t kMaxPlanFileBytes = std::size_t(4) << 30;
 
 // A plan file that cannot be read, is corrupt, or describes an invalid program.

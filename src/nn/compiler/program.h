@@ -135,7 +135,22 @@ struct Output {
   int member = -1;
   double scale = 1.0;        // real class score = integer / scale
   double log2_bound = 0.0;
-  std::string combiner;      // ensemble outputs: "mean" | "weighted" | "poly-softmax"; empty for members
+  std::string combiner;      // ensemble outputs: "mean" | "weighted" | "poly-softmax" | "normalized" | "stacked"; empty for members
+  // Differential privacy (Program::privacy): noise per class score, in score units (real =
+  // integer / scale): L1 (Laplace) or L2 (Gaussian) sensitivity, Laplace b or Gaussian sigma,
+  // and the truncation bound reserved in log2_bound. 0: no noise on this output.
+  double dp_sensitivity = 0, dp_noise_scale = 0, dp_noise_bound = 0;
+};
+
+// Output privacy, applied by the coordinator to the combined outputs before they go back
+// (runtime/output_privacy.h): differentially private answers, each class score of each
+// image plus independent noise from a CSPRNG, truncated at the output's dp_noise_bound (a
+// tail of probability < 2^-64 per sample), rounded to the output's fixed-point grid
+// (post-processing). Member outputs are then not returned to the client.
+struct OutputPrivacy {
+  std::string mechanism;        // "" (none) | "laplace" (epsilon-DP) | "gaussian" ((epsilon, delta)-DP)
+  double epsilon = 0, delta = 0;
+  bool active() const { return !mechanism.empty(); }
 };
 
 // BFV: the quantization bits (compile() records its options') and how they were chosen
@@ -174,6 +189,7 @@ struct Program {
   // is run only with the models it was compiled from.
   std::vector<std::string> member_digests;
   QuantizationChoice quantization;      // BFV and BGV
+  OutputPrivacy privacy;                // ensembles: DP noise on the combined outputs
 
   std::size_t poly_degree() const { return scheme == Scheme::ckks ? ckks.poly_degree : params.poly_degree; }
   // Images in one encrypted batch.

@@ -1,6 +1,7 @@
 #include "nn/runtime/bfv_backend.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 
@@ -337,6 +338,39 @@ std::vector<EncryptedTensor> BfvServer::evaluate_part(std::size_t residue, const
   std::vector<EncryptedTensor> outs;
   for (int k : part.outputs) outs.push_back(val[std::size_t(prog_.outputs[std::size_t(k)].tensor)]);
   return outs;
+}
+
+std::uint64_t integer_double_mod(double v, std::uint64_t t) {
+  if (!std::isfinite(v) || v != std::nearbyint(v)) throw std::invalid_argument("integer_double_mod: not an integer value");
+  if (v == 0) return 0;
+  int e = 0;
+  const double f = std::frexp(std::fabs(v), &e);  // |v| = f 2^e, f in [1/2, 1)
+  std::uint64_t m = std::uint64_t(std::ldexp(f, 53));
+  int shift = e - 53;
+  if (shift < 0) {
+    m >>= -shift;  // exact: v is an integer
+    shift = 0;
+  }
+  unsigned __int128 r = m % t;
+  for (int i = 0; i < shift; ++i) r = (r * 2) % t;
+  const std::uint64_t out = std::uint64_t(r);
+  return v < 0 && out != 0 ? t - out : out;
+}
+
+void BfvServer::add_values(std::size_t residue, EncryptedTensor& t, const std::vector<std::vector<double>>& values) const {
+  if (residue >= keys_.contexts.size()) throw std::invalid_argument("add_values: no such CRT residue");
+  if (values.size() != t.size()) throw std::invalid_argument("add_values: one value vector per element of the tensor");
+  const auto& ctx = keys_.contexts[residue];
+  const std::uint64_t tm = ctx->plain_modulus().value();
+  const bfv::BatchEncoder enc(ctx);
+  for (std::size_t e = 0; e < t.size(); ++e) {
+    if (values[e].size() > ctx->n()) throw std::invalid_argument("add_values: more values than slots");
+    std::vector<std::uint64_t> v(values[e].size());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = integer_double_mod(values[e][i], tm);
+    const auto pt = enc.encode(v);
+    if (bgv_) bgv_eval_[residue]->add_plain_inplace(t[e], pt);
+    else eval_[residue]->add_plain_inplace(t[e], pt);
+  }
 }
 
 }  // namespace hecnn::nn::runtime

@@ -66,6 +66,9 @@ class BfvClient {
   mutable std::mutex prng_mu_;
 };
 
+// An integer-valued double (any magnitude below 2^1000) mod t, exactly.
+std::uint64_t integer_double_mod(double v, std::uint64_t t);
+
 class BfvServer {
  public:
   // Checks that the keys' parameters (and scheme) are the program's; throws
@@ -88,6 +91,9 @@ class BfvServer {
   // memory). The results are the same either way.
   void set_streaming(bool on) { streaming_ = on; }
   bool streaming() const { return streaming_; }
+  // Adds values[element][slot] (integer-valued doubles of any magnitude, reduced exactly mod
+  // the residue's t) to t: the coordinator's DP noise. One encode and plaintext addition per element.
+  void add_values(std::size_t residue, EncryptedTensor& t, const std::vector<std::vector<double>>& values) const;
 
  private:
   std::vector<EncryptedTensor> run(std::size_t residue, EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,

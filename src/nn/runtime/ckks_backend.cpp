@@ -272,4 +272,16 @@ std::vector<EncryptedTensor> CkksServer::evaluate_part(const compiler::ProgramPa
   return outs;
 }
 
+void CkksServer::add_values(EncryptedTensor& t, const std::vector<std::vector<double>>& values) const {
+  if (values.size() != t.size()) throw std::invalid_argument("add_values: one value vector per element of the tensor");
+  const ckks::Encoder enc(keys_.context);
+  for (std::size_t e = 0; e < t.size(); ++e) {
+    if (values[e].size() > prog_.ckks.images_per_ciphertext()) throw std::invalid_argument("add_values: more values than images per ciphertext");
+    std::vector<ckks::cplx> z;
+    if (prog_.ckks.complex_packing) z = packing_->pack(values[e]);
+    else z.assign(values[e].begin(), values[e].end());
+    eval_->add_plain_inplace(t[e], enc.encode(z, t[e].scale, t[e].num_primes));
+  }
+}
+
 }  // namespace hecnn::nn::runtime

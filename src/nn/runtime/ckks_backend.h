@@ -83,6 +83,9 @@ class CkksServer {
   // (bounded memory for deep networks). The results are the same either way.
   void set_streaming(bool on) { streaming_ = on; }
   bool streaming() const { return streaming_; }
+  // Adds values[element][image] (real, the tensor's units) to t, encoded at each
+  // ciphertext's scale and level: the coordinator's DP noise. O(elements) encodes.
+  void add_values(EncryptedTensor& t, const std::vector<std::vector<double>>& values) const;
 
  private:
   std::vector<EncryptedTensor> run(EncryptedTensor input, bool keep_all, std::vector<LayerTiming>* timings,

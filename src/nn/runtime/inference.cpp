@@ -1,4 +1,5 @@
 #include "nn/runtime/inference.h"
+#include "nn/runtime/output_privacy.h"
 
 #include <algorithm>
 #include <chrono>
@@ -129,51 +130,30 @@ std::vector<std::vector<double>> float_reference(const Program& prog, std::span<
   const std::size_t sz = members[0].input.shape.size();
   for (const auto& m : members) out.push_back(forward(m, prepare_input(m, std::span<const std::uint8_t>(image, sz))));
   if (members.size() == 1) return out;
-  // Combined outputs: the plan's combiner instructions (member -1) run in doubles on the
-  // members' float logits, with the weights the program uses, in real units.
-  std::vector<std::vector<double>> val(prog.instrs.size());
-  for (const auto& o : prog.outputs)
-    if (o.member >= 0) val.at(std::size_t(o.tensor)) = out.at(std::size_t(o.member));
-  const bool ckks = prog.scheme == compiler::Scheme::ckks;
-  for (std::size_t t = 0; t < prog.instrs.size(); ++t) {
-    const auto& ins = prog.instrs[t];
-    if (!val[t].empty() || ins.op == compiler::OpKind::input) continue;
-    bool ready = !ins.inputs.empty();
-    for (int u : ins.inputs) ready = ready && !val[std::size_t(u)].empty();
-    if (!ready) {
-      if (ins.member < 0) throw std::logic_error("float reference: combiner instruction " + ins.label + " reads a tensor of no member output");
-      continue;
-    }
-    if (ins.member >= 0 && ins.op != compiler::OpKind::relinearize && ins.op != compiler::OpKind::mod_switch) continue;
-    const auto& a = val[std::size_t(ins.inputs[0])];
-    std::vector<double> y(ins.size, 0.0);
-    switch (ins.op) {
-      case compiler::OpKind::linear:
-        for (std::size_t o = 0; o < ins.size; ++o) {
-          double acc = 0;
-          for (const auto& term : ins.rows[o]) {
-            const int u = ins.inputs[std::size_t(term.input)];
-            acc += term.real * val[std::size_t(u)][std::size_t(term.index)] * (ckks ? 1.0 : prog.instrs[std::size_t(u)].scale);
-          }
-          y[o] = ckks ? acc + (ins.bias_real.empty() ? 0.0 : ins.bias_real[o])
-                      : (acc + (ins.bias.empty() ? 0.0 : double(ins.bias[o]))) / ins.scale;
-        }
-        break;
-      case compiler::OpKind::square:
-        for (std::size_t i = 0; i < ins.size; ++i) y[i] = a[i] * a[i];
-        break;
-      case compiler::OpKind::multiply:
-        for (std::size_t i = 0; i < ins.size; ++i) y[i] = a[i] * val[std::size_t(ins.inputs.at(1))][i];
-        break;
-      default:
-        y = a;
-    }
-    val[t] = std::move(y);
-  }
-  for (const auto& o : prog.outputs)
-    if (!o.combiner.empty()) out.push_back(val.at(std::size_t(o.tensor)));
+  for (auto& y : combine_float(prog, out)) out.push_back(std::move(y));
   return out;
 }
+
+namespace {
+// The coordinator's DP noise for one batch of m images: noise[output][class][image] in the
+// decrypted units of each output (score * scale), empty for outputs without noise. Integer
+// schemes: rounded to the output's grid.
+std::vector<std::vector<std::vector<double>>> batch_noise(const Program& prog, std::size_t m, math::Prng& prng, bool round) {
+  std::vector<std::vector<std::vector<double>>> noise(prog.outputs.size());
+  if (!prog.privacy.active()) return noise;
+  for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
+    const auto& out = prog.outputs[o];
+    if (!(out.dp_noise_scale > 0)) continue;
+    const std::size_t classes = prog.instrs[std::size_t(out.tensor)].size;
+    for (std::size_t c = 0; c < classes; ++c) {
+      auto v = sample_noise(prog.privacy, out, m, prng);
+      for (double& x : v) x = round ? std::nearbyint(x * out.scale) : x * out.scale;
+      noise[o].push_back(std::move(v));
+    }
+  }
+  return noise;
+}
+}  // namespace
 
 InferReport run_bfv(const Program& prog, std::span<const Model> members, const std::uint8_t* images, std::size_t count,
                     std::size_t image_size, const std::uint8_t* labels, const InferOptions& opt) {
@@ -193,12 +173,14 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
   rep.keygen_s = since(t0);
 
   const std::size_t residues = prog.params.plain_moduli.size();
+  math::SystemPrng noise_prng;  // the coordinator's, apart from the client's
   ProgressBar bar(opt.progress);
   for (std::size_t b = 0; b < rep.batches; ++b) {
     const std::size_t first = b * batch, m = std::min(batch, count - first);
     std::vector<std::vector<std::int64_t>> imgs(m);
     for (std::size_t i = 0; i < m; ++i) imgs[i] = prog.quantize_input(images + (first + i) * image_size, image_size);
     const auto slots = to_slots(imgs);
+    const auto noise = batch_noise(prog, m, noise_prng, true);
     // residue_out[output][residue][class][slot]
     std::vector<std::vector<std::vector<std::vector<std::uint64_t>>>> dec(prog.outputs.size(),
                                                                           std::vector<std::vector<std::vector<std::uint64_t>>>(residues));
@@ -212,6 +194,8 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
       auto outs = server.evaluate(r, std::move(in), &rep.layers, [&](std::size_t done, std::size_t total, const std::string& what) {
         bar.show(b + 1, rep.batches, r * total + done, residues * total, what);
       });
+      for (std::size_t o = 0; o < outs.size(); ++o)
+        if (!noise[o].empty()) server.add_values(r, outs[o], noise[o]);
       rep.evaluate_s += since(t0);
       rep.evaluate_cpu_s += compiler::process_cpu_seconds() - c0;
       t0 = Clock::now();
@@ -234,6 +218,23 @@ InferReport run_bfv(const Program& prog, std::span<const Model> members, const s
       if (!wide) exact = simulate_exact(prog, slots);
       else
         for (std::size_t r = 0; r < residues; ++r) exact_mod.push_back(simulate_mod(prog, slots, prog.params.plain_moduli[r]));
+      // The reference of a noisy output is the quantized program's plus the same noise.
+      for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
+        if (noise[o].empty()) continue;
+        const std::size_t t = std::size_t(prog.outputs[o].tensor);
+        for (std::size_t c = 0; c < noise[o].size(); ++c)
+          for (std::size_t i = 0; i < m; ++i) {
+            const double v = noise[o][c][i];
+            if (!wide) {
+              exact[t][c][i] += i128(v);  // |v| < 2^126: the output's bound holds it
+            } else {
+              for (std::size_t r = 0; r < residues; ++r) {
+                const std::uint64_t tm = prog.params.plain_moduli[r];
+                exact_mod[r][t][c][i] = std::uint64_t((unsigned __int128)(exact_mod[r][t][c][i] + integer_double_mod(v, tm)) % tm);
+              }
+            }
+          }
+      }
     }
     // Prediction from residues res(c, r) of each class.
     std::vector<std::uint64_t> rs(residues);
@@ -341,6 +342,7 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
   server.set_streaming(rep.streaming);
   if (rep.streaming) return_freed_ciphertexts_to_the_system();
   rep.keygen_s = since(t0);
+  math::SystemPrng noise_prng;  // the coordinator's, apart from the client's
 
   ProgressBar bar(opt.progress);
   for (std::size_t b = 0; b < rep.batches; ++b) {
@@ -357,6 +359,9 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
     auto outs = server.evaluate(std::move(in), &rep.layers, [&](std::size_t done, std::size_t total, const std::string& what) {
       bar.show(b + 1, rep.batches, done, total, what);
     });
+    const auto noise = batch_noise(prog, m, noise_prng, false);
+    for (std::size_t o = 0; o < outs.size(); ++o)
+      if (!noise[o].empty()) server.add_values(outs[o], noise[o]);
     rep.evaluate_s += since(t0);
     rep.evaluate_cpu_s += compiler::process_cpu_seconds() - c0;
     t0 = Clock::now();
@@ -367,7 +372,12 @@ InferReport run_ckks(const Program& prog, std::span<const Model> members, const 
     }
     rep.decrypt_s += since(t0);
     TensorValues<double> exact;
-    if (opt.check_quantized) exact = simulate_real(prog, slots);
+    if (opt.check_quantized) {
+      exact = simulate_real(prog, slots);
+      for (std::size_t o = 0; o < prog.outputs.size(); ++o)
+        for (std::size_t c = 0; c < noise[o].size(); ++c)
+          for (std::size_t i = 0; i < m; ++i) exact[std::size_t(prog.outputs[o].tensor)][c][i] += noise[o][c][i];
+    }
     for (std::size_t i = 0; i < m; ++i) {
       const auto ref = float_reference(prog, members, images + (first + i) * image_size);
       for (std::size_t o = 0; o < prog.outputs.size(); ++o) {
@@ -416,6 +426,16 @@ void calibrate_ckks(Program& prog, const compiler::CompileOptions& opt, const st
     for (const auto& e : val[t])
       for (double v : e) mx = std::max(mx, std::fabs(v));
     prog.instrs[t].log2_calibrated = std::log2(std::max(mx, std::exp2(compiler::kCkksMinLog2Range)));
+  }
+  // DP outputs carry the coordinator's noise too: their range (and the linear layer's before
+  // the final relinearization) includes the noise's truncation bound.
+  for (const auto& o : prog.outputs) {
+    if (!(o.dp_noise_bound > 0)) continue;
+    for (int t = o.tensor; t >= 0;) {
+      auto& ins = prog.instrs[std::size_t(t)];
+      ins.log2_calibrated = std::log2(std::exp2(*ins.log2_calibrated) + o.dp_noise_bound);
+      t = ins.op == compiler::OpKind::relinearize ? ins.inputs.at(0) : -1;
+    }
   }
   compiler::plan_ckks(prog, opt);
 }

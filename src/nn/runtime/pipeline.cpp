@@ -6,6 +6,7 @@
 
 #include "nn/model/forward.h"
 #include "nn/runtime/combiners.h"
+#include "nn/runtime/output_privacy.h"
 #include "nn/runtime/inference.h"
 #include "nn/runtime/interpreter.h"
 #include "nn/runtime/quantization.h"
@@ -119,6 +120,31 @@ compiler::Program make_plan(std::span<const Model> members, const PlanRequest& r
     training = nullptr;
   }
   compiler::EnsembleOptions ens;
+  if (!req.dp_mechanism.empty()) {
+    if (members.size() < 2) throw std::invalid_argument("differential privacy applies to ensemble outputs: give at least two members");
+    ens.privacy = {req.dp_mechanism, req.dp_epsilon, req.dp_mechanism == "gaussian" ? req.dp_delta : 0.0};
+    // Checks epsilon / delta / mechanism before the expensive work.
+    try {
+      compiler::dp_noise(ens.privacy, 1.0);
+    } catch (const compiler::CompileError& e) {
+      throw std::invalid_argument(e.what());
+    }
+    if (!training || training->count() == 0)
+      throw std::invalid_argument("differential privacy: the sensitivity is measured on validation images: give the training images");
+    PlanRequest plain = req;
+    plain.dp_mechanism.clear();
+    plain.log = nullptr;
+    const auto first = make_plan(members, plain, training);
+    const auto [vfirst, vcount] = validation_range(req, *training);
+    ens.dp_sensitivity = measure_sensitivity(first, member_logits(members, *training, vfirst, vcount), req.dp_mechanism);
+    if (req.log)
+      for (const auto& [c, sv] : ens.dp_sensitivity) {
+        char b[160];
+        std::snprintf(b, sizeof b, "differential privacy: %s combiner, %s sensitivity %.4g (validation images), epsilon %g",
+                      compiler::combiner_name(c), req.dp_mechanism == "laplace" ? "L1" : "L2", sv, req.dp_epsilon);
+        req.log(b);
+      }
+  }
   ens.combiners = req.combiners;
   ens.weights = req.weights;
   ens.temperature = req.temperature;

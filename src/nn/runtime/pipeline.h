@@ -49,6 +49,11 @@ struct PlanRequest {
   // last `validation_images` images of the training part: the coordinator's labelled
   // validation set, never the images scored (hecnn report-splits withholds them from members).
   std::size_t validation_images = 5000;
+  // Differentially private combined outputs (runtime/output_privacy.h): "laplace" or
+  // "gaussian" (empty: none), epsilon and delta; the sensitivity of each combiner is measured
+  // on the validation images (a plan is compiled once without noise for it).
+  std::string dp_mechanism;
+  double dp_epsilon = 0, dp_delta = 1e-5;
 };
 
 // The compiler options a request stands for (the scheme defaults filled in; CKKS weights
