@@ -160,7 +160,7 @@ void setup(CLI::App& app) {
   app.add_option("--models", a->models, "member model files (default: the 3-member ensemble in models/)")->delimiter(',');
   app.add_option("--count", a->count, "test images (default 8192 = one encrypted batch; 10000 = whole MNIST test set)")
       ->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
-  app.add_option("--combiner", a->combiners, "combiners: mean, weighted, poly-softmax (comma list)")->delimiter(',');
+  app.add_option("--combiner", a->combiners, "combiners: mean, weighted, poly-softmax, normalized, stacked (comma list; fitted on the last 5,000 training images, docs/combiners.md)")->delimiter(',');
   app.add_option("--dataset", a->dataset, "dataset (test part)");
   app.add_option("--scheme", a->scheme, "bfv (exact, default), bgv (exact) or ckks (approximate; ranges calibrated on 512 training images)");
   app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; BFV default: chosen, see --agreement-target; CKKS 8)");

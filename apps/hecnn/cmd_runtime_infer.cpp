@@ -262,7 +262,7 @@ void setup(CLI::App& app) {
   app.add_flag("--streaming", a->streaming, "CKKS: streaming execution order (bounded memory); default: automatic, when layer order does not fit");
   app.add_option("--memory-limit", a->memory_limit_gib, "GiB the run may use for ciphertexts and keys (default: 80% of available memory)");
   app.add_flag("--real-packing", a->real_packing, "CKKS: one image per slot (N/2 per ciphertext) instead of two per complex slot");
-  app.add_option("--combiner", a->combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list: one output each)")->delimiter(',');
+  app.add_option("--combiner", a->combiners, "ensemble combiner(s): mean, weighted, poly-softmax, normalized, stacked (comma list: one output each; the last three are fitted on the last 5,000 training images, docs/combiners.md)")->delimiter(',');
   app.add_option("--temperature", a->temperature, "poly-softmax temperature T (default: from the members' logit bounds)");
   app.add_option("--weights", a->weights, "weighted combiner: one weight per member (default: recorded test accuracy)")->delimiter(',');
   app.add_option("--input-bits", a->input_bits, "bits per encrypted pixel (1..8; BFV default: chosen, see --agreement-target, else 5; CKKS 8)");

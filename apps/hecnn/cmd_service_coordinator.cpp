@@ -21,7 +21,7 @@ void setup(CLI::App& app) {
   auto a = std::make_shared<Args>();
   app.add_option("--member", a->members, "NAME=HOST:PORT[,HOST:PORT...]: a member holder and its replicas (repeat per member)")->required();
   a->c.combiners = {"mean", "weighted"};
-  app.add_option("--combiner", a->c.combiners, "ensemble combiner(s): mean, weighted, poly-softmax (comma list; default mean,weighted as hecnn demo)")->delimiter(',');
+  app.add_option("--combiner", a->c.combiners, "ensemble combiner(s): mean, weighted, poly-softmax, normalized, stacked (comma list; default mean,weighted as hecnn demo; fitted ones use the last 5,000 training images of --dataset)")->delimiter(',');
   app.add_option("--holder-ca", a->c.holder_ca, "CA of the holders' TLS certificates (default: unencrypted, loopback holders only)");
   app.add_option("--dataset", a->c.dataset, "training images for CKKS calibration and the poly-softmax temperature (default: the models' dataset)");
   app.add_option("--calibrate", a->c.calibrate, "CKKS: training images whose value ranges set the precision targets (0: worst-case bounds; default 512)")

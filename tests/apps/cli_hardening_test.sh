@@ -115,6 +115,12 @@ if "$hecnn" seal-params --scheme bgv --n 8192 --out "$tmp/bgv.bin" >/dev/null &&
   echo "ok: seal-params --scheme bgv writes BGV parameters with a batching t"
 else echo "FAIL: seal-params --scheme bgv"; cat "$tmp/bgv.txt"; fail=1; fi
 
+# report-ensembles names a missing member file, an unknown combiner and a bad setting before any work.
+expect_refused "report-ensembles without members" "no member file" report-ensembles --model-dir "$tmp/none" --out-dir "$tmp/re"
+expect_refused "report-ensembles unknown combiner" "unknown ensemble combiner" report-ensembles --combiners median --out-dir "$tmp/re"
+expect_refused "report-ensembles bad setting" "is not a setting" report-ensembles --settings 7 --out-dir "$tmp/re"
+expect_refused "report-ensembles bad epsilon" "must be positive" report-ensembles --dp-epsilons 0 --out-dir "$tmp/re"
+
 # Options that would be silently ignored are refused; outside the repository the errors say
 # where data and models were looked for (issue 16's small defects).
 expect_refused "--combiner with one model" "give two or more --model" infer --model "$model" --combiner mean --count 4
