@@ -218,7 +218,7 @@ PYBIND11_MODULE(_hecnn, mod) {
           const std::string ds = dataset.empty() ? members[0].meta.dataset : dataset;
           if (!ds.empty()) train = nn::runtime::load_training(members, req, ds);
         } else if (nn::runtime::training_need(members, req) == nn::runtime::TrainingNeed::required) {
-          throw std::invalid_argument("dataset='none': this plan needs training images (CKKS calibration or a poly-softmax temperature)");
+          throw std::invalid_argument("dataset='none': this plan needs training images (CKKS calibration, or validation images for the poly-softmax, normalized and stacked combiners)");
         } else {
           req.agreement_target = 0;
         }

@@ -110,7 +110,8 @@ def compile(models: Union[Model, Sequence[Model]], scheme: str = "bfv", *, batch
     model on ``agreement_target`` of the training images (0: fixed defaults); CKKS calibrates its
     ranges on ``calibrate`` training images. dataset: the training images' dataset ("" = the
     model's; "none" = without training images). combiners: for ensembles, "mean", "weighted",
-    "poly-softmax". log: called with the quantization search's progress lines.
+    "poly-softmax", "normalized", "stacked" (the last three fitted on the last 5,000 training
+    images, docs/combiners.md). log: called with the quantization search's progress lines.
     """
     ms = [models] if isinstance(models, Model) else list(models)
     return _hecnn.compile(ms, scheme, batch, poly_degree, agreement_target, calibrate, list(combiners),
